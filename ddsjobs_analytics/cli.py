@@ -1,0 +1,249 @@
+"""The ``ddsjobs`` command: the one place that wires fetching, archiving, analysis and reports together.
+
+Sub-commands::
+
+    ddsjobs demo      --out DIR             simulator in-process → signed fetch over HTTP → report
+    ddsjobs report    [INPUT …] --out DIR   report from files, an archive, or the bundled sample
+    ddsjobs fetch     --region R --project-id P --since 30d --out jobs.parquet|.csv
+    ddsjobs sync      --archive PATH --region R --project-id P
+    ddsjobs simulate  --port 8080           serve the local task-center simulator
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["main", "parse_since"]
+
+log = logging.getLogger("ddsjobs_analytics")
+
+
+def parse_since(value: str, *, now: datetime | None = None) -> datetime:
+    """``"30d"``, ``"12h"``, ``"90m"``, ``"2w"`` or an ISO date/time → the UTC start of the window."""
+    now = now or datetime.now(timezone.utc)
+    units = {
+        "w": timedelta(weeks=1),
+        "d": timedelta(days=1),
+        "h": timedelta(hours=1),
+        "m": timedelta(minutes=1),
+    }
+    text = value.strip().lower()
+    if text and text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
+        return now - float(text[:-1]) * units[text[-1]]
+    try:
+        parsed = pd.Timestamp(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"--since: {value!r} is neither like '30d'/'12h' nor a date"
+        ) from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.tz_localize("UTC")
+    return parsed.to_pydatetime().astimezone(timezone.utc)
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: ./report)")
+    parser.add_argument("--html", action="store_true", help="also write a self-contained report.html")
+    parser.add_argument("--bom", action="store_true", help="write CSV with a UTF-8 BOM (for Excel)")
+    parser.add_argument("--no-charts", dest="charts", action="store_false", help="skip the PNG charts")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ddsjobs", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", help="run the simulator in-process, fetch a month over HTTP, write a report"
+    )
+    demo.add_argument("--days", type=int, default=30, help="how many days to fetch (default 30)")
+    demo.add_argument("--jobs", type=int, default=5000, help="jobs in the simulated fleet (default 5000)")
+    demo.add_argument("--seed", type=int, default=0)
+    _add_report_options(demo)
+
+    report = commands.add_parser("report", help="write the CSV/PNG (and --html) report")
+    report.add_argument(
+        "inputs", nargs="*", type=Path, help=".json/.jsonl/.parquet/.csv job files (default: sample)"
+    )
+    report.add_argument("--archive", type=Path, help="read from a job archive instead of files")
+    report.add_argument("--since", help="with --archive: only jobs created since (e.g. 90d or 2026-09-01)")
+    _add_report_options(report)
+
+    fetch = commands.add_parser(
+        "fetch", help="fetch jobs from the real task center (credentials from the environment)"
+    )
+    _add_target_options(fetch)
+    fetch.add_argument("--since", default="30d", help="window start, e.g. 30d (default) or 2026-11-01")
+    fetch.add_argument("--out", type=Path, required=True, help="jobs.parquet, jobs.csv or jobs.jsonl")
+
+    sync = commands.add_parser("sync", help="incrementally sync the task center into a local archive")
+    sync.add_argument("--archive", type=Path, required=True)
+    _add_target_options(sync)
+    sync.add_argument(
+        "--since", default="30d", help="first run: how far back (default 30d, the service's horizon)"
+    )
+    sync.add_argument(
+        "--overlap", default="1d", help="later runs re-list this much before the high-water mark"
+    )
+
+    simulate = commands.add_parser("simulate", help="serve the local task-center simulator on 127.0.0.1")
+    simulate.add_argument("--port", type=int, default=8080)
+    simulate.add_argument("--jobs", type=int, default=5000)
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--throttle", type=float, default=None, help="max requests/second before 429")
+    simulate.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 5xx")
+    simulate.add_argument("--latency", type=float, default=0.0, help="added latency per request, ms")
+    return parser
+
+
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--region", default=os.environ.get("HUAWEICLOUD_SDK_REGION"), help="e.g. ap-southeast-1"
+    )
+    parser.add_argument("--project-id", default=os.environ.get("HUAWEICLOUD_SDK_PROJECT_ID"))
+    parser.add_argument("--endpoint", default=None, help="override the regional endpoint")
+    parser.add_argument("--no-progress", dest="progress", action="store_false")
+
+
+def _write_report(df: pd.DataFrame, args: argparse.Namespace) -> None:
+    from ddsjobs_analytics._report import summary_text, write_report
+
+    paths = write_report(df, args.out, html=args.html, bom=args.bom, charts=args.charts)
+    print(summary_text(df))
+    print(f"\nReport written to {args.out}/ ({len(paths)} files)")
+
+
+def _read_inputs(inputs: Sequence[Path]) -> pd.DataFrame:
+    from ddsjobs_analytics._frame import jobs_frame
+
+    frames = []
+    for path in inputs:
+        suffixes = "".join(path.suffixes).lower()
+        if suffixes.endswith(".parquet"):
+            frames.append(pd.read_parquet(path))
+        elif suffixes.endswith(".csv"):
+            frames.append(jobs_frame(path))
+        else:
+            frames.append(jobs_frame(path))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    if args.archive is not None:
+        from ddsjobs_analytics.archive import JobArchive
+
+        start = parse_since(args.since) if args.since else None
+        df = JobArchive(args.archive).load(start=start)
+    elif args.inputs:
+        df = _read_inputs(args.inputs)
+    else:
+        from ddsjobs_analytics._sample import load_sample
+
+        df = load_sample()
+    _write_report(df, args)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from ddsjobs_analytics.client import AkSkAuth, TaskCenter
+    from ddsjobs_analytics.simulator import running
+
+    with running(jobs=args.jobs, seed=args.seed) as sim:
+        print(f"Simulator listening on {sim.url} (project {sim.project_id})")
+        auth = AkSkAuth(sim.ak, sim.sk)
+        with TaskCenter(region=sim.region, project_id=sim.project_id, auth=auth, endpoint=sim.url) as center:
+            end = datetime.now(timezone.utc)
+            df = center.fetch(end - timedelta(days=args.days), end)
+        print(f"Fetched {len(df):,} jobs over signed HTTP in {args.days} days")
+    _write_report(df, args)
+    return 0
+
+
+def _task_center(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from ddsjobs_analytics.client import TaskCenter
+
+    overrides = {"progress": args.progress}
+    if args.region:
+        overrides["region"] = args.region
+    if args.project_id:
+        overrides["project_id"] = args.project_id
+    if args.endpoint:
+        overrides["endpoint"] = args.endpoint
+    return TaskCenter.from_env(**overrides)
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    with _task_center(args) as center:
+        df = center.fetch(parse_since(args.since), datetime.now(timezone.utc))
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    name = out.name.lower()
+    if name.endswith(".parquet"):
+        df.to_parquet(out, index=False)
+    elif name.endswith(".csv"):
+        from ddsjobs_analytics._report import write_csv
+
+        write_csv(df, out)
+    else:
+        raise SystemExit(f"ddsjobs fetch: --out must end in .parquet or .csv, not {out.name!r}")
+    print(f"{len(df):,} jobs written to {out}")
+    return 0
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from ddsjobs_analytics.archive import JobArchive, sync
+
+    with _task_center(args) as center:
+        stats = sync(center, JobArchive(args.archive), since=args.since, overlap=args.overlap)
+    print(stats)
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from ddsjobs_analytics.simulator import serve
+
+    serve(
+        args.port,
+        jobs=args.jobs,
+        seed=args.seed,
+        throttle=args.throttle,
+        error_rate=args.error_rate,
+        latency_ms=args.latency,
+    )
+    return 0
+
+
+_COMMANDS = {
+    "demo": _cmd_demo,
+    "report": _cmd_report,
+    "fetch": _cmd_fetch,
+    "sync": _cmd_sync,
+    "simulate": _cmd_simulate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return _COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the command line shows one clear line, not a traceback
+        if args.verbose:
+            raise
+        print(f"ddsjobs {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
