@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from ._names import JOB_NAMES
 
@@ -36,6 +37,7 @@ __all__ = [
     "JobProfile",
     "format_api_time",
     "generate_fleet",
+    "load_sample",
     "region_utc_offset",
     "sample_records",
     "v3_job_name",
@@ -686,6 +688,13 @@ def sample_records() -> list[dict[str, Any]]:
             {**record, "region": region, "project_id": fleet.project_ids[region], "observed_at": observed_at}
         )
     return out
+
+
+def load_sample() -> pd.DataFrame:
+    """The bundled sample as a jobs frame (≈5k jobs, 60 instances, 3 regions, 60 days up to ``SAMPLE_END``)."""
+    from ._frame import jobs_frame
+
+    return jobs_frame(sample_records())
 
 
 def write_jsonl(records: Sequence[Mapping[str, Any]], path: Path) -> None:
