@@ -118,7 +118,10 @@ def _write_report(df: pd.DataFrame, args: argparse.Namespace) -> None:
 
     paths = write_report(df, args.out, html=args.html, bom=args.bom, charts=args.charts)
     print(summary_text(df))
-    print(f"\nReport written to {args.out}/ ({len(paths)} files)")
+    written = list(paths)
+    print(f"\nReport written to {args.out}/ ({len(written)} files)")
+    if paths.html is not None:
+        print(f"Open {paths.html} in a browser.")
 
 
 def _read_inputs(inputs: Sequence[Path]) -> pd.DataFrame:

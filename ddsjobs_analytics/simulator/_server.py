@@ -54,6 +54,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ddsjobs-simulator"
     sys_version = ""
+    # Headers and body go out in separate writes; with Nagle on, a keep-alive client's delayed ACK
+    # holds every response ~40 ms on loopback. Real gateways don't stall like that.
+    disable_nagle_algorithm = True
 
     def setup(self) -> None:
         super().setup()

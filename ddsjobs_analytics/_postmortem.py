@@ -1,0 +1,293 @@
+"""Post-mortem of one instance (or region) over a time window: what ran, what failed, what else was going on.
+
+``postmortem(df, instance="dds-prod-1", start=..., end=...)`` returns plain tables, so it works the same in a
+script, a notebook (``_repr_html_``) or a report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from matplotlib.axes import Axes
+
+from ._durations import duration_stats
+from ._failures import failure_rates
+from ._frame import require_columns
+from ._plots import (
+    date_numbers,
+    format_duration,
+    instance_labels,
+    job_finish,
+    overlapping,
+    parse_time,
+    plot_timeline,
+    select_instance,
+)
+from ._reasons import fail_reason_template
+
+__all__ = ["JOB_VIEW_COLUMNS", "PostMortem", "postmortem"]
+
+DEFAULT_LOOKBACK = pd.Timedelta(days=7)
+# The frame columns post-mortems and reports read (and show, in this order).
+JOB_VIEW_COLUMNS = (
+    "job_id",
+    "job_type",
+    "status",
+    "created",
+    "ended",
+    "duration_s",
+    "age_s",
+    "fail_reason",
+    "instance_id",
+    "instance_name",
+    "region",
+    "observed_at",
+)
+_TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+@dataclass(frozen=True)
+class PostMortem:
+    """Tables about one instance (or region) in ``[start, end]``.
+
+    ``jobs``: the subject's jobs overlapping the window. ``failures``: the failed ones, with ``template``.
+    ``concurrent``: other jobs on the same instance or in the same region overlapping the window widened by
+    ``context`` on each side (``scope`` says which). ``comparison``: per job type, the subject's median
+    duration and failure rate next to the rest of the fleet's (``ratio`` = p50_s / fleet_p50_s).
+    """
+
+    instance_id: str | None
+    instance_name: str | None
+    region: str | None
+    start: pd.Timestamp
+    end: pd.Timestamp
+    context: pd.Timedelta
+    jobs: pd.DataFrame
+    failures: pd.DataFrame
+    concurrent: pd.DataFrame
+    comparison: pd.DataFrame
+
+    @property
+    def subject(self) -> str:
+        if self.instance_id is not None:
+            return f"{self.instance_name} ({self.instance_id})" if self.instance_name else self.instance_id
+        return f"region {self.region}" if self.region else "all instances"
+
+    def plot(
+        self, ax: Axes | None = None, *, tz: str | dt.tzinfo | None = None, concurrent: bool = False
+    ) -> Axes:
+        """Timeline of the window, failures highlighted; ``concurrent=True`` adds other instances' lanes."""
+        rows = pd.concat([self.jobs, self.concurrent.drop(columns="scope")]) if concurrent else self.jobs
+        margin = self.context if concurrent else pd.Timedelta(0)
+        ax = plot_timeline(rows, start=self.start - margin, end=self.end + margin, ax=ax, tz=tz)
+        if concurrent and margin > pd.Timedelta(0):
+            # Shade the context margins so the window itself stands out.
+            bounds = date_numbers(
+                pd.DatetimeIndex([self.start - margin, self.start, self.end, self.end + margin])
+            )
+            ax.axvspan(bounds[0], bounds[1], color="0.5", alpha=0.08, zorder=0)
+            ax.axvspan(bounds[2], bounds[3], color="0.5", alpha=0.08, zorder=0)
+        ax.set_title(f"Post-mortem: {self.subject}", loc="left")
+        return ax
+
+    def summary(self) -> str:
+        """A few lines for a console or a ticket."""
+        return "\n".join(f"{label}: {value}" for label, value in self.facts())
+
+    def facts(self) -> list[tuple[str, str]]:
+        window = (
+            f"{self.start.strftime(_TIME_FORMAT)} – {self.end.strftime(_TIME_FORMAT)} UTC"
+            f" (context ±{format_duration(self.context.total_seconds())})"
+        )
+        statuses = self.jobs["status"].astype("string").value_counts()
+        counts = ", ".join(f"{int(n)} {str(s).lower()}" for s, n in statuses.items())
+        facts = [
+            ("Subject", self.subject),
+            ("Window", window),
+            ("Jobs", f"{len(self.jobs)}" + (f" ({counts})" if counts else "")),
+        ]
+        if not self.failures.empty:
+            top = self.failures["template"].astype("string").value_counts().head(3)
+            facts.append(("Failures", "; ".join(f"{template!r} ×{int(n)}" for template, n in top.items())))
+        if not self.concurrent.empty:
+            others = self.concurrent
+            failed = int((others["status"] == "Failed").sum())
+            facts.append(
+                (
+                    "Concurrent",
+                    f"{len(others)} other jobs on {others['instance_id'].nunique()} instance(s),"
+                    f" {failed} failed",
+                )
+            )
+        slow = self.comparison[self.comparison["ratio"] >= 1.5].head(3) if not self.comparison.empty else None
+        if slow is not None and not slow.empty:
+            facts.append(
+                (
+                    "Slower than the fleet",
+                    "; ".join(
+                        f"{job_type} p50 {format_duration(row.p50_s)} vs fleet"
+                        f" {format_duration(row.fleet_p50_s)} ({row.ratio:.1f}×)"
+                        for job_type, row in slow.iterrows()
+                    ),
+                )
+            )
+        return facts
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from ._html import definition_list, table_html
+
+        parts = [f"<h3>Post-mortem: {html.escape(self.subject)}</h3>", definition_list(self.facts())]
+        for caption, table in (
+            ("Failures", self.failures),
+            ("Duration vs fleet", self.comparison),
+            ("Concurrent jobs", self.concurrent),
+        ):
+            parts.append(f"<h4>{caption}</h4>" + table_html(table, max_rows=50))
+        return "".join(parts)
+
+
+def _finish(rows: pd.DataFrame) -> pd.Series:
+    return job_finish(rows).fillna(rows["created"])
+
+
+def _comparison(subject: pd.DataFrame, fleet: pd.DataFrame) -> pd.DataFrame:
+    """Per job type of the subject: its p50 and failure rate next to the fleet's."""
+    columns = ["count", "p50_s", "failure_rate", "fleet_count", "fleet_p50_s", "fleet_failure_rate", "ratio"]
+    if subject.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="job_type"))
+    types = subject["job_type"].astype("string").unique()
+    mine = duration_stats(subject, by="job_type")[["count", "p50_s"]]
+    theirs = duration_stats(fleet, by="job_type")[["count", "p50_s"]] if len(fleet) else mine.iloc[:0]
+    mine_rates = failure_rates(subject, by="job_type")["failure_rate"]
+    fleet_rates = failure_rates(fleet, by="job_type")["failure_rate"] if len(fleet) else mine_rates.iloc[:0]
+    index = pd.Index(sorted(str(t) for t in types if t is not pd.NA), name="job_type")
+    table = pd.DataFrame(
+        {
+            "count": _reindexed(mine["count"], index).fillna(0).astype("int64"),
+            "p50_s": _reindexed(mine["p50_s"], index),
+            "failure_rate": _reindexed(mine_rates, index),
+            "fleet_count": _reindexed(theirs["count"], index).fillna(0).astype("int64"),
+            "fleet_p50_s": _reindexed(theirs["p50_s"], index),
+            "fleet_failure_rate": _reindexed(fleet_rates, index),
+        },
+        index=index,
+    )
+    table["ratio"] = table["p50_s"] / table["fleet_p50_s"]
+    return table.sort_values("ratio", ascending=False, na_position="last", kind="stable")
+
+
+def _reindexed(values: pd.Series, index: pd.Index) -> pd.Series:
+    values = values.copy()
+    values.index = values.index.astype(str)
+    return values.reindex(index).astype("float64")
+
+
+def _concurrent(
+    df: pd.DataFrame,
+    jobs: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    instance_id: str | None,
+    region: str | None,
+) -> pd.DataFrame:
+    """Other jobs overlapping [start, end] on the same instance or in the same region, with ``scope``."""
+    neighbourhood = df[overlapping(df, start, end)]
+    if instance_id is not None:
+        same_instance = (neighbourhood["instance_id"].astype("string") == instance_id).fillna(False)
+    else:
+        same_instance = pd.Series(False, index=neighbourhood.index)
+    if region is not None:
+        same_region = (neighbourhood["region"].astype("string") == region).fillna(False)
+    else:  # no region to compare: an instance post-mortem keeps to the instance, a fleet one takes everything
+        same_region = pd.Series(instance_id is None, index=neighbourhood.index)
+    near = (same_instance | same_region) & ~neighbourhood.index.isin(jobs.index)
+    scope = "same region" if region is not None else "fleet"
+    labels = same_instance[near].map({True: "same instance", False: scope}).astype("string")
+    return (
+        neighbourhood[near][list(JOB_VIEW_COLUMNS)].assign(scope=labels).sort_values("created", kind="stable")
+    )
+
+
+def postmortem(
+    df: pd.DataFrame,
+    *,
+    instance: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    region: str | None = None,
+    context: str | pd.Timedelta | dt.timedelta = "1h",
+) -> PostMortem:
+    """What happened on ``instance`` (id or name), in ``region``, or in the whole frame, in ``[start, end]``.
+
+    Window defaults: with an instance, its whole history; otherwise the 7 days up to the latest observation.
+    Naive ``start``/``end`` are UTC. ``context`` widens the window for ``concurrent`` only. The comparison's
+    "fleet" is every other job in the frame (in ``region`` when given).
+    """
+    require_columns(df, JOB_VIEW_COLUMNS, func="postmortem")
+    try:
+        margin = pd.Timedelta(context)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"postmortem: context={context!r} is not a duration (e.g. '1h', '30min')") from exc
+    if margin < pd.Timedelta(0):
+        raise ValueError(f"postmortem: context must not be negative, got {context!r}")
+    start_ts = parse_time(start, dt.timezone.utc, name="start", func="postmortem")
+    end_ts = parse_time(end, dt.timezone.utc, name="end", func="postmortem")
+
+    scope = df
+    if region is not None:
+        in_region = (df["region"].astype("string") == region).fillna(False)
+        if not in_region.any():
+            known = ", ".join(sorted(df["region"].dropna().astype(str).unique())) or "none"
+            raise ValueError(f"postmortem: region {region!r} is not in the data (regions: {known})")
+        scope = df[in_region]
+
+    instance_id = instance_name = None
+    if instance is not None:
+        subject_all = select_instance(df, instance, func="postmortem")
+        if region is not None and not (subject_all["region"].astype("string") == region).any():
+            raise ValueError(f"postmortem: instance {instance!r} has no jobs in region {region!r}")
+        instance_id = str(subject_all["instance_id"].iloc[0])
+        instance_name = str(instance_labels(subject_all).iloc[0])
+        regions = subject_all["region"].dropna().astype(str).unique()
+        region = region if region is not None else (regions[0] if len(regions) == 1 else None)
+        default_start, default_end = subject_all["created"].min(), _finish(subject_all).max()
+    else:
+        subject_all = scope
+        if scope.empty:
+            raise ValueError("postmortem: the frame has no jobs")
+        default_end = max(_finish(scope).max(), scope["observed_at"].max())
+        default_start = default_end - DEFAULT_LOOKBACK
+    start_ts = start_ts if start_ts is not None else default_start
+    end_ts = end_ts if end_ts is not None else default_end
+    if not end_ts > start_ts:
+        raise ValueError(f"postmortem: end ({end_ts}) must be later than start ({start_ts})")
+
+    columns = list(JOB_VIEW_COLUMNS)
+    jobs = subject_all[overlapping(subject_all, start_ts, end_ts)][columns].sort_values(
+        "created", kind="stable"
+    )
+    failures = jobs[jobs["status"] == "Failed"].assign(
+        template=lambda f: fail_reason_template(f["fail_reason"])
+    )
+
+    concurrent = _concurrent(df, jobs, start_ts - margin, end_ts + margin, instance_id, region)
+    fleet = scope[~scope.index.isin(jobs.index)]
+    return PostMortem(
+        instance_id=instance_id,
+        instance_name=instance_name,
+        region=region,
+        start=start_ts,
+        end=end_ts,
+        context=margin,
+        jobs=jobs,
+        failures=failures,
+        concurrent=concurrent,
+        comparison=_comparison(jobs, fleet),
+    )

@@ -1,0 +1,88 @@
+"""The ``ddsjobs`` command: argument parsing and the report/demo paths end to end (demo over loopback)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import argparse
+
+import pandas as pd
+import pytest
+
+from ddsjobs_analytics import cli
+from ddsjobs_analytics._sample import sample_records, write_jsonl
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+REPORT_FILES = {
+    "jobs.csv",
+    "duration_stats.csv",
+    "failure_rates.csv",
+    "fail_reasons.csv",
+    "stuck_jobs.csv",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30d", NOW - timedelta(days=30)),
+        ("12h", NOW - timedelta(hours=12)),
+        ("90m", NOW - timedelta(minutes=90)),
+        ("2w", NOW - timedelta(days=14)),
+        ("1.5d", NOW - timedelta(hours=36)),
+        ("2026-11-01", datetime(2026, 11, 1, tzinfo=timezone.utc)),
+        ("2026-11-01T08:00:00+08:00", datetime(2026, 11, 1, tzinfo=timezone.utc)),
+    ],
+)
+def test_parse_since(text: str, expected: datetime):
+    assert cli.parse_since(text, now=NOW) == expected
+
+
+def test_parse_since_rejects_nonsense():
+    with pytest.raises(argparse.ArgumentTypeError, match="--since"):
+        cli.parse_since("soon", now=NOW)
+
+
+def test_report_on_the_bundled_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    out = tmp_path / "report"
+    assert cli.main(["report", "--out", str(out), "--html"]) == 0
+    written = {p.name for p in out.iterdir()}
+    assert REPORT_FILES <= written
+    assert "report.html" in written
+    assert {"durations.png", "failure_rates.png", "fail_reasons.png", "timeline.png"} <= written
+    jobs = pd.read_csv(out / "jobs.csv")
+    assert len(jobs) == 5000
+    console = capsys.readouterr().out
+    assert "5,000" in console  # the summary counts every job of the sample
+
+
+def test_report_from_a_jsonl_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    records = sample_records()[:300]
+    source = tmp_path / "jobs.jsonl"
+    write_jsonl(records, source)
+    out = tmp_path / "r"
+    assert cli.main(["report", str(source), "--out", str(out), "--no-charts"]) == 0
+    assert REPORT_FILES <= {p.name for p in out.iterdir()}
+    assert not list(out.glob("*.png"))
+    assert len(pd.read_csv(out / "jobs.csv")) == 300
+
+
+def test_a_bad_input_file_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    missing = tmp_path / "nope.jsonl"
+    assert cli.main(["report", str(missing), "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ddsjobs report:") and "nope.jsonl" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_demo_fetches_from_the_simulator_over_http(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    out = tmp_path / "demo"
+    assert cli.main(["demo", "--out", str(out), "--jobs", "1500", "--days", "30"]) == 0
+    console = capsys.readouterr().out
+    assert "Simulator listening on http://127.0.0.1:" in console
+    jobs = pd.read_csv(out / "jobs.csv")
+    assert len(jobs) > 0
+    assert f"Fetched {len(jobs):,} jobs" in console
+    assert REPORT_FILES <= {p.name for p in out.iterdir()}

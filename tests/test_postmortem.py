@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.container import BarContainer
+from matplotlib.figure import Figure
+from report_scenario import HOSTILE_REASON, frame, utc
+
+from ddsjobs_analytics._postmortem import PostMortem, postmortem
+from ddsjobs_analytics._reasons import fail_reason_template
+
+
+@pytest.fixture(scope="module")
+def df() -> pd.DataFrame:
+    return frame()
+
+
+def ids(table: pd.DataFrame) -> list[str]:
+    return table["job_id"].astype(str).tolist()
+
+
+def test_instance_window_jobs_failures_and_concurrent(df: pd.DataFrame) -> None:
+    pm = postmortem(df, instance="db-a", start="2026-11-01 01:30", end="2026-11-01 03:00", context="30min")
+    assert (pm.instance_id, pm.instance_name, pm.region) == ("inst-a", "db-a", "cn-north-4")
+    assert (pm.start, pm.end) == (utc("2026-11-01 01:30"), utc("2026-11-01 03:00"))
+    # Only a3 (02:00–02:30) overlaps the window: a2 ended at 01:14, a4 started the next day.
+    assert ids(pm.jobs) == ["a3"]
+    assert ids(pm.failures) == ["a3"]
+    expected_template = fail_reason_template(pm.failures["fail_reason"]).iloc[0]
+    assert pm.failures["template"].iloc[0] == expected_template
+    assert "<INSTANCE_ID>" in expected_template
+    # Window ± 30 min = 01:00–03:30: a1, a2 on db-a; b4, b1, b2 in the same region; db-c is elsewhere.
+    assert ids(pm.concurrent) == ["a1", "a2", "b4", "b1", "b2"]
+    assert pm.concurrent["scope"].tolist() == ["same instance"] * 2 + ["same region"] * 3
+
+
+def test_default_window_is_the_instance_history(df: pd.DataFrame) -> None:
+    pm = postmortem(df, instance="inst-a")
+    # First job created 01:00 on 1 Nov; the running a4 lasts until it was observed.
+    assert (pm.start, pm.end) == (utc("2026-11-01 01:00"), utc("2026-11-02 12:00"))
+    assert ids(pm.jobs) == ["a1", "a2", "a3", "a4"]
+    # Everything else in cn-north-4 overlaps that day and a half.
+    assert ids(pm.concurrent) == ["b4", "b1", "b2", "b3", "b5"]
+
+
+def test_comparison_against_the_rest_of_the_fleet(df: pd.DataFrame) -> None:
+    pm = postmortem(df, instance="db-a")
+    table = pm.comparison
+    # RestartInstance: db-a completed 120 and 240 s (p50 180); the others 60, 600, 100 s (p50 100).
+    restart = table.loc["RestartInstance"]
+    assert (restart["count"], restart["p50_s"], restart["fleet_count"], restart["fleet_p50_s"]) == (
+        2,
+        180,
+        3,
+        100,
+    )
+    assert restart["ratio"] == pytest.approx(1.8)
+    assert restart["failure_rate"] == 0 and restart["fleet_failure_rate"] == pytest.approx(1 / 4)
+    # Resize: db-a has no completed one (a3 failed, a4 runs): no p50, no ratio; 1 failed of 1 finished.
+    resize = table.loc["ResizeMongoDBInstance"]
+    assert resize["count"] == 0 and math.isnan(resize["p50_s"]) and math.isnan(resize["ratio"])
+    assert resize["failure_rate"] == 1 and resize["fleet_p50_s"] == 1800 and resize["fleet_failure_rate"] == 0
+    assert list(table.index) == ["RestartInstance", "ResizeMongoDBInstance"]  # largest ratio first, NaN last
+
+
+def test_region_narrows_the_fleet(df: pd.DataFrame) -> None:
+    pm = postmortem(df, instance="db-a", region="cn-north-4")
+    # In cn-north-4 the only other completed restart is b1 (60 s).
+    assert pm.comparison.loc["RestartInstance", "fleet_p50_s"] == 60
+    assert pm.comparison.loc["RestartInstance", "ratio"] == pytest.approx(3.0)
+
+
+def test_region_postmortem_defaults_to_the_last_seven_days(df: pd.DataFrame) -> None:
+    pm = postmortem(df, region="ap-southeast-1", context="0s")
+    assert pm.instance_id is None and pm.region == "ap-southeast-1"
+    assert (pm.start, pm.end) == (utc("2026-10-26 12:00"), utc("2026-11-02 12:00"))
+    assert ids(pm.jobs) == ["c1", "c2", "c3"]
+    assert ids(pm.failures) == ["c2"] and pm.concurrent.empty
+
+
+def test_unknown_names_and_bad_arguments_are_reported(df: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="'db-nope'"):
+        postmortem(df, instance="db-nope")
+    with pytest.raises(ValueError, match=r"'eu-west-0'.*regions: ap-southeast-1, cn-north-4"):
+        postmortem(df, region="eu-west-0")
+    with pytest.raises(ValueError, match="no jobs in region"):
+        postmortem(df, instance="db-a", region="ap-southeast-1")
+    with pytest.raises(ValueError, match="later than start"):
+        postmortem(df, instance="db-a", start="2026-11-02", end="2026-11-01")
+    with pytest.raises(ValueError, match="context"):
+        postmortem(df, instance="db-a", context="soon")
+    with pytest.raises(ValueError, match="instance_name"):
+        postmortem(df.drop(columns="instance_name"), instance="db-a")
+
+
+def test_summary_text_and_html(df: pd.DataFrame) -> None:
+    pm = postmortem(df, instance="db-c")
+    text = str(pm)
+    assert "db-c (inst-c)" in text
+    assert "Jobs: 3 (2 completed, 1 failed)" in text
+    assert "2026-11-01 02:20 – 2026-11-02 03:01 UTC" in text
+    page = pm._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert HOSTILE_REASON not in page
+
+
+def test_plot_draws_the_window_with_failures(df: pd.DataFrame) -> None:
+    pm = postmortem(df, instance="db-a", start="2026-11-01 00:00", end="2026-11-01 04:00")
+    ax = Figure().add_subplot()
+    assert pm.plot(ax=ax) is ax
+    bars = {c.get_label(): len(c) for c in ax.containers if isinstance(c, BarContainer)}
+    assert bars == {"Completed": 2, "Failed": 1}
+    wide = pm.plot(ax=Figure().add_subplot(), concurrent=True)
+    assert isinstance(wide, Axes)
+    assert [t.get_text() for t in wide.get_yticklabels()] == ["db-a", "db-b"]
+
+
+def test_is_a_plain_dataclass(df: pd.DataFrame) -> None:
+    pm = postmortem(df, instance="db-b", context=pd.Timedelta(minutes=5))
+    assert isinstance(pm, PostMortem) and pm.context == pd.Timedelta(minutes=5)
+    assert all(isinstance(t, pd.DataFrame) for t in (pm.jobs, pm.failures, pm.concurrent, pm.comparison))
+
+
+def test_rows_without_region_or_instance_are_not_neighbours(df: pd.DataFrame) -> None:
+    gappy = df.copy()
+    b1 = gappy["job_id"] == "b1"
+    gappy["region"] = gappy["region"].astype(object).where(~b1, None).astype("category")
+    gappy["instance_id"] = gappy["instance_id"].astype(object).where(~b1, None).astype("category")
+    pm = postmortem(gappy, instance="db-a", start="2026-11-01 01:30", end="2026-11-01 03:00", context="30min")
+    assert ids(pm.concurrent) == ["a1", "a2", "b4", "b2"]  # b1 lost its region and instance
+    in_region = postmortem(gappy, region="cn-north-4").jobs
+    assert ids(in_region) == ["a1", "a2", "a3", "b4", "b2", "b3", "b5", "a4"]
