@@ -1,5 +1,113 @@
-"""ddsjobs_analytics — how long Huawei Cloud DDS operations take, how often each kind fails, and why."""
+"""ddsjobs_analytics — how long Huawei Cloud DDS operations take, how often each kind fails, and why.
+
+The analysis surface (frames, statistics, charts, reports) is imported eagerly; the HTTP client and the
+archive are loaded on first use (``dj.TaskCenter``, ``dj.JobArchive``), so analysing a saved frame never
+imports httpx. The simulator lives in :mod:`ddsjobs_analytics.simulator`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import _accessor  # noqa: F401  (registers the ``df.ddsjobs`` accessor)
+from ._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
+from ._failures import failure_rates, wilson_interval
+from ._frame import JOB_COLUMNS, DataQualityWarning, RecordError, jobs_frame
+from ._names import JOB_NAMES, canonical_job_type
+from ._plots import plot_duration_trend, plot_durations, plot_fail_reasons, plot_failure_rates, plot_timeline
+from ._postmortem import PostMortem, postmortem
+from ._reasons import fail_reason_groups, fail_reason_template
+from ._report import summary_text, write_report
+from ._sample import load_sample, sample_records
+
+if TYPE_CHECKING:
+    from .archive import JobArchive, SyncStats, sync
+    from .client import (
+        AkSkAuth,
+        AsyncTaskCenter,
+        AuthError,
+        NotFoundError,
+        PasswordAuth,
+        ServerError,
+        TaskCenter,
+        TaskCenterError,
+        ThrottledError,
+        TokenAuth,
+    )
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "JOB_COLUMNS",
+    "JOB_NAMES",
+    "AkSkAuth",
+    "AsyncTaskCenter",
+    "AuthError",
+    "DataQualityWarning",
+    "JobArchive",
+    "NotFoundError",
+    "PasswordAuth",
+    "PostMortem",
+    "RecordError",
+    "ServerError",
+    "SyncStats",
+    "TaskCenter",
+    "TaskCenterError",
+    "ThrottledError",
+    "TokenAuth",
+    "__version__",
+    "canonical_job_type",
+    "duration_stats",
+    "fail_reason_groups",
+    "fail_reason_template",
+    "failure_rates",
+    "jobs_frame",
+    "kaplan_meier",
+    "km_quantile",
+    "km_survival_at",
+    "load_sample",
+    "plot_duration_trend",
+    "plot_durations",
+    "plot_fail_reasons",
+    "plot_failure_rates",
+    "plot_timeline",
+    "postmortem",
+    "sample_records",
+    "stuck_jobs",
+    "summary_text",
+    "sync",
+    "wilson_interval",
+    "write_report",
+]
+
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "AkSkAuth",
+            "AsyncTaskCenter",
+            "AuthError",
+            "NotFoundError",
+            "PasswordAuth",
+            "ServerError",
+            "TaskCenter",
+            "TaskCenterError",
+            "ThrottledError",
+            "TokenAuth",
+        ),
+        "client",
+    ),
+    **dict.fromkeys(("JobArchive", "SyncStats", "sync"), "archive"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f"{__name__}.{_LAZY[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
