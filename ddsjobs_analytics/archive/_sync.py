@@ -1,0 +1,189 @@
+"""Incremental sync of a task center into a :class:`JobArchive`.
+
+The task center only knows about a month of jobs, and ListTasks has no "changed since" filter, so a sync
+(1) lists jobs created since the last high-water mark minus an overlap (the first run: the whole window the
+service keeps), and (2) re-fetches by id every job the archive still holds as Running, because a job that
+was created long ago can finish at any time and never appear in a later listing window.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._stats import SyncStats
+from ._store import JobArchive, parse_moment, table_from_records
+
+__all__ = ["SERVICE_HORIZON", "TaskCenterLike", "sync"]
+
+log = logging.getLogger("ddsjobs_analytics.archive")
+
+# ListTasks/ShowJobDetail only answer for roughly the last month (shared/dds-task-api.md §3–4).
+SERVICE_HORIZON = timedelta(days=30)
+# A Running job older than this cannot be known to the service any more: counted lost without asking.
+_ASK_HORIZON = timedelta(days=35)
+
+
+class TaskCenterLike(Protocol):
+    """What :func:`sync` needs from a task center (``ddsjobs_analytics.client.TaskCenter`` has it)."""
+
+    @property
+    def region(self) -> str | None: ...
+
+    @property
+    def project_id(self) -> str: ...
+
+    def list_jobs(self, start: datetime, end: datetime) -> list[dict[str, Any]]: ...
+
+    def get_jobs(self, job_ids: Sequence[str]) -> Sequence[dict[str, Any]]: ...
+
+
+def _as_age(value: str | timedelta) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    reference = pd.Timestamp("2000-01-01", tz="UTC")
+    return (reference - parse_moment(value, now=reference.to_pydatetime())).to_pytimedelta()
+
+
+def _window_start(
+    state: Mapping[str, Any] | None,
+    since: str | timedelta | datetime,
+    overlap: str | timedelta,
+    now: pd.Timestamp,
+) -> pd.Timestamp:
+    """Where the listing starts: the high-water mark minus the overlap, or ``since`` on a first run."""
+    earliest = now - SERVICE_HORIZON
+    mark = None if state is None else (state.get("max_created") or state.get("listed_until"))
+    if mark is None:
+        start = parse_moment(since, now=now.to_pydatetime())
+        if start < earliest:
+            log.info("the task center keeps about %s of jobs: listing from %s", SERVICE_HORIZON, earliest)
+            start = earliest
+        return start
+    start = parse_moment(mark) - _as_age(overlap)
+    if start < earliest:
+        log.warning(
+            "last sync reached %s, beyond the task center's horizon: jobs created between %s and %s may be "
+            "missing from the archive",
+            mark,
+            start,
+            earliest,
+        )
+        start = earliest
+    return start
+
+
+def _is_not_found(error: object) -> bool:
+    """The service does not know the id (client NotFoundError, or anything shaped like it)."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    return bool(names & {"NotFoundError", "KeyError", "LookupError"}) or getattr(error, "status", None) == 404
+
+
+def _quietly_get_jobs(
+    task_center: TaskCenterLike, ids: list[str]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """``get_jobs`` with its per-id failures returned rather than warned about (sync reports them itself)."""
+    with warnings.catch_warnings():
+        try:
+            from ddsjobs_analytics.client import PartialResultWarning
+
+            warnings.simplefilter("ignore", PartialResultWarning)
+        except ImportError:  # pragma: no cover - the client is part of the package
+            pass
+        try:
+            batch = task_center.get_jobs(ids)
+        except Exception as exc:  # a PartialResultError-like batch failure still carries its results
+            if not hasattr(exc, "failures"):
+                raise
+            return list(getattr(exc, "results", [])), dict(exc.failures)
+    return list(batch), dict(getattr(batch, "failures", {}) or {})
+
+
+def _refetch(
+    task_center: TaskCenterLike, running: pd.DataFrame, now: pd.Timestamp
+) -> tuple[list[dict[str, Any]], int, list[str], dict[str, str]]:
+    """Ask for the archive's Running jobs by id: (records, ids asked, lost ids, id → failure message)."""
+    too_old = running["created"].notna() & (running["created"] < now - _ASK_HORIZON)
+    lost = sorted(running.loc[too_old, "job_id"].astype(str))
+    ids = list(running.loc[~too_old, "job_id"].astype(str))
+    if not ids:
+        return [], 0, lost, {}
+    records, failures = _quietly_get_jobs(task_center, ids)
+    answered = {str(record.get("id")) for record in records if isinstance(record, Mapping)}
+    failed: dict[str, str] = {}
+    for job_id in ids:
+        if job_id in answered:
+            continue
+        error = failures.get(job_id)
+        if error is None or _is_not_found(error):
+            lost.append(job_id)
+        else:
+            failed[job_id] = f"{type(error).__name__}: {error}"
+    return records, len(ids), sorted(lost), failed
+
+
+def sync(
+    task_center: TaskCenterLike,
+    archive: JobArchive,
+    *,
+    since: str | timedelta | datetime = "30d",
+    overlap: str | timedelta = "1d",
+    now: datetime | None = None,
+) -> SyncStats:
+    """Bring ``archive`` up to date with ``task_center`` (one region and project); returns what changed.
+
+    First run: list jobs created since ``since`` ("30d", "12h", a timedelta or a datetime; capped at the
+    service's 30-day horizon). Later runs: list from the last high-water mark (max ``created`` seen for
+    this region/project) minus ``overlap``, then re-fetch by id every job the archive still holds as
+    Running. Ids the service no longer knows stay Running and are reported as ``lost``; other per-id
+    failures are reported in ``refetch_failed``, not raised. Everything is written in one atomic commit
+    under the archive's lock (a concurrent sync gets :class:`ArchiveLockedError`).
+    """
+    reference = parse_moment(now) if now is not None else pd.Timestamp.now(tz="UTC").as_unit("us")
+    region, project_id = task_center.region, str(task_center.project_id)
+    target = f"{region}/{project_id}"
+
+    def observed() -> datetime:
+        moment = reference if now is not None else pd.Timestamp.now(tz="UTC")
+        return moment.to_pydatetime()
+
+    with archive._writing():
+        state = archive.sync_state(region, project_id)
+        start = _window_start(state, since, overlap, reference)
+        log.info("sync %s: listing jobs created %s → %s", target, start, reference)
+        listed = list(task_center.list_jobs(start.to_pydatetime(), reference.to_pydatetime()))
+        listed_table = table_from_records(
+            listed, observed_at=observed(), region=region, project_id=project_id
+        )
+        listed_ids = set(listed_table.column("job_id").to_pylist())
+        running = archive.nonterminal_jobs(region, project_id)
+        running = running[~running["job_id"].astype(str).isin(listed_ids)]
+        records, asked, lost, failed = _refetch(task_center, running, reference)
+        fetched_table = table_from_records(
+            records, observed_at=observed(), region=region, project_id=project_id
+        )
+
+        marks = [parse_moment(state["max_created"])] if state and state.get("max_created") else []
+        created = listed_table.column("created")
+        if created.null_count < len(created):
+            marks.append(pd.Timestamp(pc.max(created).as_py()))
+        mark = max(marks, default=None)
+        entry = {
+            "region": region,
+            "project_id": project_id,
+            "max_created": None if mark is None else mark.isoformat(),
+            "listed_until": reference.isoformat(),
+            "last_sync": pd.Timestamp.now(tz="UTC").isoformat(),
+        }
+        stats = archive._apply(pa.concat_tables([listed_table, fetched_table]), sync_entry=entry)
+    stats.target, stats.listed, stats.window = target, len(listed), (start, reference)
+    stats.refetched, stats.lost, stats.refetch_failed = asked, lost, failed
+    log.info("sync %s done:\n%s", target, stats)
+    return stats
