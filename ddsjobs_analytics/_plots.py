@@ -26,6 +26,7 @@ from ._failures import failure_rates
 from ._frame import require_columns
 from ._names import TERMINAL_STATUSES
 from ._reasons import fail_reason_groups
+from ._time import parse_moment
 
 __all__ = [
     "STATUS_COLORS",
@@ -172,17 +173,8 @@ def _tzinfo(tz: str | dt.tzinfo | None) -> dt.tzinfo:
 
 
 def parse_time(value: Any, tz: dt.tzinfo, *, name: str, func: str) -> pd.Timestamp | None:
-    """A UTC Timestamp from str/datetime/Timestamp (None stays None); naive values are read in ``tz``."""
-    if value is None:
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{func}: {name}={value!r} is not a time") from exc
-    if stamp is pd.NaT:
-        raise ValueError(f"{func}: {name}={value!r} is not a time")
-    stamp = stamp.tz_localize(tz) if stamp.tzinfo is None else stamp
-    return stamp.tz_convert("UTC")
+    """A UTC Timestamp from str/datetime/Timestamp/age (None stays None); naive values are read in ``tz``."""
+    return None if value is None else parse_moment(value, naive_tz=tz, what=f"{func}: {name}")
 
 
 def _date_axis(ax: Axes, tz: dt.tzinfo) -> None:

@@ -691,7 +691,7 @@ def sample_records() -> list[dict[str, Any]]:
 
 
 def load_sample() -> pd.DataFrame:
-    """The bundled sample as a jobs frame (≈5k jobs, 60 instances, 3 regions, 60 days up to ``SAMPLE_END``)."""
+    """The bundled sample as a jobs frame: ≈5k jobs, 60 instances, 3 regions, 60 days up to ``SAMPLE_END``."""
     from ._frame import jobs_frame
 
     return jobs_frame(sample_records())

@@ -45,7 +45,7 @@ def sdk_date(now: datetime | None = None) -> str:
 
 
 def canonical_uri(path: str) -> str:
-    """Decode, re-encode each segment, and end with ``/`` (the gateway signs it so; the wire path has none)."""
+    """Decode, re-encode each segment, end with ``/`` (the gateway signs it so; the wire path has none)."""
     segments = [_encode(unquote(segment)) for segment in path.split("/")]
     uri = "/".join(segments)
     return uri if uri.endswith("/") else uri + "/"

@@ -18,8 +18,14 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+from ddsjobs_analytics._time import parse_moment
+
+if TYPE_CHECKING:
+    from ddsjobs_analytics.client import TaskCenter
 
 __all__ = ["main", "parse_since"]
 
@@ -28,25 +34,10 @@ log = logging.getLogger("ddsjobs_analytics")
 
 def parse_since(value: str, *, now: datetime | None = None) -> datetime:
     """``"30d"``, ``"12h"``, ``"90m"``, ``"2w"`` or an ISO date/time → the UTC start of the window."""
-    now = now or datetime.now(timezone.utc)
-    units = {
-        "w": timedelta(weeks=1),
-        "d": timedelta(days=1),
-        "h": timedelta(hours=1),
-        "m": timedelta(minutes=1),
-    }
-    text = value.strip().lower()
-    if text and text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
-        return now - float(text[:-1]) * units[text[-1]]
     try:
-        parsed = pd.Timestamp(value)
+        return parse_moment(value, now=now, what="--since").to_pydatetime()
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"--since: {value!r} is neither like '30d'/'12h' nor a date"
-        ) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.tz_localize("UTC")
-    return parsed.to_pydatetime().astimezone(timezone.utc)
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
@@ -170,10 +161,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _task_center(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _task_center(args: argparse.Namespace) -> TaskCenter:
     from ddsjobs_analytics.client import TaskCenter
 
-    overrides = {"progress": args.progress}
+    overrides: dict[str, Any] = {"progress": args.progress}
     if args.region:
         overrides["region"] = args.region
     if args.project_id:

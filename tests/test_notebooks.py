@@ -1,4 +1,4 @@
-"""The notebooks run top to bottom on the bundled sample, in a real kernel, and are committed without outputs."""
+"""The notebooks run top to bottom on the bundled sample in a real kernel, and carry no outputs."""
 
 from __future__ import annotations
 

@@ -1,15 +1,16 @@
 """The signer against the test vectors published in the API reference (shared/dds-task-api.md §6)."""
 
+import hashlib
+
 from ddsjobs_analytics._signing import (
     EMPTY_BODY_SHA256,
+    authorization_header,
     canonical_query,
     canonical_request,
     canonical_uri,
     parse_authorization,
     sign,
-    authorization_header,
 )
-import hashlib
 
 
 def test_docs_example_vector():
@@ -69,7 +70,10 @@ def test_canonical_uri_appends_slash_and_reencodes():
 
 
 def test_time_offset_plus_is_encoded_in_query():
-    assert canonical_query([("start_time", "2026-11-01T00:00:00+0800")]) == "start_time=2026-11-01T00%3A00%3A00%2B0800"
+    assert (
+        canonical_query([("start_time", "2026-11-01T00:00:00+0800")])
+        == "start_time=2026-11-01T00%3A00%3A00%2B0800"
+    )
 
 
 def test_empty_body_hash_constant():
@@ -80,6 +84,10 @@ def test_authorization_header_round_trip():
     value = authorization_header("AK123", ["content-type", "host"], "abcd")
     parsed = parse_authorization(value)
     assert parsed is not None
-    assert (parsed.access_key, parsed.signed_headers, parsed.signature) == ("AK123", ["content-type", "host"], "abcd")
+    assert (parsed.access_key, parsed.signed_headers, parsed.signature) == (
+        "AK123",
+        ["content-type", "host"],
+        "abcd",
+    )
     assert parse_authorization("Bearer xyz") is None
     assert parse_authorization("SDK-HMAC-SHA256 Access=AK") is None

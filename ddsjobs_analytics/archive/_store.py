@@ -23,7 +23,7 @@ import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from .._frame import DataQualityWarning, _as_record_list, _unwrap, jobs_frame
 from .._names import TERMINAL_STATUSES
+from .._time import Moment, parse_moment, utcnow
 from ._errors import (
     ArchiveCorruptError,
     ArchiveCorruptWarning,
@@ -65,41 +66,9 @@ log = logging.getLogger("ddsjobs_analytics.archive")
 MANIFEST = "_archive.json"
 FORMAT = "ddsjobs_analytics job archive"
 _PART_FILE = re.compile(r"^(part-[0-9a-f]+\.parquet|\.part-[0-9a-f]+\.parquet\.tmp)$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([wdhms])\s*$", re.IGNORECASE)
-_UNITS = {
-    "w": timedelta(weeks=1),
-    "d": timedelta(days=1),
-    "h": timedelta(hours=1),
-    "m": timedelta(minutes=1),
-    "s": timedelta(seconds=1),
-}
 _DEFAULT_COLUMNS = tuple(name for name in ARCHIVE_COLUMNS if name != "raw")
 
 OnError = Literal["raise", "warn"]
-Moment = datetime | pd.Timestamp | str
-
-
-def _utcnow() -> pd.Timestamp:
-    return pd.Timestamp.now(tz="UTC").as_unit("us")
-
-
-def parse_moment(value: Moment | timedelta, *, now: datetime | None = None) -> pd.Timestamp:
-    """A UTC instant from a datetime, an ISO string (naive = UTC), or an age ("30d", "12h", a timedelta)."""
-    reference = _utcnow() if now is None else pd.Timestamp(now).tz_convert("UTC")
-    if isinstance(value, timedelta):
-        return (reference - value).as_unit("us")
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return (reference - float(match[1]) * _UNITS[match[2].lower()]).as_unit("us")
-    try:
-        moment = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{value!r} is neither a time nor an age like '30d' or '12h'") from exc
-    if moment is pd.NaT:
-        raise ValueError(f"{value!r} is not a time")
-    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
-    return moment.as_unit("us")
 
 
 # --------------------------------------------------------------------------------------------- files
@@ -158,7 +127,7 @@ def table_from_records(
     """The archive table of job records: ``jobs_frame`` columns plus each record's JSON as ``raw``."""
     items = _unwrap(_as_record_list(records))
     if observed_at is None:
-        observed_at = _utcnow().to_pydatetime()
+        observed_at = utcnow().to_pydatetime()
     frame = jobs_frame(items, observed_at=observed_at, region=region, project_id=project_id, errors=errors)
     raw = [json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str) for item in items]
     return table_from_frame(frame.assign(raw=pd.array(raw, dtype=pd.StringDtype("pyarrow"))))
@@ -297,7 +266,7 @@ class JobArchive:
         return dict(manifest)
 
     def _new_manifest(self) -> dict[str, Any]:
-        now = _utcnow().isoformat()
+        now = utcnow().isoformat()
         return {
             "format": FORMAT,
             "schema_version": SCHEMA_VERSION,
@@ -351,7 +320,7 @@ class JobArchive:
             key = (sync_entry["region"], sync_entry["project_id"])
             syncs = [s for s in syncs if (s.get("region"), s.get("project_id")) != key] + [sync_entry]
         updated = {**manifest, "partitions": dict(sorted(partitions.items())), "syncs": syncs}
-        updated["updated"] = _utcnow().isoformat()
+        updated["updated"] = utcnow().isoformat()
         payload = json.dumps(updated, indent=1).encode()
         _write_atomic(self.path / MANIFEST, lambda handle: handle.write(payload))
         self._tidy(updated, superseded)
@@ -413,8 +382,8 @@ class JobArchive:
 
     def load(
         self,
-        start: Moment | timedelta | None = None,
-        end: Moment | timedelta | None = None,
+        start: Moment | None = None,
+        end: Moment | None = None,
         *,
         columns: Sequence[str] | None = None,
         status: str | Iterable[str] | None = None,

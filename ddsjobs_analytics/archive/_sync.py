@@ -18,8 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._time import parse_age, parse_moment, utcnow
 from ._stats import SyncStats
-from ._store import JobArchive, parse_moment, table_from_records
+from ._store import JobArchive, table_from_records
 
 __all__ = ["SERVICE_HORIZON", "TaskCenterLike", "sync"]
 
@@ -46,10 +47,10 @@ class TaskCenterLike(Protocol):
 
 
 def _as_age(value: str | timedelta) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    reference = pd.Timestamp("2000-01-01", tz="UTC")
-    return (reference - parse_moment(value, now=reference.to_pydatetime())).to_pytimedelta()
+    age = parse_age(value)
+    if age is None:
+        raise ValueError(f"overlap={value!r} is not an age like '1d' or '12h'")
+    return age
 
 
 def _window_start(
@@ -146,7 +147,7 @@ def sync(
     failures are reported in ``refetch_failed``, not raised. Everything is written in one atomic commit
     under the archive's lock (a concurrent sync gets :class:`ArchiveLockedError`).
     """
-    reference = parse_moment(now) if now is not None else pd.Timestamp.now(tz="UTC").as_unit("us")
+    reference = parse_moment(now) if now is not None else utcnow()
     region, project_id = task_center.region, str(task_center.project_id)
     target = f"{region}/{project_id}"
 
