@@ -25,11 +25,6 @@ LATENCY_MS = 50.0
 
 def _serve(connection: Any, jobs: int, latency_ms: float) -> None:
     """Child process: run a simulator, send its coordinates and some job ids, serve until told to stop."""
-    from ddsjobs_analytics.simulator._server import _Handler
-
-    # The simulator writes headers and body in two sends; with Nagle on, the client's delayed ACK holds the
-    # body back ~40 ms per request, a stall no real gateway has. TCP_NODELAY removes it (for the SDK too).
-    _Handler.disable_nagle_algorithm = True
     with running(jobs=jobs, seed=42, latency_ms=latency_ms, history_days=30) as sim:
         ids = [record["id"] for record in sim.truth(sim.now - timedelta(days=29), sim.now)]
         connection.send((sim.url, sim.ak, sim.sk, sim.project_id, sim.region, ids))

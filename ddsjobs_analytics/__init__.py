@@ -12,27 +12,45 @@ from typing import TYPE_CHECKING, Any
 from . import _accessor  # noqa: F401  (registers the ``df.ddsjobs`` accessor)
 from ._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
 from ._failures import failure_rates, wilson_interval
-from ._frame import JOB_COLUMNS, DataQualityWarning, RecordError, jobs_frame
+from ._frame import (
+    JOB_COLUMNS,
+    DataQualityWarning,
+    RecordError,
+    empty_jobs_frame,
+    jobs_frame,
+    require_columns,
+)
 from ._names import JOB_NAMES, canonical_job_type
 from ._plots import plot_duration_trend, plot_durations, plot_fail_reasons, plot_failure_rates, plot_timeline
 from ._postmortem import PostMortem, postmortem
 from ._reasons import fail_reason_groups, fail_reason_template
-from ._report import summary_text, write_report
+from ._report import ReportPaths, summary_text, write_csv, write_report
 from ._sample import load_sample, sample_records
 
 if TYPE_CHECKING:
-    from .archive import JobArchive, SyncStats, sync
+    from .archive import (
+        ArchiveCorruptError,
+        ArchiveError,
+        ArchiveLockedError,
+        ArchiveVersionError,
+        JobArchive,
+        SyncStats,
+        sync,
+    )
     from .client import (
         AkSkAuth,
         AsyncTaskCenter,
         AuthError,
+        InvalidRequestError,
         NotFoundError,
+        PartialResultWarning,
         PasswordAuth,
         ServerError,
         TaskCenter,
         TaskCenterError,
         ThrottledError,
         TokenAuth,
+        TransportError,
     )
 
 __version__ = "0.1.0"
@@ -41,23 +59,32 @@ __all__ = [
     "JOB_COLUMNS",
     "JOB_NAMES",
     "AkSkAuth",
+    "ArchiveCorruptError",
+    "ArchiveError",
+    "ArchiveLockedError",
+    "ArchiveVersionError",
     "AsyncTaskCenter",
     "AuthError",
     "DataQualityWarning",
+    "InvalidRequestError",
     "JobArchive",
     "NotFoundError",
+    "PartialResultWarning",
     "PasswordAuth",
     "PostMortem",
     "RecordError",
+    "ReportPaths",
     "ServerError",
     "SyncStats",
     "TaskCenter",
     "TaskCenterError",
     "ThrottledError",
     "TokenAuth",
+    "TransportError",
     "__version__",
     "canonical_job_type",
     "duration_stats",
+    "empty_jobs_frame",
     "fail_reason_groups",
     "fail_reason_template",
     "failure_rates",
@@ -72,11 +99,13 @@ __all__ = [
     "plot_failure_rates",
     "plot_timeline",
     "postmortem",
+    "require_columns",
     "sample_records",
     "stuck_jobs",
     "summary_text",
     "sync",
     "wilson_interval",
+    "write_csv",
     "write_report",
 ]
 
@@ -86,17 +115,31 @@ _LAZY = {
             "AkSkAuth",
             "AsyncTaskCenter",
             "AuthError",
+            "InvalidRequestError",
             "NotFoundError",
+            "PartialResultWarning",
             "PasswordAuth",
             "ServerError",
             "TaskCenter",
             "TaskCenterError",
             "ThrottledError",
             "TokenAuth",
+            "TransportError",
         ),
         "client",
     ),
-    **dict.fromkeys(("JobArchive", "SyncStats", "sync"), "archive"),
+    **dict.fromkeys(
+        (
+            "ArchiveCorruptError",
+            "ArchiveError",
+            "ArchiveLockedError",
+            "ArchiveVersionError",
+            "JobArchive",
+            "SyncStats",
+            "sync",
+        ),
+        "archive",
+    ),
 }
 
 

@@ -147,16 +147,25 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from ddsjobs_analytics._sample import DEFAULT_REGIONS
     from ddsjobs_analytics.client import AkSkAuth, TaskCenter
     from ddsjobs_analytics.simulator import running
 
-    with running(jobs=args.jobs, seed=args.seed) as sim:
-        print(f"Simulator listening on {sim.url} (project {sim.project_id})")
+    with running(jobs=args.jobs, seed=args.seed, regions=DEFAULT_REGIONS) as sim:
+        print(f"Simulator listening on {sim.url} ({len(sim.project_ids)} regions, one project each)")
         auth = AkSkAuth(sim.ak, sim.sk)
-        with TaskCenter(region=sim.region, project_id=sim.project_id, auth=auth, endpoint=sim.url) as center:
-            end = datetime.now(timezone.utc)
-            df = center.fetch(end - timedelta(days=args.days), end)
-        print(f"Fetched {len(df):,} jobs over signed HTTP in {args.days} days")
+        # The simulator stands in for every region's endpoint, so each target is a client pointed at it.
+        centers = [
+            TaskCenter(region=region, project_id=project_id, auth=auth, endpoint=sim.url)
+            for region, project_id in sim.project_ids.items()
+        ]
+        end = datetime.now(timezone.utc)
+        try:
+            df = centers[0].fetch_many(centers, end - timedelta(days=args.days), end)
+        finally:
+            for center in centers:
+                center.close()
+        print(f"Fetched {len(df):,} jobs of the last {args.days} days over signed HTTP")
     _write_report(df, args)
     return 0
 
