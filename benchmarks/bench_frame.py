@@ -5,7 +5,7 @@
 
 Run: ``.venv/bin/python benchmarks/bench_frame.py [--quick] [--rows N] [--repeat R]``
 (1,000,000 synthetic ListTasks records; ``--quick``: 100,000). Reports best-of-R seconds, the ratios, and
-the memory of the frame (``memory_usage(deep=True)``). Results go in benchmarks/RESULTS_frame.md.
+the memory of the frame (``memory_usage(deep=True)``). Results go in benchmarks/README.md.
 """
 
 from __future__ import annotations

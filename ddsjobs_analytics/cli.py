@@ -62,7 +62,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="write the CSV/PNG (and --html) report")
     report.add_argument(
-        "inputs", nargs="*", type=Path, help=".json/.jsonl/.parquet/.csv job files (default: sample)"
+        "inputs", nargs="*", type=Path, help=".json/.jsonl(.gz) or .parquet job files (default: sample)"
     )
     report.add_argument("--archive", type=Path, help="read from a job archive instead of files")
     report.add_argument("--since", help="with --archive: only jobs created since (e.g. 90d or 2026-09-01)")
@@ -116,17 +116,18 @@ def _write_report(df: pd.DataFrame, args: argparse.Namespace) -> None:
 
 
 def _read_inputs(inputs: Sequence[Path]) -> pd.DataFrame:
+    """Job files: API records as .json/.jsonl (optionally .gz), or frames saved by ``ddsjobs fetch`` as .parquet."""
     from ddsjobs_analytics._frame import jobs_frame
 
     frames = []
     for path in inputs:
-        suffixes = "".join(path.suffixes).lower()
-        if suffixes.endswith(".parquet"):
+        name = path.name.lower()
+        if name.endswith(".parquet"):
             frames.append(pd.read_parquet(path))
-        elif suffixes.endswith(".csv"):
+        elif name.endswith((".json", ".jsonl", ".json.gz", ".jsonl.gz")):
             frames.append(jobs_frame(path))
         else:
-            frames.append(jobs_frame(path))
+            raise ValueError(f"{path}: expected .json, .jsonl (optionally .gz) or .parquet")
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
@@ -184,19 +185,19 @@ def _task_center(args: argparse.Namespace) -> TaskCenter:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    name = out.name.lower()
+    if not name.endswith((".parquet", ".csv")):
+        raise ValueError(f"--out must end in .parquet or .csv, not {out.name!r}")
     with _task_center(args) as center:
         df = center.fetch(parse_since(args.since), datetime.now(timezone.utc))
-    out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
-    name = out.name.lower()
     if name.endswith(".parquet"):
         df.to_parquet(out, index=False)
-    elif name.endswith(".csv"):
+    else:
         from ddsjobs_analytics._report import write_csv
 
         write_csv(df, out)
-    else:
-        raise SystemExit(f"ddsjobs fetch: --out must end in .parquet or .csv, not {out.name!r}")
     print(f"{len(df):,} jobs written to {out}")
     return 0
 

@@ -347,7 +347,7 @@ def test_labelled_set_shape() -> None:
 
 
 def test_accuracy_on_labelled_slice_is_above_floor() -> None:
-    # Floor, not exact value: the whole set scores 0.989 (benchmarks/RESULTS_reasons.md); the known misses
+    # Floor, not exact value: the whole set scores 0.989 (benchmarks/README.md); the known misses
     # are user names without a digit ("cancelled by user zhangwei"), which no shape-based rule can tell from
     # words.
     sample = _labelled().iloc[:800]
