@@ -116,7 +116,7 @@ def _write_report(df: pd.DataFrame, args: argparse.Namespace) -> None:
 
 
 def _read_inputs(inputs: Sequence[Path]) -> pd.DataFrame:
-    """Job files: API records as .json/.jsonl (optionally .gz), or frames saved by ``ddsjobs fetch`` as .parquet."""
+    """Job files: API records as .json/.jsonl (optionally .gz), or frames from ``ddsjobs fetch``."""
     from ddsjobs_analytics._frame import jobs_frame
 
     frames = []

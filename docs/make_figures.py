@@ -8,9 +8,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import ddsjobs_analytics as dj  # noqa: E402
+import ddsjobs_analytics as dj
 
 HERE = Path(__file__).resolve().parent
 

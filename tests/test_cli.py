@@ -89,7 +89,7 @@ def test_demo_fetches_from_the_simulator_over_http(tmp_path: Path, capsys: pytes
 
 @pytest.fixture
 def simulator_env(monkeypatch: pytest.MonkeyPatch):
-    """A simulator on loopback, and the SDK's environment variables pointing at it, as a user would set them."""
+    """A simulator on loopback and the SDK's environment variables pointing at it, as a user sets them."""
     from ddsjobs_analytics.simulator import running
 
     with running(jobs=1200, seed=3) as sim:
@@ -102,7 +102,9 @@ def simulator_env(monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
-def test_fetch_writes_the_window(simulator_env, tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str):
+def test_fetch_writes_the_window(
+    simulator_env, tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+):
     sim = simulator_env
     out = tmp_path / f"jobs{suffix}"
     assert cli.main(["fetch", "--since", "30d", "--out", str(out), "--no-progress"]) == 0
@@ -114,7 +116,9 @@ def test_fetch_writes_the_window(simulator_env, tmp_path: Path, capsys: pytest.C
         assert cli.main(["report", str(out), "--out", str(tmp_path / "r"), "--no-charts"]) == 0
 
 
-def test_fetch_refuses_an_unknown_output_type(simulator_env, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_fetch_refuses_an_unknown_output_type(
+    simulator_env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     assert cli.main(["fetch", "--out", str(tmp_path / "jobs.xlsx"), "--no-progress"]) == 1
     assert ".parquet or .csv" in capsys.readouterr().err
 
@@ -130,7 +134,10 @@ def test_sync_then_report_from_the_archive(simulator_env, tmp_path: Path, capsys
     assert cli.main(["sync", "--archive", str(archive), "--no-progress"]) == 0
     assert "4 new" in capsys.readouterr().out
     out = tmp_path / "r"
-    assert cli.main(["report", "--archive", str(archive), "--since", "90d", "--out", str(out), "--no-charts"]) == 0
+    assert (
+        cli.main(["report", "--archive", str(archive), "--since", "90d", "--out", str(out), "--no-charts"])
+        == 0
+    )
     jobs = pd.read_csv(out / "jobs.csv")
     truth = {record["id"] for record in sim.truth(sim.now - timedelta(days=30), sim.now)}
     assert spawned <= truth
@@ -139,7 +146,12 @@ def test_sync_then_report_from_the_archive(simulator_env, tmp_path: Path, capsys
 
 
 def test_sync_without_credentials_is_one_clear_line(monkeypatch, tmp_path: Path, capsys):
-    for name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID", "DDSJOBS_ENDPOINT"):
+    for name in (
+        "HUAWEICLOUD_SDK_AK",
+        "HUAWEICLOUD_SDK_SK",
+        "HUAWEICLOUD_SDK_PROJECT_ID",
+        "DDSJOBS_ENDPOINT",
+    ):
         monkeypatch.delenv(name, raising=False)
     assert cli.main(["sync", "--archive", str(tmp_path / "a"), "--region", "ap-southeast-1"]) == 1
     err = capsys.readouterr().err
