@@ -167,6 +167,41 @@ def test_identical_records_are_noops_and_rewrite_nothing(archive: JobArchive) ->
     assert snapshot(archive.path) == before
 
 
+def v3_record(listed: dict[str, Any], name: str) -> dict[str, Any]:
+    """The ShowJobDetail (v3) spelling of a ListTasks record: nested instance, created/ended, own name."""
+    return {
+        "id": listed["id"],
+        "name": name,
+        "status": listed["status"],
+        "created": listed["created_at"],
+        "ended": listed["ended_at"],
+        "progress": listed["progress"],
+        "instance": {"id": listed["instance_id"], "name": listed["instance_name"]},
+        "fail_reason": listed["fail_reason"],
+    }
+
+
+def test_a_terminal_job_seen_again_in_the_other_api_shape_is_unchanged(archive: JobArchive) -> None:
+    # A sync re-fetches a Running job by id (v3) and finds it Completed; the next sync's overlap lists it
+    # again (v3.1). Same job, same facts, other spelling: no update, no rewrite, the first raw kept.
+    listed = record("a", "Completed", name="RestoreMongoDB_Replica", fail_reason=None)
+    failed = record("b", "Failed", fail_reason="disk full")
+    upsert(archive, [v3_record(listed, "Restore_MongoDB_Replica"), v3_record(failed, "Create_MongoDB")], T1)
+    before, stored = snapshot(archive.path), by_id(archive, columns=[*ARCHIVE_COLUMNS])
+    again = upsert(archive, [listed, failed], T2)
+    assert (again.new, again.updated, again.unchanged, again.partitions_written) == (0, 0, 2, 0)
+    assert snapshot(archive.path) == before
+    assert by_id(archive, columns=[*ARCHIVE_COLUMNS]).equals(stored)
+    # Both shapes give the same columns (job_name is as received; job_type is the canonical one).
+    v3, v31 = jobs_frame([v3_record(listed, "Restore_MongoDB_Replica")]), jobs_frame([listed])
+    same = [c for c in JOB_COLUMNS if c not in ("job_name", "observed_at")]
+    pd.testing.assert_frame_equal(v3[same], v31[same])
+    # A real change in the other shape is still an update.
+    changed = upsert(archive, [{**failed, "fail_reason": "disk full (retried)"}], T3)
+    assert (changed.updated, changed.unchanged) == (1, 0)
+    assert by_id(archive).loc["b", "fail_reason"] == "disk full (retried)"
+
+
 def test_a_running_job_seen_again_refreshes_its_age(archive: JobArchive) -> None:
     upsert(archive, [record("a", created="2026-11-02T12:00:00+0000")], T2)
     stats = upsert(archive, [record("a", created="2026-11-02T12:00:00+0000")], T3)

@@ -224,6 +224,34 @@ def test_reprs_hide_secrets():
     assert "AKIDLONGVALUE" not in texts[0]  # even the AK is shortened
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda v: TokenAuth(v),
+        lambda v: AkSkAuth("AK", "SK", security_token=v),
+        lambda v: AkSkAuth(v, "SK"),
+    ],
+    ids=["token", "security_token", "ak"],
+)
+@pytest.mark.parametrize(
+    "value", ["the-secret\r\nX-Injected: 1", "the-secret\tx", "the-secr\u00e9t", "the secret"]
+)
+def test_header_credentials_that_cannot_be_sent_are_refused_without_echo(make, value):
+    # httpx/h11 would refuse them mid-request with errors (and DEBUG log lines) that quote the value.
+    with pytest.raises(ValueError, match="cannot be sent in a header") as caught:
+        make(value)
+    assert "the-secr" not in str(caught.value) and "the-secr" not in repr(caught.value.args)
+
+
+def test_surrounding_whitespace_of_header_credentials_is_dropped():
+    # A token read from a file ends with a newline; no header can carry it, and no token has one.
+    request = httpx.Request("GET", "http://127.0.0.1:1/v3/p/jobs?id=1")
+    assert next(TokenAuth("tok-1\n").sync_auth_flow(request)).headers["X-Auth-Token"] == "tok-1"
+    signed = _signed(AkSkAuth(AK, SK, security_token=" sts-1\n", now=lambda: FIXED), request)
+    assert signed.headers["X-Security-Token"] == "sts-1"
+    assert _independent_signature(signed, SK)[1] in signed.headers["Authorization"]
+
+
 def test_missing_credentials_are_rejected():
     with pytest.raises(ValueError, match="secret key"):
         AkSkAuth("AK", "")
@@ -238,3 +266,19 @@ def test_iam_endpoint_from_the_sdk_variable(monkeypatch):
     assert PasswordAuth("u", "p", "d").iam_endpoint == "http://127.0.0.1:8443"
     monkeypatch.delenv("HUAWEICLOUD_SDK_IAM_ENDPOINT")
     assert PasswordAuth("u", "p", "d").iam_endpoint == "https://iam.myhuaweicloud.com"
+
+
+def test_redaction_of_credential_headers_in_log_text():
+    from ddsjobs_analytics.client._redact import redact
+
+    line = (
+        "receive_response_headers.complete return_value=(b'HTTP/1.1', 201, b'Created', "
+        "[(b'X-Subject-Token', b'MIIsecret'), (b'x-auth-token', b\"MIIsecret2\"), (b'X-Request-Id', b'42')])"
+    )
+    assert redact(line) == line.replace("MIIsecret2", "<hidden>").replace(
+        'b"<hidden>"', "b'<hidden>'"
+    ).replace("MIIsecret", "<hidden>")
+    failed = (
+        """send_request_headers.failed exception=LocalProtocolError("Illegal header value b'tok\\\\n'")"""
+    )
+    assert "tok" not in redact(failed) and "Illegal header value <hidden>" in redact(failed)

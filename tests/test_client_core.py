@@ -367,6 +367,23 @@ def test_dropped_connections_and_timeouts_are_retried():
     assert len(fake.requests) == 4
 
 
+def test_an_undecodable_response_is_a_typed_per_id_failure_not_a_crash():
+    # A body that fails to decompress raises httpx.DecodingError, which is no httpx.TransportError: it
+    # must still become a TaskCenterError, so a batch reports that id and returns the others.
+    fake = FakeTaskCenter(3)
+    garbage = httpx.Response(
+        200, stream=httpx.ByteStream(b"not gzip at all"), headers={"Content-Encoding": "gzip"}
+    )
+    fake.script = [garbage]
+    ids = [job["id"] for job in fake.jobs]
+    with _client(fake, max_concurrency=1) as tc, pytest.warns(PartialResultWarning):
+        batch = tc.get_jobs(ids)
+    assert [job["id"] for job in batch] == ids[1:]
+    assert isinstance(batch.failures[ids[0]], TransportError)
+    assert "DecodingError" in str(batch.failures[ids[0]])
+    assert batch.failures[ids[0]].__cause__ is None and batch.failures[ids[0]].__context__ is None
+
+
 def test_transport_error_after_the_retries():
     fake = FakeTaskCenter(1)
     fake.script = [httpx.ReadTimeout("slow")] * 3
@@ -478,6 +495,28 @@ def test_from_env(monkeypatch):
         TaskCenter.from_env({"HUAWEICLOUD_SDK_AK": "a", "HUAWEICLOUD_SDK_PROJECT_ID": "p"})
     with pytest.raises(ValueError, match="unknown DDS region"):
         TaskCenter.from_env({**env, "HUAWEICLOUD_SDK_REGION": "mars-1"})
+
+
+def test_from_env_endpoint_precedence_and_a_clear_error_without_a_region():
+    base = {"HUAWEICLOUD_SDK_AK": "AK", "HUAWEICLOUD_SDK_SK": "SK", "HUAWEICLOUD_SDK_PROJECT_ID": "p"}
+    region = {**base, "HUAWEICLOUD_SDK_REGION": "cn-north-4"}
+    override = {**region, "HUAWEICLOUD_SDK_REGION_DDS_CN_NORTH_4": "https://sdk.example"}
+    ours = {**override, "DDSJOBS_ENDPOINT": "https://ours.example"}
+    cases = [
+        (region, {}, "https://dds.cn-north-4.myhuaweicloud.com"),
+        (override, {}, "https://sdk.example"),
+        (ours, {}, "https://ours.example"),
+        (ours, {"endpoint": "https://arg.example"}, "https://arg.example"),
+        (region, {"region": "eu-west-101"}, "https://dds.eu-west-101.myhuaweicloud.eu"),
+        ({**base, "DDSJOBS_ENDPOINT": "http://127.0.0.1:9"}, {}, "http://127.0.0.1:9"),
+    ]
+    for env, options, expected in cases:
+        assert TaskCenter.from_env(env, progress=False, **options).endpoint == expected
+    with pytest.raises(ValueError, match="HUAWEICLOUD_SDK_REGION"):
+        TaskCenter.from_env(base)
+    # A blank security token variable means "no temporary credentials", as an unset one does.
+    tc = TaskCenter.from_env({**region, "HUAWEICLOUD_SDK_SECURITY_TOKEN": " "}, progress=False)
+    assert "temporary" not in repr(tc)
 
 
 def test_plain_http_to_a_remote_endpoint_is_refused():

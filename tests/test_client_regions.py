@@ -55,3 +55,28 @@ def test_plain_http_refused_elsewhere(url):
 def test_not_a_url():
     with pytest.raises(ValueError, match="http"):
         check_endpoint("ftp://example.com")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://proxyuser:s3cr3t-pass@dds.cn-north-4.myhuaweicloud.com",
+        "http://user:s3cr3t-pass@127.0.0.1:8080",
+        "http://user:s3cr3t-pass@example.com",  # refused for the user info before the HTTP rule
+        "ftp://user:s3cr3t-pass@example.com",
+    ],
+)
+def test_user_info_in_an_endpoint_is_refused_without_showing_it(url):
+    # It would otherwise appear in repr(TaskCenter), in every error's url and in the debug log.
+    with pytest.raises(ValueError) as caught:
+        check_endpoint(url)
+    assert "s3cr3t-pass" not in str(caught.value) and "s3cr3t-pass" not in repr(caught.value.args)
+    with pytest.raises(ValueError) as caught:
+        resolve_endpoint(None, None, {"DDSJOBS_ENDPOINT": url})
+    assert "s3cr3t-pass" not in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["https://dds.example.com/?x=1", "https://dds.example.com/#frag", "https://"])
+def test_an_endpoint_with_a_query_fragment_or_no_host_is_refused(url):
+    with pytest.raises(ValueError, match="endpoint"):
+        check_endpoint(url)

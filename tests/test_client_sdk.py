@@ -84,3 +84,25 @@ def test_wire_query_matches_the_sdk_uri():
     request = sdk_request.SdkRequest(resource_path="/v3.1/p/jobs", query_params=list(query))
     signer.Signer.process_request_uri(request)
     assert ours.url.raw_path.decode() == request.uri
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/v3/p/jobs", [("q", "a b")]),
+        ("/v3/p/jobs", [("q", "a+b"), ("t", "2026-10-30T00:00:00+0800")]),
+        ("/v3/p/jobs", [("q", "ü€ 漢")]),
+        ("/v3/p/jobs", [("k", "2"), ("k", "1"), ("a", "")]),  # repeated keys, an empty value
+        ("/v3/p/jobs", [("k", ""), ("e", "")]),
+        ("/v3/p/jobs", [("x", "~-_.*'()!&=?#%/")]),
+        ("/v3/p%20q/jobs", []),
+        ("/v3/p%2Fq/jobs", []),
+        ("/v3/%E4%B8%80/jobs", []),
+        ("/v3/p:q@r/jobs", []),
+        ("/v3/p/jobs/", [("id", "x")]),
+    ],
+)
+def test_odd_queries_and_paths_sign_like_the_sdk(path, query):
+    url = httpx.URL(f"https://dds.cn-north-4.myhuaweicloud.com{path}", params=query or None)
+    ours = _ours("GET", str(url), b"", project_id="p")
+    assert ours.headers["Authorization"] == _sdks(ours, list(query), b"")

@@ -2,9 +2,9 @@
 
 Per job, the record to keep: a terminal status (Completed/Failed) beats any other; among equals the newer
 ``observed_at`` wins (ties: the incoming record). Once the archive holds a job as terminal, only a newer,
-*different* terminal record replaces it; re-observing the same record changes nothing, so re-listing an
-overlap window rewrites no partition. ``first_seen``/``last_seen`` are the min/max over the observations
-that were applied.
+*different* terminal record replaces it; re-observing the same record changes nothing (nor does the same
+terminal job in the other API shape, v3 vs v3.1), so re-listing an overlap window rewrites no partition.
+``first_seen``/``last_seen`` are the min/max over the observations that were applied.
 """
 
 from __future__ import annotations
@@ -22,6 +22,20 @@ __all__ = ["MergeOutcome", "merge", "reduce_by_job", "winners"]
 _TERMINAL = pa.array(sorted(TERMINAL_STATUSES), type=pa.string())
 _TIME = pa.timestamp("us", tz="UTC")
 _DECIDING = ["job_id", "status", "observed_at", "raw", "region", "project_id", "first_seen", "last_seen"]
+# What a record says about its job, whatever its shape: ShowJobDetail (v3, ``created``, ``instance.id``)
+# and ListTasks (v3.1, ``created_at``, ``instance_id``) spell the same terminal job differently in ``raw``.
+_CONTENT = [
+    "job_id",
+    "job_type",
+    "status",
+    "created",
+    "ended",
+    "utc_offset",
+    "progress",
+    "fail_reason",
+    "instance_id",
+    "instance_name",
+]
 
 
 def terminal_mask(table: pa.Table) -> np.ndarray:
@@ -106,6 +120,20 @@ def merge(stored: pa.Table, incoming: pa.Table) -> MergeOutcome:
     same = np.ones(len(in_rows), dtype=bool)
     for name in ("raw", "region", "project_id"):
         same &= _equal(mine.column(name), theirs.column(name))
+    # A terminal job seen again in the other API shape is the same record, not an update.
+    reshaped = np.flatnonzero(i_rank & s_rank & ~same)
+    if len(reshaped):
+        same_target = _equal(
+            mine.column("region").take(pa.array(reshaped)), theirs.column("region").take(pa.array(reshaped))
+        ) & _equal(
+            mine.column("project_id").take(pa.array(reshaped)),
+            theirs.column("project_id").take(pa.array(reshaped)),
+        )
+        left = incoming.select(_CONTENT).take(pa.array(in_rows[reshaped]))
+        right = stored.select(_CONTENT).take(pa.array(st_rows[reshaped]))
+        for name in _CONTENT:
+            same_target &= _equal(left.column(name), right.column(name))
+        same[reshaped] = same_target
     newer_or_equal = (i_rank > s_rank) | ((i_rank == s_rank) & (i_obs >= s_obs))
     incoming_wins = np.where(s_rank, i_rank & (i_obs > s_obs) & ~same, newer_or_equal)
     applies = ~s_rank | incoming_wins

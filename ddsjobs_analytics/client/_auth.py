@@ -40,6 +40,25 @@ def _mask(value: str | None) -> str | None:
     return value[:4] + "…" if len(value) > 4 else "…"
 
 
+def _header_value(value: str, what: str) -> str:
+    """``value`` stripped of surrounding whitespace, checked to be sendable as an HTTP header value.
+
+    A token read from a file often ends with a newline, which no HTTP library will send; the errors they
+    raise (and log at DEBUG) quote the value, so it is refused here, without echoing it.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string, got {type(value).__name__}")
+    cleaned = value.strip()
+    if not cleaned:
+        raise ValueError(f"{what} is empty")
+    if not all("\x21" <= char <= "\x7e" for char in cleaned):
+        raise ValueError(
+            f"{what} contains spaces, control or non-ASCII characters and cannot be sent in a header "
+            "(its value is not shown)"
+        )
+    return cleaned
+
+
 def _query_pairs(raw_query: bytes) -> list[tuple[str, str]]:
     # A raw "+" is a space, as servers decode queries (and as httpx encodes ``params``); a real plus
     # arrives as %2B, which is why the API reference insists on %2B for the offsets' "+".
@@ -76,9 +95,9 @@ class AkSkAuth(httpx.Auth):
     ) -> None:
         if not ak or not sk:
             raise ValueError("AkSkAuth needs both an access key (ak) and a secret key (sk)")
-        self.ak = ak
+        self.ak = _header_value(ak, "the access key (ak)")
         self._sk = sk
-        self._security_token = security_token
+        self._security_token = _header_value(security_token, "the security token") if security_token else None
         self.project_id = project_id
         self._now = now
 
@@ -124,7 +143,7 @@ class TokenAuth(httpx.Auth):
     def __init__(self, token: str) -> None:
         if not token:
             raise ValueError("TokenAuth needs a non-empty token")
-        self._token = token
+        self._token = _header_value(token, "the token")
 
     def __repr__(self) -> str:
         return "TokenAuth(token=<hidden>)"

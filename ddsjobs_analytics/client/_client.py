@@ -137,10 +137,15 @@ class _TaskCenterBase:
             settings["auth"] = AkSkAuth(
                 env["HUAWEICLOUD_SDK_AK"],
                 env["HUAWEICLOUD_SDK_SK"],
-                security_token=env.get("HUAWEICLOUD_SDK_SECURITY_TOKEN") or None,
+                security_token=(env.get("HUAWEICLOUD_SDK_SECURITY_TOKEN") or "").strip() or None,
             )
         merged = {**settings, **options}
         if not merged.get("endpoint"):
+            if not merged.get("region") and not env.get("DDSJOBS_ENDPOINT"):
+                raise ValueError(
+                    "no region or endpoint: set HUAWEICLOUD_SDK_REGION (or DDSJOBS_ENDPOINT), "
+                    "or pass region=... or endpoint=..."
+                )
             merged["endpoint"] = resolve_endpoint(merged.get("region"), None, env)
         return cls(**merged)
 

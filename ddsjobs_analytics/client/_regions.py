@@ -95,14 +95,33 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _shown(url: httpx.URL) -> str:
+    """The URL for an error message, with any user info masked (it may hold a password)."""
+    return str(url.copy_with(userinfo=b"***")) if url.userinfo else str(url)
+
+
 def check_endpoint(endpoint: str) -> str:
-    """The endpoint without a trailing ``/``; refuses plain HTTP off loopback (credentials would leak)."""
-    url = httpx.URL(endpoint)
+    """The endpoint without a trailing ``/``; refuses plain HTTP off loopback (credentials would leak).
+
+    User info (``https://user:secret@host``) is refused too: it would be shown in every repr, log line and
+    error that names the URL. So are a query and a fragment, which would corrupt every request path.
+    """
+    try:
+        url = httpx.URL(endpoint)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(f"endpoint is not a valid URL ({type(exc).__name__})") from None
     if url.scheme not in ("https", "http") or not url.host:
-        raise ValueError(f"endpoint must be an http(s) URL with a host, got {endpoint!r}")
+        raise ValueError(f"endpoint must be an http(s) URL with a host, got {_shown(url)!r}")
+    if url.userinfo:
+        raise ValueError(
+            f"endpoint {_shown(url)!r} carries user info; credentials do not belong in the URL "
+            "(use AkSkAuth, TokenAuth or PasswordAuth)"
+        )
+    if url.query or url.fragment:
+        raise ValueError(f"endpoint {_shown(url)!r} must not have a query or fragment")
     if url.scheme == "http" and not _is_loopback(url.host):
         raise ValueError(
-            f"endpoint {endpoint!r} uses plain HTTP; HTTPS is required except on loopback "
+            f"endpoint {_shown(url)!r} uses plain HTTP; HTTPS is required except on loopback "
             "(127.0.0.0/8, ::1, localhost)"
         )
     return str(url).rstrip("/")

@@ -26,12 +26,14 @@ from ._errors import (
     TransportError,
     error_from_response,
 )
+from ._redact import install_log_redaction
 from ._retry import RateLimiter, RetryPolicy, parse_retry_after
 from ._timerange import format_api_time, split_windows
 
 __all__ = ["PAGE_LIMIT", "ClientCore", "JobBatch", "map_bounded"]
 
 logger = logging.getLogger("ddsjobs_analytics")
+install_log_redaction()
 
 PAGE_LIMIT = 100  # ListTasks' maximum page size
 # Transport failures worth another try: timeouts, refused or reset connections, a peer hanging up mid-reply.
@@ -240,7 +242,8 @@ class ClientCore:
                 await self.rate_limiter.acquire()
             try:
                 response = await client.get(url)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:  # transport failures, and a body that cannot be decoded
+                # Only the class name is kept: httpx/h11 messages may quote a header value.
                 logger.debug("%s %s -> %s (attempt %d)", method, url.path, type(exc).__name__, attempt + 1)
                 error = TransportError(
                     f"{method} {shown} failed: {type(exc).__name__}", method=method, url=shown
