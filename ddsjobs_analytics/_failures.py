@@ -18,8 +18,9 @@ from ._frame import require_columns
 
 __all__ = ["failure_rates", "wilson_interval"]
 
-# ``freq`` → the pandas Period frequency of the same calendar periods; spelled out because offset aliases
-# (``MS``, ``ME``, ``W``) and Period aliases differ, and changed between pandas 2.2 and 3.
+# ``freq`` → the numpy calendar unit its periods are floored to. Computed on datetime64[us] directly: pandas'
+# Period.start_time is nanoseconds in pandas 2.2 (so years outside 1677–2262 raised, and the level's dtype
+# differed between versions), and offset aliases (``MS``, ``ME``, ``W``) changed between pandas 2.2 and 3.
 PERIOD_FREQUENCIES: dict[str, str] = {
     "h": "h",
     "D": "D",
@@ -34,6 +35,7 @@ PERIOD_FREQUENCIES: dict[str, str] = {
     "YE": "Y",
     "Y": "Y",
 }
+_MONDAY_OFFSET = 3  # 1970-01-01, day 0, was a Thursday: (day + 3) % 7 is the days since Monday
 
 
 @overload
@@ -73,13 +75,27 @@ def wilson_interval(
 
 
 def period_start(created: pd.Series, freq: str) -> pd.Series:
-    """Start (UTC Timestamp) of the UTC calendar period of each ``created``; named ``period``."""
+    """Start (UTC Timestamp, µs) of the UTC calendar period of each ``created``; named ``period``."""
     try:
-        period_freq = PERIOD_FREQUENCIES[freq]
+        unit = PERIOD_FREQUENCIES[freq]
     except KeyError:
         raise ValueError(f"freq must be one of {sorted(PERIOD_FREQUENCIES)}, got {freq!r}") from None
-    utc_naive = pd.to_datetime(created, utc=True).dt.tz_localize(None)
-    return utc_naive.dt.to_period(period_freq).dt.start_time.dt.tz_localize("UTC").rename("period")
+    utc = pd.to_datetime(created, utc=True)
+    instants = utc.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    missing = np.isnat(instants)
+    if unit == "W":
+        days = instants.astype("datetime64[D]").astype(np.int64)
+        start = (days - (days + _MONDAY_OFFSET) % 7).astype("datetime64[D]")
+    elif unit == "Q":
+        months = instants.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+        start = (months - months % 3).astype("datetime64[M]")
+    else:
+        start = instants.astype(f"datetime64[{unit}]")
+    start = start.astype("datetime64[us]")
+    start[missing] = np.datetime64("NaT")
+    return pd.Series(
+        pd.array(start, dtype=pd.DatetimeTZDtype(unit="us", tz="UTC")), index=created.index, name="period"
+    )
 
 
 def failure_rates(

@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ._durations import FINISHED_STATUSES, StatusSelection, duration_stats
+from ._durations import StatusSelection, _selected_statuses, duration_stats
 from ._failures import failure_rates
 from ._frame import require_columns
 from ._names import TERMINAL_STATUSES
@@ -213,9 +213,7 @@ def plot_durations(
     tick labels say how many are still running rather than hide them silently.
     """
     require_columns(data, [by, "status", "duration_s"], func="plot_durations")
-    statuses = (
-        list(FINISHED_STATUSES) if status is None else [status] if isinstance(status, str) else list(status)
-    )
+    statuses = _selected_statuses(status)
     kind = "finished" if status is None else " or ".join(s.lower() for s in statuses)
     title = f"Duration of {kind} jobs by {by}"
     stats = duration_stats(data, by=by, status=status) if len(data) else pd.DataFrame()
@@ -462,8 +460,10 @@ def open_ended(data: pd.DataFrame) -> pd.Series:
 
 
 def job_finish(data: pd.DataFrame) -> pd.Series:
-    """When each job stopped occupying its instance: ``ended``; ``observed_at`` for open-ended jobs."""
-    return data["ended"].where(~open_ended(data), data["observed_at"])
+    """When each job stopped occupying its instance: ``ended``; ``observed_at`` for open-ended jobs;
+    ``created`` for a finished job whose end is unknown (a point in time, not an open interval).
+    """
+    return data["ended"].where(~open_ended(data), data["observed_at"]).fillna(data["created"])
 
 
 def overlapping(data: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.Series:
@@ -472,7 +472,7 @@ def overlapping(data: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestam
     if end is not None:
         mask &= data["created"] <= end
     if start is not None:
-        mask &= job_finish(data).fillna(data["created"]) >= start
+        mask &= job_finish(data) >= start
     return mask
 
 
@@ -546,15 +546,15 @@ def plot_timeline(
     note = ""
     if len(lane_rank) > max_lanes:
         kept = lane_rank.sort_values(["failed", "jobs"], ascending=False, kind="stable").index[:max_lanes]
-        note = f" ({max_lanes} of {len(lane_rank)} lanes: most failures, then most jobs)"
+        # On the y axis, not in the title: callers (post-mortem, report) replace the title.
+        note = f"{max_lanes} of {len(lane_rank)} lanes: most failures, then most jobs"
         lane_rank = lane_rank.loc[kept]
         mask = lane_key.isin(kept)
         rows, lane_key = rows[mask], lane_key[mask]
     lanes = list(lane_rank.sort_values("first", kind="stable").index)
 
     left = date_numbers(rows["created"])
-    finish = job_finish(rows)
-    right = date_numbers(finish.fillna(rows["created"]))
+    right = date_numbers(job_finish(rows))
     lane_of = pd.Categorical(lane_key, categories=lanes).codes
     # Stack overlapping jobs inside each lane; each lane gets as many sub-rows as it needs.
     sub_row = np.zeros(len(rows), dtype=int)
@@ -608,7 +608,8 @@ def plot_timeline(
 
     centers = lane_base + (lane_height - 1) / 2
     ax.set_yticks(centers, lanes, parse_math=False)
-    ax.set_ylim(offset - 0.9, -0.95)  # first lane on top
+    ax.set_ylabel(note)
+    ax.set_ylim(offset - 0.9, -1.1)  # first lane on top, with room for its failure markers
     for boundary in lane_base[1:] - 0.8:
         ax.axhline(boundary, color="0.85", linewidth=0.6)
     lo = date_numbers(pd.DatetimeIndex([start_ts]))[0] if start_ts is not None else left.min()
@@ -617,15 +618,29 @@ def plot_timeline(
     ax.set_xlim(lo - (0 if start_ts is not None else margin), hi + (0 if end_ts is not None else margin))
     _date_axis(ax, tzinfo)
     ax.set_xlabel(f"time ({_tz_label(tzinfo)})")
-    ax.set_title(title + note)
-    handles: list[Any] = [
-        Patch(facecolor=STATUS_COLORS["Completed"], label="completed"),
-        Patch(facecolor=STATUS_COLORS["Failed"], hatch=FAILED_HATCH, edgecolor="#7A1F22", label="failed"),
-        Line2D([], [], color=STATUS_COLORS["Failed"], marker="v", linestyle="none", label="failure (end)"),
-        Line2D(
-            [], [], color=STATUS_COLORS["Running"], marker=">", linestyle="--", label="running (to last seen)"
-        ),
-    ]
+    ax.set_title(title)
+    # A legend entry for each kind of mark drawn, and only those.
+    handles: list[Any] = []
+    if (status == "Completed").any():
+        handles.append(Patch(facecolor=STATUS_COLORS["Completed"], label="completed"))
+    if (status == "Failed").any():
+        handles += [
+            Patch(facecolor=STATUS_COLORS["Failed"], hatch=FAILED_HATCH, edgecolor="#7A1F22", label="failed"),
+            Line2D(
+                [], [], color=STATUS_COLORS["Failed"], marker="v", linestyle="none", label="failure (end)"
+            ),
+        ]
+    if running.any():
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=STATUS_COLORS["Running"],
+                marker=">",
+                linestyle="--",
+                label="running (to last seen)",
+            )
+        )
     if other.any():
         handles.append(Patch(facecolor=OTHER_STATUS_COLOR, label="other status"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)

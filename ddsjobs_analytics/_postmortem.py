@@ -91,7 +91,7 @@ class PostMortem:
             )
             ax.axvspan(bounds[0], bounds[1], color="0.5", alpha=0.08, zorder=0)
             ax.axvspan(bounds[2], bounds[3], color="0.5", alpha=0.08, zorder=0)
-        ax.set_title(f"Post-mortem: {self.subject}", loc="left")
+        ax.set_title(f"Post-mortem: {self.subject}")  # replaces the timeline's own title
         return ax
 
     def summary(self) -> str:
@@ -151,10 +151,6 @@ class PostMortem:
         ):
             parts.append(f"<h4>{caption}</h4>" + table_html(table, max_rows=50))
         return "".join(parts)
-
-
-def _finish(rows: pd.DataFrame) -> pd.Series:
-    return job_finish(rows).fillna(rows["created"])
 
 
 def _comparison(subject: pd.DataFrame, fleet: pd.DataFrame) -> pd.DataFrame:
@@ -257,12 +253,12 @@ def postmortem(
         instance_name = str(instance_labels(subject_all).iloc[0])
         regions = subject_all["region"].dropna().astype(str).unique()
         region = region if region is not None else (regions[0] if len(regions) == 1 else None)
-        default_start, default_end = subject_all["created"].min(), _finish(subject_all).max()
+        default_start, default_end = subject_all["created"].min(), job_finish(subject_all).max()
     else:
         subject_all = scope
         if scope.empty:
             raise ValueError("postmortem: the frame has no jobs")
-        default_end = max(_finish(scope).max(), scope["observed_at"].max())
+        default_end = max(job_finish(scope).max(), scope["observed_at"].max())
         default_start = default_end - DEFAULT_LOOKBACK
     start_ts = start_ts if start_ts is not None else default_start
     end_ts = end_ts if end_ts is not None else default_end

@@ -297,9 +297,15 @@ def _joined_job_types(work: pd.DataFrame, group_keys: list[str]) -> pd.Series:
 
 def _sort_groups(result: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     # Most frequent first; ties broken by the by-keys and the template so the order is reproducible.
+    # Categorical by-values sort by their values, not by category code (the order of first appearance), so
+    # the order does not depend on the order of the records; NA last.
     order = ["count", *keys, "template"]
     ascending = [False, *([True] * len(keys)), True]
     sortable = result.assign(template=result["template"].astype(str))
+    for key in keys:
+        column = sortable[key]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            sortable[key] = column.cat.reorder_categories(column.cat.categories.sort_values())
     return result.loc[sortable.sort_values(order, ascending=ascending, kind="stable").index].reset_index(
         drop=True
     )
@@ -315,7 +321,10 @@ def _finish_columns(result: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out["count"] = out["count"].astype("int64")
     out["instances"] = out["instances"].astype("int64")
     out["share"] = out["share"].astype("float64")
-    out["sample_job_ids"] = out["sample_job_ids"].map(lambda ids: [str(i) for i in ids])
+    # Plain lists in an object column: pandas 3 would otherwise keep an Arrow list dtype (string when empty).
+    out["sample_job_ids"] = pd.Series(
+        [[str(i) for i in ids] for ids in out["sample_job_ids"]], index=out.index, dtype=object
+    )
     return out
 
 

@@ -104,9 +104,13 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: Path, *, bom: bool = False) -> Path:
-    """Write :func:`spreadsheet_safe` ``frame`` as UTF-8 CSV (with BOM when ``bom``)."""
+    """Write :func:`spreadsheet_safe` ``frame`` as UTF-8 CSV (with BOM when ``bom``).
+
+    Rows end in CRLF (RFC 4180): the csv writer quotes a cell holding any line-terminator character, so a
+    bare CR inside a fail_reason cannot start a new spreadsheet row (whose first cell could be a formula).
+    """
     spreadsheet_safe(frame).to_csv(
-        path, index=False, encoding="utf-8-sig" if bom else "utf-8", lineterminator="\n"
+        path, index=False, encoding="utf-8-sig" if bom else "utf-8", lineterminator="\r\n"
     )
     return path
 
@@ -220,32 +224,34 @@ def _focus(df: pd.DataFrame) -> _Focus | None:
     return _Focus(region or None, start, end, int((rows["status"] == "Failed").sum()), len(rows))
 
 
-def _png(draw: Callable[[Axes], Axes], size: tuple[float, float]) -> bytes:
+def _png(draw: Callable[[Axes], Axes], width: float, *, row_height: float | None = None) -> bytes:
+    """The chart ``draw`` makes, as PNG bytes. With ``row_height`` (inches per unit of the y axis: the charts
+    with a row per group or lane), the height follows what was drawn; otherwise it is 3.6 inches.
+    """
     # A bare Figure (no pyplot): nothing is registered globally, nothing leaks between report runs.
-    figure = Figure(figsize=size, layout="constrained")
-    draw(figure.add_subplot())
+    figure = Figure(figsize=(width, 3.6), layout="constrained")
+    ax = draw(figure.add_subplot())
+    if row_height is not None:
+        low, high = ax.get_ylim()
+        figure.set_size_inches(width, 1.6 + row_height * abs(high - low))
     buffer = BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
 
 
-def _charts(df: pd.DataFrame, tables: _Tables, focus: _Focus | None) -> dict[str, bytes]:
-    n_types = min(int(df["job_type"].nunique()), 15)
-    n_reasons = min(len(tables.reasons), 10)
+def _charts(df: pd.DataFrame, focus: _Focus | None) -> dict[str, bytes]:
     charts = {
-        "durations": _png(lambda ax: plot_durations(df, ax=ax), (9, 1.6 + 0.42 * min(n_types, 12))),
-        "duration_trend": _png(lambda ax: plot_duration_trend(df, ax=ax), (9, 3.6)),
-        "failure_rates": _png(lambda ax: plot_failure_rates(df, ax=ax), (9, 1.6 + 0.4 * n_types)),
-        "fail_reasons": _png(lambda ax: plot_fail_reasons(df, ax=ax), (10, 1.6 + 0.42 * max(n_reasons, 2))),
+        "durations": _png(lambda ax: plot_durations(df, ax=ax), 9, row_height=0.42),
+        "duration_trend": _png(lambda ax: plot_duration_trend(df, ax=ax), 9),
+        "failure_rates": _png(lambda ax: plot_failure_rates(df, ax=ax), 9, row_height=0.4),
+        "fail_reasons": _png(lambda ax: plot_fail_reasons(df, ax=ax), 10, row_height=0.4),
     }
     if focus is not None:
         rows = df if focus.region is None else df[df["region"].astype("string") == focus.region]
-        lanes = int(
-            rows[(rows["created"] >= focus.start) & (rows["created"] < focus.end)]["instance_id"].nunique()
-        )
         charts["timeline"] = _png(
             lambda ax: _titled(plot_timeline(rows, start=focus.start, end=focus.end, ax=ax), focus),
-            (10, 2.0 + 0.34 * min(max(lanes, 3), 40)),
+            10,
+            row_height=0.28,
         )
     return charts
 
@@ -283,6 +289,7 @@ def _notes(stuck_kwargs: Mapping[str, Any] | None) -> list[str]:
 def _page(
     df: pd.DataFrame,
     tables: _Tables,
+    facts: list[tuple[str, str]],
     charts: Mapping[str, bytes],
     focus: _Focus | None,
     title: str,
@@ -293,7 +300,7 @@ def _page(
 
     reasons = tables.reasons.drop(columns=["sample_job_ids"], errors="ignore")
     sections = [
-        Section("summary", "Summary", [definition_list(_summary_facts(df, tables))]),
+        Section("summary", "Summary", [definition_list(facts)]),
         Section(
             "durations",
             "Durations",
@@ -375,16 +382,16 @@ def write_report(
     }
     written = {name: write_csv(frame, out / f"{name}.csv", bom=bom) for name, frame in csv_tables.items()}
     focus = _focus(df)
-    pngs = _charts(df, tables, focus) if charts else {}
+    pngs = _charts(df, focus) if charts else {}
     chart_paths = {}
     for name, png in pngs.items():
         path = out / f"{name}.png"
         path.write_bytes(png)
         chart_paths[name] = path
+    facts = _summary_facts(df, tables)
     page = None
     if html:
         page = out / "report.html"
-        text = _page(df, tables, pngs, focus, title or _default_title(df), stuck_kwargs)
+        text = _page(df, tables, facts, pngs, focus, title or _default_title(df), stuck_kwargs)
         page.write_text(text, encoding="utf-8")
-    summary = _aligned(_summary_facts(df, tables))
-    return ReportPaths(out_dir=out, tables=written, charts=chart_paths, html=page, summary=summary)
+    return ReportPaths(out_dir=out, tables=written, charts=chart_paths, html=page, summary=_aligned(facts))

@@ -681,13 +681,12 @@ def sample_records() -> list[dict[str, Any]]:
     """
     fleet = sample_fleet()
     observed_at = SAMPLE_END.isoformat()
-    out = []
-    for index, record in zip(fleet.select(), fleet.records(), strict=True):
-        region = fleet.regions[fleet.region[index]]
-        out.append(
-            {**record, "region": region, "project_id": fleet.project_ids[region], "observed_at": observed_at}
-        )
-    return out
+    indices = fleet.select()
+    regions = [fleet.regions[r] for r in fleet.region[indices].tolist()]
+    return [
+        {**record, "region": region, "project_id": fleet.project_ids[region], "observed_at": observed_at}
+        for record, region in zip(fleet.render(indices), regions, strict=True)
+    ]
 
 
 def load_sample() -> pd.DataFrame:

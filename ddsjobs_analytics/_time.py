@@ -47,16 +47,21 @@ def parse_moment(
     naive_tz: dt.tzinfo = dt.timezone.utc,
     what: str = "time",
 ) -> pd.Timestamp:
-    """A UTC instant (µs) from an age before ``now`` or a time; naive times are read in ``naive_tz``.
+    """A UTC instant (µs) from an age before ``now``, ``"now"``, ``"today"`` or a time; naive times (and
+    ``"today"``'s midnight) are read in ``naive_tz``.
 
     ``what`` names the argument in the error message (e.g. ``"plot_timeline: start"``).
     """
     age = parse_age(value)
-    if age is not None:
+    word = value.strip().lower() if isinstance(value, str) else None
+    if age is not None or word in ("now", "today"):
         reference = utcnow() if now is None else pd.Timestamp(now)
         if reference.tzinfo is None:
             reference = reference.tz_localize("UTC")
-        return (reference.tz_convert("UTC") - age).as_unit("us")
+        reference = reference.tz_convert("UTC")
+        if word == "today":  # midnight of the reference's date in naive_tz (pd.Timestamp("today") is local)
+            return reference.tz_convert(naive_tz).normalize().tz_convert("UTC").as_unit("us")
+        return (reference - (age or dt.timedelta(0))).as_unit("us")
     try:
         moment = pd.Timestamp(value)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:

@@ -27,7 +27,7 @@ from ddsjobs_analytics._time import parse_moment
 if TYPE_CHECKING:
     from ddsjobs_analytics.client import TaskCenter
 
-__all__ = ["main", "parse_since"]
+__all__ = ["load_jobs", "main", "parse_since"]
 
 log = logging.getLogger("ddsjobs_analytics")
 
@@ -73,7 +73,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_target_options(fetch)
     fetch.add_argument("--since", default="30d", help="window start, e.g. 30d (default) or 2026-11-01")
-    fetch.add_argument("--out", type=Path, required=True, help="jobs.parquet, jobs.csv or jobs.jsonl")
+    fetch.add_argument("--out", type=Path, required=True, help="jobs.parquet or jobs.csv")
 
     sync = commands.add_parser("sync", help="incrementally sync the task center into a local archive")
     sync.add_argument("--archive", type=Path, required=True)
@@ -105,12 +105,11 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _write_report(df: pd.DataFrame, args: argparse.Namespace) -> None:
-    from ddsjobs_analytics._report import summary_text, write_report
+    from ddsjobs_analytics._report import write_report
 
     paths = write_report(df, args.out, html=args.html, bom=args.bom, charts=args.charts)
-    print(summary_text(df))
-    written = list(paths)
-    print(f"\nReport written to {args.out}/ ({len(written)} files)")
+    print(paths.summary)
+    print(f"\nReport written to {args.out}/ ({len(list(paths))} files)")
     if paths.html is not None:
         print(f"Open {paths.html} in a browser.")
 
@@ -129,6 +128,37 @@ def _read_inputs(inputs: Sequence[Path]) -> pd.DataFrame:
         else:
             raise ValueError(f"{path}: expected .json, .jsonl (optionally .gz) or .parquet")
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def load_jobs(
+    source: str = "auto", *, archive: str | Path | None = None, since: str = "30d"
+) -> tuple[pd.DataFrame, str]:
+    """Jobs and the source they came from, as the notebooks pick it (``since``: e.g. ``"30d"``).
+
+    ``"api"``: the task center, credentials from the environment (:meth:`TaskCenter.from_env`);
+    ``"archive"``: the job archive at ``archive`` (default ``$DDSJOBS_ARCHIVE``); ``"sample"``: the
+    bundled sample, whole; ``"auto"``: the API when ``HUAWEICLOUD_SDK_AK`` is set, else the archive when
+    one is given, else the sample.
+    """
+    archive = archive or os.environ.get("DDSJOBS_ARCHIVE") or None
+    if source == "auto":
+        source = "api" if os.environ.get("HUAWEICLOUD_SDK_AK") else "archive" if archive else "sample"
+    if source == "api":
+        from ddsjobs_analytics.client import TaskCenter
+
+        with TaskCenter.from_env() as center:
+            return center.fetch(parse_moment(since, what="since"), datetime.now(timezone.utc)), source
+    if source == "archive":
+        if archive is None:
+            raise ValueError("load_jobs: source='archive' needs archive= or $DDSJOBS_ARCHIVE")
+        from ddsjobs_analytics.archive import JobArchive
+
+        return JobArchive(archive).load(start=parse_moment(since, what="since")), source
+    if source == "sample":
+        from ddsjobs_analytics._sample import load_sample
+
+        return load_sample(), source
+    raise ValueError(f"load_jobs: source must be 'auto', 'api', 'archive' or 'sample', not {source!r}")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

@@ -143,6 +143,25 @@ def test_sync_then_report_from_the_archive(simulator_env, tmp_path: Path, capsys
     assert spawned <= truth
     assert set(jobs["job_id"]) == truth
     assert jobs["job_id"].is_unique
+    # The notebooks' loader: the same archive, and with credentials set, "auto" means the API.
+    from_archive, used = cli.load_jobs("archive", archive=archive, since="90d")
+    assert used == "archive" and set(from_archive["job_id"]) == truth
+    from_api, used = cli.load_jobs(since="30d")
+    assert used == "api" and set(from_api["job_id"]) == truth
+
+
+def test_load_jobs_falls_back_to_the_sample(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    for name in ("HUAWEICLOUD_SDK_AK", "DDSJOBS_ARCHIVE"):
+        monkeypatch.delenv(name, raising=False)
+    df, used = cli.load_jobs()
+    assert used == "sample" and len(df) == 5000
+    with pytest.raises(ValueError, match="needs archive"):
+        cli.load_jobs("archive")
+    with pytest.raises(ValueError, match="source must be"):
+        cli.load_jobs("s3")
+    monkeypatch.setenv("DDSJOBS_ARCHIVE", str(tmp_path / "empty"))
+    with pytest.raises(Exception, match=r"no job archive at .*empty"):  # "auto" took $DDSJOBS_ARCHIVE
+        cli.load_jobs()
 
 
 def test_sync_without_credentials_is_one_clear_line(monkeypatch, tmp_path: Path, capsys):
@@ -156,3 +175,33 @@ def test_sync_without_credentials_is_one_clear_line(monkeypatch, tmp_path: Path,
     assert cli.main(["sync", "--archive", str(tmp_path / "a"), "--region", "ap-southeast-1"]) == 1
     err = capsys.readouterr().err
     assert "HUAWEICLOUD_SDK_AK" in err and "Traceback" not in err
+
+
+def test_the_exports_printed_by_simulate_configure_from_env():
+    """``ddsjobs simulate`` prints ``export …`` lines: pasted into a shell, they are enough for from_env."""
+    import io
+    import re
+    import threading
+
+    from ddsjobs_analytics.client import TaskCenter
+    from ddsjobs_analytics.simulator import serve
+
+    out, stop = io.StringIO(), threading.Event()
+    thread = threading.Thread(
+        target=serve, args=(0,), kwargs={"out": out, "stop": stop, "jobs": 200, "seed": 5}
+    )
+    thread.start()
+    try:
+        for _ in range(200):
+            if "HUAWEICLOUD_SDK_IAM_ENDPOINT" in out.getvalue():
+                break
+            stop.wait(0.05)
+        environ = dict(re.findall(r"^export (\w+)=(\S+)$", out.getvalue(), flags=re.MULTILINE))
+        assert {"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_REGION"} <= set(environ)
+        with TaskCenter.from_env(environ=environ, progress=False) as center:
+            frame = center.fetch()
+        assert len(frame) > 0
+        assert set(frame["region"].astype(str)) == {environ["HUAWEICLOUD_SDK_REGION"]}
+    finally:
+        stop.set()
+        thread.join(timeout=10)

@@ -223,3 +223,30 @@ def test_bad_freq_and_missing_columns_are_named() -> None:
         failure_rates(frame, freq="fortnight")
     with pytest.raises(ValueError, match=r"failure_rates.*created"):
         failure_rates(frame.drop(columns="created"), freq="D")
+
+
+@pytest.mark.parametrize("freq", ["h", "D", "W", "MS", "QS", "YS"])
+def test_periods_are_microsecond_utc_and_cover_any_parsed_year(freq: str) -> None:
+    # jobs_frame accepts years 1–9999 (datetime64[us]); the period level must not go through nanoseconds
+    # (pandas 2.2's Period.start_time), which raised OutOfBoundsDatetime and gave a different dtype.
+    rows = [
+        ("CreateMongoDB", "Failed", "0001-01-01T00:30:00+0000"),
+        ("CreateMongoDB", "Completed", "2026-11-04T10:30:00+0000"),
+        ("CreateMongoDB", "Completed", "9999-12-31T23:30:00+0000"),
+        ("CreateMongoDB", "Completed", ""),  # no created: its own NaT period, last
+    ]
+    with pytest.warns(DataQualityWarning):
+        frame = jobs(rows)
+    rates = failure_rates(frame, by=None, freq=freq)
+    assert rates.index.dtype == "datetime64[us, UTC]"
+    expected = {
+        "h": ["0001-01-01T00:00", "2026-11-04T10:00", "9999-12-31T23:00"],
+        "D": ["0001-01-01", "2026-11-04", "9999-12-31"],
+        "W": ["0001-01-01", "2026-11-02", "9999-12-27"],  # 0001-01-01 was a Monday (proleptic Gregorian)
+        "MS": ["0001-01-01", "2026-11-01", "9999-12-01"],
+        "QS": ["0001-01-01", "2026-10-01", "9999-10-01"],
+        "YS": ["0001-01-01", "2026-01-01", "9999-01-01"],
+    }[freq]
+    assert rates.index[:3].tolist() == [pd.Timestamp(e, tz="UTC") for e in expected]
+    assert rates.index[3] is pd.NaT
+    assert rates["total"].tolist() == [1, 1, 1, 1]

@@ -254,6 +254,8 @@ def test_timeline_lanes_per_instance_and_overlaps_stacked(df: pd.DataFrame, ax: 
     # b2 starts at 03:00 exactly and is drawn; c2 (06:00) and a2 (ends 01:14) are outside the window.
     expected = rows(df, "b4", "b1", "c1", "b2", "a3")["created"]
     assert shown == {round(x, 9) for x in num(*[str(t.tz_localize(None)) for t in expected])}
+    # The legend names what is drawn: nothing runs in that hour, so no "running" entry.
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["completed", "failed", "failure (end)"]
 
 
 def test_timeline_in_local_time(df: pd.DataFrame, ax: Axes) -> None:
@@ -280,7 +282,7 @@ def test_timeline_caps_the_number_of_lanes(df: pd.DataFrame, ax: Axes) -> None:
     plot_timeline(df, max_lanes=1, ax=ax)
     # db-b has the most failures (b3, b5).
     assert tick_texts(ax.yaxis) == ["db-b"]
-    assert "1 of 3 lanes" in ax.get_title()
+    assert "1 of 3 lanes" in ax.get_ylabel()  # not in the title, which callers replace
 
 
 def test_timeline_missing_end_and_unknown_status(df: pd.DataFrame, ax: Axes) -> None:

@@ -115,6 +115,9 @@ def test_plot_draws_the_window_with_failures(df: pd.DataFrame) -> None:
     pm = postmortem(df, instance="db-a", start="2026-11-01 00:00", end="2026-11-01 04:00")
     ax = Figure().add_subplot()
     assert pm.plot(ax=ax) is ax
+    # One title, the post-mortem's, in place of the timeline's (not a second one on top of it).
+    assert ax.get_title() == "Post-mortem: db-a (inst-a)"
+    assert ax.get_title(loc="left") == ax.get_title(loc="right") == ""
     bars = {c.get_label(): len(c) for c in ax.containers if isinstance(c, BarContainer)}
     assert bars == {"Completed": 2, "Failed": 1}
     wide = pm.plot(ax=Figure().add_subplot(), concurrent=True)

@@ -362,3 +362,25 @@ def test_groups_keep_na_by_values(jobs: pd.DataFrame) -> None:
     assert groups["region"].isna().all()
     assert groups["count"].sum() == 5
     assert groups["share"].sum() == pytest.approx(1.0)
+
+
+def test_groups_ties_order_by_value_not_by_first_appearance() -> None:
+    # Categories come in order of first appearance ("Zeta" before "Alpha"); the documented tie order is by
+    # the by values themselves, so the row order must not depend on the order of the records.
+    records = [
+        _record("j1", "ZetaJob", "e" * 32 + "in02", "Failed", "2026-11-01T00:00:00+0000", "boom"),
+        _record("j2", "AlphaJob", "f" * 32 + "in02", "Failed", "2026-11-02T00:00:00+0000", "boom"),
+    ]
+    for ordered in (records, records[::-1]):
+        frame = jobs_frame(ordered, observed_at="2026-11-09T00:00:00+0000")
+        groups = fail_reason_groups(frame, by="job_type")
+        assert groups["job_type"].astype(str).tolist() == ["AlphaJob", "ZetaJob"]
+
+
+def test_groups_sample_job_ids_are_python_lists_under_every_pandas(jobs: pd.DataFrame) -> None:
+    # pandas 3 turned the per-group lists into an Arrow list column (a string column when empty); pandas 2.2
+    # kept objects. One dtype everywhere: object, each cell a list of str.
+    for frame in (jobs, jobs.iloc[:0]):
+        ids = fail_reason_groups(frame, by="job_type")["sample_job_ids"]
+        assert ids.dtype == object
+        assert all(type(cell) is list and all(type(i) is str for i in cell) for cell in ids)

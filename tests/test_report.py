@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import math
 import re
+import struct
 from pathlib import Path
 from statistics import NormalDist
 
@@ -18,7 +20,16 @@ from report_scenario import FORMULA_REASON, HOSTILE_REASON, JOBS, NODE_DOWN_A, f
 
 from ddsjobs_analytics._durations import duration_stats
 from ddsjobs_analytics._frame import empty_jobs_frame, jobs_frame
-from ddsjobs_analytics._report import ReportPaths, _focus, spreadsheet_safe, summary_text, write_report
+from ddsjobs_analytics._plots import plot_failure_rates
+from ddsjobs_analytics._report import (
+    ReportPaths,
+    _focus,
+    _png,
+    spreadsheet_safe,
+    summary_text,
+    write_csv,
+    write_report,
+)
 from ddsjobs_analytics._sample import sample_fleet, sample_records
 
 TABLES = ["jobs", "duration_stats", "failure_rates", "fail_reasons", "stuck_jobs"]
@@ -101,6 +112,23 @@ def test_spreadsheet_safe_touches_text_only() -> None:
     assert safe["delta"].tolist()[:2] == [-5.0, 2.0] and pd.api.types.is_float_dtype(safe["delta"])
     assert safe["note"].tolist() == ["'-5", "'+1 more", "'@admin", "'\tTab", "'\rCR", "plain = fine"]
     assert safe["name"].tolist()[:2] == ["'=1+1", "ok"] and safe["name"].isna().tolist()[-1]
+
+
+def test_a_carriage_return_inside_a_cell_cannot_start_a_row(tmp_path: Path) -> None:
+    # A bare CR is a row break to spreadsheets and to the csv module: the cell after it must stay quoted.
+    frame_in = pd.DataFrame(
+        {"fail_reason": ["ok\r=HYPERLINK(1)", "\r=1+1", "two\nlines", "-3"], "delta": [-1.5, 2, 3, 4]}
+    )
+    path = write_csv(frame_in, tmp_path / "x.csv")
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows == [
+        ["fail_reason", "delta"],
+        ["ok\r=HYPERLINK(1)", "-1.5"],
+        ["'\r=1+1", "2.0"],
+        ["two\nlines", "3.0"],
+        ["'-3", "4.0"],
+    ]
 
 
 def test_named_index_becomes_a_column_and_row_numbers_are_dropped() -> None:
@@ -203,6 +231,15 @@ def test_html_tables_carry_raw_values_for_sorting(page: str) -> None:
 def test_html_without_charts(df: pd.DataFrame, tmp_path: Path) -> None:
     paths = write_report(df, tmp_path, html=True, charts=False)
     assert paths.html is not None and "<img" not in paths.html.read_text(encoding="utf-8")
+
+
+def test_row_charts_grow_with_their_rows(df: pd.DataFrame) -> None:
+    def height(png: bytes) -> int:
+        return struct.unpack(">II", png[16:24])[1]
+
+    one = _png(lambda ax: plot_failure_rates(df, top=1, ax=ax), 9, row_height=0.4)
+    all_types = _png(lambda ax: plot_failure_rates(df, ax=ax), 9, row_height=0.4)
+    assert height(all_types) > height(one) >= 160
 
 
 def test_empty_frame_still_makes_a_report(tmp_path: Path) -> None:

@@ -52,3 +52,14 @@ def test_errors_name_the_argument():
         parse_moment("soon", what="plot_timeline: start")
     with pytest.raises(ValueError, match="is not a time"):
         parse_moment("NaT")
+
+
+def test_now_and_today_follow_the_reference_clock_in_utc_not_local_wall_time():
+    # pd.Timestamp("now") is the machine's *local* wall time, naive: read as UTC it is off by the machine's
+    # offset, and it ignored ``now``. "now" is the reference instant; "today" its midnight in ``naive_tz``.
+    assert parse_moment("now", now=NOW) == NOW
+    assert parse_moment(" Today ", now=NOW) == pd.Timestamp("2026-11-29T00:00:00Z")
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    evening = pd.Timestamp("2026-11-29T20:00:00Z")  # already 2026-11-30 04:00 in Shanghai
+    assert parse_moment("today", now=evening, naive_tz=shanghai) == pd.Timestamp("2026-11-29T16:00:00Z")
+    assert parse_moment("now").unit == "us"

@@ -288,6 +288,7 @@ def serve(
         f"DDS task-center simulator listening on {simulator.url} ({len(simulator.fleet)} jobs, seed "
         f"{options.get('seed', 0)}); Ctrl-C stops it.",
         "Use these throwaway credentials:",
+        f"export HUAWEICLOUD_SDK_REGION={simulator.region}",
         f"export {region_variable}={simulator.url}",
         f"export HUAWEICLOUD_SDK_AK={simulator.ak}",
         f"export HUAWEICLOUD_SDK_SK={simulator.sk}",
