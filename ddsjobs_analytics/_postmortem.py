@@ -32,6 +32,8 @@ from ._reasons import fail_reason_template
 __all__ = ["JOB_VIEW_COLUMNS", "PostMortem", "postmortem"]
 
 DEFAULT_LOOKBACK = pd.Timedelta(days=7)
+SLOWER_RATIO = 1.5  # the summary calls a job type slower when its p50 is at least this × the fleet's
+MIN_JOBS_TO_COMPARE = 3  # … and both sides have at least this many completed jobs of that type
 # The frame columns post-mortems and reports read (and show, in this order).
 JOB_VIEW_COLUMNS = (
     "job_id",
@@ -123,8 +125,11 @@ class PostMortem:
                     f" {failed} failed",
                 )
             )
-        slow = self.comparison[self.comparison["ratio"] >= 1.5].head(3) if not self.comparison.empty else None
-        if slow is not None and not slow.empty:
+        table = self.comparison
+        # A headline needs a few jobs on both sides: one slow job is an anecdote, not "slower than the fleet".
+        enough = (table["count"] >= MIN_JOBS_TO_COMPARE) & (table["fleet_count"] >= MIN_JOBS_TO_COMPARE)
+        slow = table[enough & (table["ratio"] >= SLOWER_RATIO)].head(3)
+        if not slow.empty:
             facts.append(
                 (
                     "Slower than the fleet",

@@ -140,3 +140,31 @@ def test_rows_without_region_or_instance_are_not_neighbours(df: pd.DataFrame) ->
     assert ids(pm.concurrent) == ["a1", "a2", "b4", "b2"]  # b1 lost its region and instance
     in_region = postmortem(gappy, region="cn-north-4").jobs
     assert ids(in_region) == ["a1", "a2", "a3", "b4", "b2", "b3", "b5", "a4"]
+
+
+def _restarts(instance: str, durations: list[int], first: int) -> list[dict[str, str]]:
+    return [
+        {
+            "id": f"{instance}-{n}",
+            "name": "RestartInstance",
+            "instance_id": instance,
+            "instance_name": instance,
+            "status": "Completed",
+            "progress": "",
+            "fail_reason": None,
+            "created_at": f"2026-11-01T{first + n:02d}:00:00+0000",
+            "ended_at": f"2026-11-01T{first + n:02d}:{seconds // 60:02d}:{seconds % 60:02d}+0000",
+        }
+        for n, seconds in enumerate(durations)
+    ]
+
+
+@pytest.mark.parametrize(("slow_jobs", "headline"), [(2, False), (3, True)])
+def test_slower_than_the_fleet_needs_a_few_jobs_on_both_sides(slow_jobs: int, headline: bool) -> None:
+    from ddsjobs_analytics._frame import jobs_frame
+
+    # The subject's restarts take 300 s, the fleet's 100 s: a ratio of 3, but only a headline with ≥ 3 jobs.
+    records = _restarts("db-slow", [300] * slow_jobs, 0) + _restarts("db-fast", [100, 100, 100], 10)
+    pm = postmortem(jobs_frame(records, observed_at="2026-11-02T00:00:00Z"), instance="db-slow")
+    assert pm.comparison.loc["RestartInstance", "ratio"] == pytest.approx(3.0)
+    assert ("Slower than the fleet" in str(pm)) is headline
