@@ -256,7 +256,8 @@ def _float_column(df: pd.DataFrame, column: str) -> FloatArray:
     return df[column].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _selected_statuses(status: StatusSelection) -> list[str]:
+def selected_statuses(status: StatusSelection) -> list[str]:
+    """The statuses a ``status`` argument selects: the finished ones when None, else those named."""
     if status is None:
         return list(FINISHED_STATUSES)
     if isinstance(status, str):
@@ -291,7 +292,7 @@ def duration_stats(
     n_groups = len(index)
     duration = _float_column(df, "duration_s")
     age = _float_column(df, "age_s")
-    finished = status_mask(df["status"], _selected_statuses(status)) & np.isfinite(duration)
+    finished = status_mask(df["status"], selected_statuses(status)) & np.isfinite(duration)
     running = status_mask(df["status"], ["Running"])
     censored = running & np.isfinite(age)
 

@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ._durations import StatusSelection, _selected_statuses, duration_stats
+from ._durations import StatusSelection, duration_stats, selected_statuses
 from ._failures import failure_rates
 from ._frame import require_columns
 from ._names import TERMINAL_STATUSES
@@ -213,7 +213,7 @@ def plot_durations(
     tick labels say how many are still running rather than hide them silently.
     """
     require_columns(data, [by, "status", "duration_s"], func="plot_durations")
-    statuses = _selected_statuses(status)
+    statuses = selected_statuses(status)
     kind = "finished" if status is None else " or ".join(s.lower() for s in statuses)
     title = f"Duration of {kind} jobs by {by}"
     stats = duration_stats(data, by=by, status=status) if len(data) else pd.DataFrame()

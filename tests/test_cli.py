@@ -177,31 +177,16 @@ def test_sync_without_credentials_is_one_clear_line(monkeypatch, tmp_path: Path,
     assert "HUAWEICLOUD_SDK_AK" in err and "Traceback" not in err
 
 
-def test_the_exports_printed_by_simulate_configure_from_env():
+def test_the_exports_printed_by_simulate_configure_from_env(serving):
     """``ddsjobs simulate`` prints ``export …`` lines: pasted into a shell, they are enough for from_env."""
-    import io
     import re
-    import threading
 
     from ddsjobs_analytics.client import TaskCenter
-    from ddsjobs_analytics.simulator import serve
 
-    out, stop = io.StringIO(), threading.Event()
-    thread = threading.Thread(
-        target=serve, args=(0,), kwargs={"out": out, "stop": stop, "jobs": 200, "seed": 5}
-    )
-    thread.start()
-    try:
-        for _ in range(200):
-            if "HUAWEICLOUD_SDK_IAM_ENDPOINT" in out.getvalue():
-                break
-            stop.wait(0.05)
-        environ = dict(re.findall(r"^export (\w+)=(\S+)$", out.getvalue(), flags=re.MULTILINE))
+    with serving(jobs=200, seed=5) as printed:
+        environ = dict(re.findall(r"^export (\w+)=(\S+)$", printed, flags=re.MULTILINE))
         assert {"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_REGION"} <= set(environ)
         with TaskCenter.from_env(environ=environ, progress=False) as center:
             frame = center.fetch()
         assert len(frame) > 0
         assert set(frame["region"].astype(str)) == {environ["HUAWEICLOUD_SDK_REGION"]}
-    finally:
-        stop.set()
-        thread.join(timeout=10)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import re
-import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -452,18 +450,8 @@ def test_several_regions_are_told_apart_by_project_id():
         assert response.json()["jobs"][0]["created_at"][-5:] in ("+0000", "+0100")
 
 
-def test_serve_prints_where_and_who_then_stops():
-    out, stop = io.StringIO(), threading.Event()
-    thread = threading.Thread(
-        target=serve, args=(0,), kwargs={"out": out, "stop": stop, "jobs": 50, "instances": 3}
-    )
-    thread.start()
-    try:
-        for _ in range(200):
-            if "HUAWEICLOUD_SDK_SK" in out.getvalue():
-                break
-            stop.wait(0.05)
-        text = out.getvalue()
+def test_serve_prints_where_and_who_then_stops(serving):
+    with serving(jobs=50, instances=3) as text:  # on leaving, serving() checks that serve has stopped
         url = re.search(r"listening on (http://127\.0\.0\.1:\d+)", text).group(1)
         ak = re.search(r"HUAWEICLOUD_SDK_AK=(\S+)", text).group(1)
         project_id = re.search(r"HUAWEICLOUD_SDK_PROJECT_ID=(\S+)", text).group(1)
@@ -474,10 +462,6 @@ def test_serve_prints_where_and_who_then_stops():
             f"{url}/v3/{project_id}/jobs", params={"id": "x"}, headers={"X-Auth-Token": token}
         )
         assert response.json()["error_code"] == "DBS.280016"
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-    assert not thread.is_alive()
 
 
 def test_serve_refuses_non_loopback_hosts():

@@ -21,7 +21,7 @@ from urllib.parse import unquote_plus
 import httpx
 
 from .. import _signing
-from ._errors import AuthError, error_from_response
+from ._errors import AuthError, error_from_httpx
 from ._regions import check_endpoint
 
 __all__ = ["AkSkAuth", "PasswordAuth", "TokenAuth", "auth_for_project", "canonical_wire_query"]
@@ -236,6 +236,13 @@ class PasswordAuth(httpx.Auth):
             if self._token == token:
                 self._token = None
 
+    def _final(self, response: httpx.Response, token: str, attempt: int) -> bool:
+        """Whether ``response`` stands; a first 401 drops ``token`` so the next attempt logs in afresh."""
+        if response.status_code != 401 or attempt == 1:
+            return True
+        self._invalidate(token)
+        return False
+
     def _token_request(self, like: httpx.Request) -> httpx.Request:
         if self.project_id:
             project: dict[str, object] = {"id": self.project_id}
@@ -267,13 +274,7 @@ class PasswordAuth(httpx.Auth):
         """Store the token of an IAM response, or raise the typed error (with no password in it)."""
         url = str(response.request.url)
         if response.status_code >= 400:
-            raise error_from_response(
-                response.status_code,
-                response.content,
-                request_id=response.headers.get("X-Request-Id"),
-                method="POST",
-                url=url,
-            )
+            raise error_from_httpx(response, method="POST", url=url)
         token = response.headers.get("X-Subject-Token")
         if not token:
             raise AuthError("IAM answered without an X-Subject-Token header", method="POST", url=url)
@@ -308,9 +309,8 @@ class PasswordAuth(httpx.Auth):
                         token = self._accept(iam_response)
             request.headers["X-Auth-Token"] = token
             response = yield request
-            if response.status_code != 401 or attempt == 1:
+            if self._final(response, token, attempt):
                 return
-            self._invalidate(token)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         for attempt in range(2):
@@ -324,9 +324,8 @@ class PasswordAuth(httpx.Auth):
                         token = self._accept(iam_response)
             request.headers["X-Auth-Token"] = token
             response = yield request
-            if response.status_code != 401 or attempt == 1:
+            if self._final(response, token, attempt):
                 return
-            self._invalidate(token)
 
 
 def auth_for_project(auth: httpx.Auth, project_id: str) -> httpx.Auth:

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "AuthError",
@@ -34,6 +37,7 @@ __all__ = [
     "TaskCenterError",
     "ThrottledError",
     "TransportError",
+    "error_from_httpx",
     "error_from_response",
     "parse_error_body",
 ]
@@ -177,3 +181,14 @@ def error_from_response(
     if cls is ServerError and status in _NOT_RETRYABLE_5XX and code not in BUSY_CODES:
         error.retryable = False
     return error
+
+
+def error_from_httpx(response: httpx.Response, *, method: str, url: str) -> TaskCenterError:
+    """:func:`error_from_response` for an httpx response: its status, body and ``X-Request-Id``."""
+    return error_from_response(
+        response.status_code,
+        response.content,
+        request_id=response.headers.get("X-Request-Id"),
+        method=method,
+        url=url,
+    )

@@ -24,7 +24,7 @@ from ._errors import (
     ServerError,
     TaskCenterError,
     TransportError,
-    error_from_response,
+    error_from_httpx,
 )
 from ._redact import install_log_redaction
 from ._retry import RateLimiter, RetryPolicy, parse_retry_after
@@ -262,13 +262,7 @@ class ClientCore:
                     ServerError(f"{method} {shown} returned a body that is not JSON", url=shown),
                     None,
                 )
-        refusal = error_from_response(
-            response.status_code,
-            response.content,
-            request_id=response.headers.get("X-Request-Id"),
-            method=method,
-            url=shown,
-        )
+        refusal = error_from_httpx(response, method=method, url=shown)
         return None, refusal, parse_retry_after(response.headers.get("Retry-After"))
 
     async def get(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:

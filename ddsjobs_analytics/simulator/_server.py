@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from .._sample import Fleet
-from ._service import Request, RequestRecord, TaskCenterService
+from ._service import Request, RequestRecord, TaskCenterService, forward
 
 __all__ = ["Simulator", "running", "serve"]
 
@@ -237,19 +237,7 @@ class Simulator:
         """Back to default options with no queued fault, e.g. between tests sharing one simulator."""
         self.service.reset()
 
-    def truth(
-        self,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        *,
-        project_id: str | None = None,
-        shape: str = "v3.1",
-    ) -> list[dict[str, Any]]:
-        """The records the service holds now, created in ``[start, end]`` (ignoring the one-month horizon).
-
-        ListTasks shape by default, ``shape="v3"`` for ShowJobDetail's; newest first.
-        """
-        return self.service.truth(start, end, project_id=project_id, shape=shape)
+    truth = forward(TaskCenterService.truth)
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import json
 import random
 import re
@@ -12,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qsl
 
 from .._names import JOB_NAMES, STATUSES
@@ -28,6 +29,9 @@ _API_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4}")
 _LIST_PATH = re.compile(r"/v3\.1/([^/]+)/jobs/?")
 _DETAIL_PATH = re.compile(r"/v3/([^/]+)/jobs/?")
 _IAM_PATH = re.compile(r"/v3/auth/tokens/?")
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 @dataclass
@@ -205,7 +209,8 @@ class TaskCenterService:
         project_id: str | None = None,
         shape: str = "v3.1",
     ) -> list[dict[str, Any]]:
-        """Records the service holds now, created within ``[start, end]`` (inclusive), newest first."""
+        """The records the service holds now, created in ``[start, end]`` (inclusive; the one-month horizon
+        does not apply), newest first: ListTasks shape by default, ``shape="v3"`` for ShowJobDetail's."""
         with self.lock:
             now = self.now_s
             indices = self.fleet.select(
@@ -413,3 +418,15 @@ def _integer(text: str, *, minimum: int, maximum: int | None, error: Callable[[]
     if value < minimum or (maximum is not None and value > maximum):
         raise error()
     return value
+
+
+def forward(
+    method: Callable[Concatenate[TaskCenterService, _P], _R],
+) -> Callable[Concatenate[Any, _P], _R]:
+    """A handle's method that calls ``method`` on the handle's ``service``: same signature and docstring."""
+
+    @functools.wraps(method)
+    def call(handle: Any, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return method(handle.service, *args, **kwargs)
+
+    return call
