@@ -67,3 +67,10 @@ def test_exactly_30_days_is_one_window_and_empty_ranges_are_errors():
     assert split_windows(start, start + timedelta(days=30)) == [(start, start + timedelta(days=30))]
     with pytest.raises(ValueError, match="must be later"):
         split_windows(start, start)
+
+
+def test_to_utc_reads_ages_like_every_other_entry_point():
+    before = datetime.now(UTC)
+    moment = to_utc("7d", "start")
+    after = datetime.now(UTC)
+    assert before - timedelta(days=7) <= moment <= after - timedelta(days=7)

@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
 
+from .._time import parse_moment
+
 __all__ = ["API_TIME_FORMAT", "MAX_WINDOW", "format_api_time", "split_windows", "to_utc"]
 
 # Numeric offset without a colon; always sent in UTC so "+0000" is the only offset on the wire.
@@ -18,24 +20,12 @@ TimeLike = datetime | date | str | pd.Timestamp
 
 
 def to_utc(value: TimeLike, name: str) -> datetime:
-    """An aware UTC datetime from a datetime (naive = UTC), a date, a Timestamp or a string."""
-    if isinstance(value, str):
-        try:
-            stamp = pd.Timestamp(value)
-        except ValueError as exc:
-            raise ValueError(f"{name}={value!r} is not a readable time: {exc}") from None
-        if stamp is pd.NaT:
-            raise ValueError(f"{name}={value!r} is not a readable time")
-        value = stamp.to_pydatetime()
-    elif isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    elif isinstance(value, date) and not isinstance(value, datetime):
+    """Aware UTC datetime from a datetime/Timestamp (naive = UTC), a date, an ISO string or an age ("7d")."""
+    if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
-    if not isinstance(value, datetime):
+    if not isinstance(value, (str, datetime)):  # pd.Timestamp is a datetime; a bare number is not a time here
         raise TypeError(f"{name} must be a datetime, date or string, got {type(value).__name__}")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    return parse_moment(value, what=name).to_pydatetime()
 
 
 def format_api_time(moment: datetime) -> str:
