@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["load_jobs", "main", "parse_since"]
 
-log = logging.getLogger("ddsjobs_analytics")
-
-
 def parse_since(value: str, *, now: datetime | None = None) -> datetime:
     """``"30d"``, ``"12h"``, ``"90m"``, ``"2w"`` or an ISO date/time → the UTC start of the window."""
     try:
@@ -65,21 +62,28 @@ def _build_parser() -> argparse.ArgumentParser:
         "inputs", nargs="*", type=Path, help=".json/.jsonl(.gz) or .parquet job files (default: sample)"
     )
     report.add_argument("--archive", type=Path, help="read from a job archive instead of files")
-    report.add_argument("--since", help="with --archive: only jobs created since (e.g. 90d or 2026-09-01)")
+    report.add_argument(
+        "--since", type=parse_since, help="with --archive: only jobs created since (e.g. 90d or 2026-09-01)"
+    )
     _add_report_options(report)
 
     fetch = commands.add_parser(
         "fetch", help="fetch jobs from the real task center (credentials from the environment)"
     )
     _add_target_options(fetch)
-    fetch.add_argument("--since", default="30d", help="window start, e.g. 30d (default) or 2026-11-01")
+    fetch.add_argument(
+        "--since", type=parse_since, default="30d", help="window start, e.g. 30d (default) or 2026-11-01"
+    )
     fetch.add_argument("--out", type=Path, required=True, help="jobs.parquet or jobs.csv")
 
     sync = commands.add_parser("sync", help="incrementally sync the task center into a local archive")
     sync.add_argument("--archive", type=Path, required=True)
     _add_target_options(sync)
     sync.add_argument(
-        "--since", default="30d", help="first run: how far back (default 30d, the service's horizon)"
+        "--since",
+        type=parse_since,
+        default="30d",
+        help="first run: how far back (default 30d, the service's horizon)",
     )
     sync.add_argument(
         "--overlap", default="1d", help="later runs re-list this much before the high-water mark"
@@ -165,8 +169,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.archive is not None:
         from ddsjobs_analytics.archive import JobArchive
 
-        start = parse_since(args.since) if args.since else None
-        df = JobArchive(args.archive).load(start=start)
+        df = JobArchive(args.archive).load(start=args.since)
     elif args.inputs:
         df = _read_inputs(args.inputs)
     else:
@@ -220,7 +223,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     if not name.endswith((".parquet", ".csv")):
         raise ValueError(f"--out must end in .parquet or .csv, not {out.name!r}")
     with _task_center(args) as center:
-        df = center.fetch(parse_since(args.since), datetime.now(timezone.utc))
+        df = center.fetch(args.since, datetime.now(timezone.utc))
     out.parent.mkdir(parents=True, exist_ok=True)
     if name.endswith(".parquet"):
         df.to_parquet(out, index=False)

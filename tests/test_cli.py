@@ -190,3 +190,15 @@ def test_the_exports_printed_by_simulate_configure_from_env(serving):
             frame = center.fetch()
         assert len(frame) > 0
         assert set(frame["region"].astype(str)) == {environ["HUAWEICLOUD_SDK_REGION"]}
+
+
+def test_a_bad_since_is_a_usage_error_before_any_work(capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["fetch", "--since", "soon", "--out", "jobs.parquet"])
+    assert exit_info.value.code == 2
+    assert "--since" in capsys.readouterr().err
+
+
+def test_verbose_shows_the_traceback(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match=r"nope\.jsonl"):
+        cli.main(["-v", "report", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "r")])
