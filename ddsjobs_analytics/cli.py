@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["load_jobs", "main", "parse_since"]
 
+
 def parse_since(value: str, *, now: datetime | None = None) -> datetime:
     """``"30d"``, ``"12h"``, ``"90m"``, ``"2w"`` or an ISO date/time → the UTC start of the window."""
     try:
