@@ -12,7 +12,7 @@ import pytest
 
 import ddsjobs_analytics as dj
 from ddsjobs_analytics import _schema
-from ddsjobs_analytics._sample import generate_fleet
+from ddsjobs_analytics._fleet import generate_fleet
 from ddsjobs_analytics._schema import (
     ARCHIVE,
     DURATION_STATS,
