@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import ddsjobs_analytics as dj
 from ddsjobs_analytics import cli
 from ddsjobs_analytics._sample import sample_records, write_jsonl
 
@@ -144,24 +145,10 @@ def test_sync_then_report_from_the_archive(simulator_env, tmp_path: Path, capsys
     assert set(jobs["job_id"]) == truth
     assert jobs["job_id"].is_unique
     # The notebooks' loader: the same archive, and with credentials set, "auto" means the API.
-    from_archive, used = cli.load_jobs("archive", archive=archive, since="90d")
-    assert used == "archive" and set(from_archive["job_id"]) == truth
-    from_api, used = cli.load_jobs(since="30d")
-    assert used == "api" and set(from_api["job_id"]) == truth
-
-
-def test_load_jobs_falls_back_to_the_sample(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    for name in ("HUAWEICLOUD_SDK_AK", "DDSJOBS_ARCHIVE"):
-        monkeypatch.delenv(name, raising=False)
-    df, used = cli.load_jobs()
-    assert used == "sample" and len(df) == 5000
-    with pytest.raises(ValueError, match="needs archive"):
-        cli.load_jobs("archive")
-    with pytest.raises(ValueError, match="source must be"):
-        cli.load_jobs("s3")
-    monkeypatch.setenv("DDSJOBS_ARCHIVE", str(tmp_path / "empty"))
-    with pytest.raises(Exception, match=r"no job archive at .*empty"):  # "auto" took $DDSJOBS_ARCHIVE
-        cli.load_jobs()
+    from_archive = dj.load_jobs("archive", archive=archive, since="90d")
+    assert from_archive.attrs["source"] == f"archive {archive}" and set(from_archive["job_id"]) == truth
+    from_api = dj.load_jobs(since="30d")
+    assert from_api.attrs["source"].startswith("api ") and set(from_api["job_id"]) == truth
 
 
 def test_sync_without_credentials_is_one_clear_line(monkeypatch, tmp_path: Path, capsys):
