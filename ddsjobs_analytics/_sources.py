@@ -54,20 +54,27 @@ def within(
 
 
 def _csv_frame(path: Path) -> pd.DataFrame:
-    """A frame saved by ``write_csv`` with the column contract's dtypes back (ISO UTC times, categories)."""
+    """A frame saved by ``write_csv``: text, with the quote that defused formula-like cells taken off."""
     text = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    for name in ("job_name", "job_type", "status", "fail_reason", "instance_id", "instance_name"):
+        if name in text.columns:
+            values = text[name]
+            defused = values.str.match(_FORMULA_DEFUSED).eq(True)
+            text[name] = values.mask(defused, values.str[1:])
+    return text
+
+
+def _conform(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The column contract's dtypes for the contract's columns (ISO UTC text → times, text → categories);
+    other columns as they are."""
     contract = empty_jobs_frame().dtypes
     columns: dict[str, Any] = {}
-    for name in text.columns:
-        values = text[name]
-        if name not in contract:
+    for name in frame.columns:
+        values, dtype = frame[name], contract.get(name)
+        same_kind = isinstance(values.dtype, pd.CategoricalDtype) and isinstance(dtype, pd.CategoricalDtype)
+        if dtype is None or values.dtype == dtype or same_kind:
             columns[name] = values
             continue
-        dtype = contract[name]
-        if isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype)):
-            values = values.mask(
-                values.str.match(_FORMULA_DEFUSED).fillna(False).astype(bool), values.str[1:]
-            )
         try:
             if pd.api.types.is_datetime64_any_dtype(dtype):
                 columns[name] = pd.to_datetime(values, utc=True, format="ISO8601").astype(dtype)
@@ -80,7 +87,7 @@ def _csv_frame(path: Path) -> pd.DataFrame:
                 columns[name] = numbers.round().astype(dtype) if dtype == "Int16" else numbers.astype(dtype)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{path}: column {name!r} does not hold {dtype} values ({exc})") from None
-    return pd.DataFrame(columns, index=text.index)
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def read_jobs_file(path: PathInput) -> pd.DataFrame:
@@ -117,7 +124,7 @@ def read_jobs_file(path: PathInput) -> pd.DataFrame:
         raise NoJobsError(f"{path}: not a jobs frame (no {', '.join(missing)} column)", path=path)
     if frame.empty:
         raise NoJobsError(f"{path}: no DDS job found (no rows)", path=path)
-    return frame
+    return _conform(frame, path)
 
 
 def _read_files(paths: Sequence[PathInput]) -> pd.DataFrame:
