@@ -170,7 +170,9 @@ def load_jobs(
     if kind == "api":
         from .client import TaskCenter
 
-        overrides = {name: value for name, value in (("region", region), ("project_id", project_id)) if value}
+        overrides: dict[str, Any] = {
+            name: value for name, value in (("region", region), ("project_id", project_id)) if value
+        }
         with TaskCenter.from_env(**overrides) as center:
             start = None if since is None else parse_moment(since, what="since")
             end = None if until is None else parse_moment(until, what="until")

@@ -159,7 +159,8 @@ def test_importing_the_package_loads_nothing_heavy_and_the_accessor_still_works(
     # The package first, pandas later: df.ddsjobs is there anyway.
     printed = _fresh_interpreter(
         "import sys\nimport ddsjobs_analytics as dj\n"
-        "print(sorted(m for m in ('pandas', 'numpy', 'matplotlib', 'pyarrow', 'httpx') if m in sys.modules))\n"
+        "heavy = ('pandas', 'numpy', 'matplotlib', 'pyarrow', 'httpx')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
         "import pandas as pd\n"
         "df = pd.DataFrame(dj.load_sample())\n"
         "print(type(df.ddsjobs).__name__, len(df.ddsjobs.failure_rates()) > 0)"
