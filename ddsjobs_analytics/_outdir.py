@@ -76,6 +76,10 @@ def owned_run(
         if path.is_file() and not path.is_symlink():
             path.unlink()
             removed.append(name)
+            for parent in Path(name).parents[:-1]:  # folders of ours that the removal emptied
+                if any((out / parent).iterdir()):
+                    break
+                (out / parent).rmdir()
     _write_manifest(out, current)
     top = {name.split("/", 1)[0] for name in current}
     foreign = sorted(
