@@ -3,7 +3,7 @@
 Only the standard library is imported here, so ``ddsjobs --help`` and ``--version`` answer without loading
 pandas, matplotlib or httpx; each command imports what it needs when it runs. Exit codes: 0 ok,
 1 failure, 2 usage error, 3 partial result (some job ids failed). A new command is a ``_<name>_parser``
-function (added to ``_PARSERS``) that sets ``run=`` to its ``_cmd_<name>`` function.
+function (added to ``_PARSERS``) that sets ``run=`` to the function doing the work (see ``_commands``).
 """
 
 from __future__ import annotations
@@ -12,21 +12,29 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ddsjobs_analytics import __version__
-from ddsjobs_analytics._console import console, show_progress, terminal_safe
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from ddsjobs_analytics.client import TaskCenter
+from ddsjobs_analytics._commands import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    run_demo,
+    run_fetch,
+    run_report,
+    run_simulate,
+    run_sync,
+    say,
+    task_center,
+    write_report_folder,
+)
+from ddsjobs_analytics._console import console, terminal_safe
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main", "parse_since"]
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 _EXIT_CODES = """exit codes: 0 ok, 1 failure, 2 usage error, 3 partial (some job ids failed)"""
 
@@ -152,7 +160,7 @@ def _demo_parser(commands: Any) -> None:
         summary="run the simulator in-process, fetch its jobs over signed HTTP and write a report",
         usage="[--days N] [--jobs N] [--out DIR] [--html] [options]",
         example="ddsjobs demo --days 45 --out report --html",
-        run=_cmd_demo,
+        run=run_demo,
     )
     demo.add_argument("--days", type=float, default=30, help="how many days to fetch (default 30)")
     demo.add_argument("--jobs", type=int, default=5000, help="jobs in the simulated fleet (default 5000)")
@@ -167,7 +175,7 @@ def _report_parser(commands: Any) -> None:
         summary="write the CSV/PNG (and --html) report from files, an archive or the bundled sample",
         usage="[INPUT ...] [--archive PATH] [--since T] [--until T] [--out DIR] [options]",
         example="ddsjobs report jobs.parquet --since 30d --out report --html",
-        run=_cmd_report,
+        run=run_report,
     )
     report.add_argument(
         "inputs",
@@ -193,7 +201,7 @@ def _fetch_parser(commands: Any) -> None:
         summary="fetch jobs from the task center into a .parquet or .csv file",
         usage="--out FILE [--since T] [--until T] [--job-id ID ...] [options]",
         example="ddsjobs fetch --region ap-southeast-1 --since 7d --out jobs.parquet",
-        run=_cmd_fetch,
+        run=run_fetch,
     )
     _target_options(fetch)
     _window_options(fetch, since_help="window start, e.g. 30d or 2026-11-01 (default: 30 days ago)")
@@ -214,7 +222,7 @@ def _sync_parser(commands: Any) -> None:
         summary="bring a local job archive up to date with the task center (run it daily)",
         usage="--archive PATH [--since T] [--overlap AGE] [options]",
         example="ddsjobs sync --archive ~/dds-jobs --region ap-southeast-1 -q",
-        run=_cmd_sync,
+        run=run_sync,
     )
     sync.add_argument(
         "--archive", type=Path, required=True, metavar="PATH", help="the archive folder (created if new)"
@@ -242,7 +250,7 @@ def _simulate_parser(commands: Any) -> None:
         summary="serve the local task-center simulator on 127.0.0.1 until Ctrl-C",
         usage="[--port N] [--jobs N] [fault options]",
         example="ddsjobs simulate --port 8080 --latency 50 --error-rate 0.02",
-        run=_cmd_simulate,
+        run=run_simulate,
     )
     simulate.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080)")
     simulate.add_argument("--jobs", type=int, default=5000, help="jobs in the simulated fleet (default 5000)")
@@ -278,131 +286,8 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# ----------------------------------------------------------------------------------------------- commands
-
-
-def _say(args: argparse.Namespace, text: str) -> None:
-    if args.verbosity >= 0:
-        print(terminal_safe(text))
-
-
-def _write_report(df: pd.DataFrame, args: argparse.Namespace) -> None:
-    from ddsjobs_analytics._outdir import owned_run
-    from ddsjobs_analytics._report import write_report
-
-    def write() -> Any:
-        return write_report(df, args.out, html=args.html, bom=args.bom, charts=args.charts)
-
-    paths, removed = owned_run(args.out, write, list)
-    _say(args, paths.summary)
-    _say(
-        args,
-        f"\nReport written to {args.out}/ ({len(list(paths))} files"
-        + (f"; {len(removed)} from an earlier run removed)" if removed else ")"),
-    )
-    if paths.html is not None:
-        _say(args, f"Open {paths.html} in a browser.")
-
-
-def _cmd_report(args: argparse.Namespace) -> int:
-    from ddsjobs_analytics._sources import load_jobs
-
-    if args.archive is not None and args.inputs:
-        raise ValueError("give input files or --archive, not both")
-    source: Any = "archive" if args.archive is not None else list(args.inputs) or "sample"
-    df = load_jobs(source, archive=args.archive, since=args.since, until=args.until)
-    _write_report(df, args)
-    return EXIT_OK
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from ddsjobs_analytics._sample import DEFAULT_REGIONS
-    from ddsjobs_analytics.client import AkSkAuth, TaskCenter
-    from ddsjobs_analytics.simulator import running
-
-    if args.days <= 0:
-        raise ValueError(f"--days must be positive, not {args.days:g}")
-    # The real service answers for 30 days; the demo's simulator keeps (and answers for) what is asked.
-    fleet = {"history_days": max(60.0, args.days), "horizon_days": max(30.0, args.days + 1)}
-    with running(jobs=args.jobs, seed=args.seed, regions=DEFAULT_REGIONS, **fleet) as sim:
-        _say(args, f"Simulator listening on {sim.url} ({len(sim.project_ids)} regions, one project each)")
-        auth = AkSkAuth(sim.ak, sim.sk)
-        progress = show_progress(args.verbosity)
-        # The simulator stands in for every region's endpoint, so each target is a client pointed at it.
-        centers = [
-            TaskCenter(region=region, project_id=project_id, auth=auth, endpoint=sim.url, progress=progress)
-            for region, project_id in sim.project_ids.items()
-        ]
-        end = datetime.now(timezone.utc)
-        try:
-            df = centers[0].fetch_many(centers, end - timedelta(days=args.days), end)
-        finally:
-            for center in centers:
-                center.close()
-        _say(args, f"Fetched {len(df):,} jobs of the last {args.days:g} days over signed HTTP")
-    _write_report(df, args)
-    return EXIT_OK
-
-
-def _task_center(args: argparse.Namespace) -> TaskCenter:
-    from ddsjobs_analytics.client import TaskCenter
-
-    overrides: dict[str, Any] = {"progress": show_progress(args.verbosity, args.progress)}
-    for name in ("region", "project_id", "endpoint"):
-        if getattr(args, name):
-            overrides[name] = getattr(args, name)
-    return TaskCenter.from_env(**overrides)
-
-
-def _cmd_fetch(args: argparse.Namespace) -> int:
-    from ddsjobs_analytics._time import parse_moment
-
-    out: Path = args.out
-    name = out.name.lower()
-    if not name.endswith((".parquet", ".csv")):
-        raise ValueError(f"--out must end in .parquet or .csv, not {out.name!r}")
-    if args.job_ids and (args.since or args.until):
-        raise ValueError("give --job-id or a --since/--until window, not both")
-    with _task_center(args) as center:
-        if args.job_ids:
-            df = center.fetch(job_ids=args.job_ids)
-        else:
-            start = parse_moment(args.since or "30d", what="--since")
-            end = None if args.until is None else parse_moment(args.until, what="--until")
-            df = center.fetch(start, end)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if name.endswith(".parquet"):
-        df.to_parquet(out, index=False)
-    else:
-        from ddsjobs_analytics._report import write_csv
-
-        write_csv(df, out)
-    _say(args, f"{len(df):,} jobs written to {out}")
-    failed = df.attrs.get("failed_job_ids") or []
-    return EXIT_PARTIAL if failed else EXIT_OK
-
-
-def _cmd_sync(args: argparse.Namespace) -> int:
-    from ddsjobs_analytics.archive import JobArchive, sync
-
-    with _task_center(args) as center:
-        stats = sync(center, JobArchive(args.archive), since=args.since, overlap=args.overlap)
-    _say(args, str(stats))
-    return EXIT_PARTIAL if stats.refetch_failed else EXIT_OK
-
-
-def _cmd_simulate(args: argparse.Namespace) -> int:
-    from ddsjobs_analytics.simulator import serve
-
-    serve(
-        args.port,
-        jobs=args.jobs,
-        seed=args.seed,
-        throttle=args.throttle,
-        error_rate=args.error_rate,
-        latency_ms=args.latency,
-    )
-    return EXIT_OK
+# The helpers a command needs, under the names commands added here use.
+_say, _task_center, _write_report = say, task_center, write_report_folder
 
 
 def main(argv: Sequence[str] | None = None) -> int:
