@@ -153,6 +153,11 @@ def _window_options(parser: argparse.ArgumentParser, *, since_help: str) -> None
     )
 
 
+def _fleet_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", type=int, default=5000, help="jobs in the simulated fleet (default 5000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the simulated fleet (default 0)")
+
+
 def _demo_parser(commands: Any) -> None:
     demo = _command(
         commands,
@@ -163,8 +168,7 @@ def _demo_parser(commands: Any) -> None:
         run=run_demo,
     )
     demo.add_argument("--days", type=float, default=30, help="how many days to fetch (default 30)")
-    demo.add_argument("--jobs", type=int, default=5000, help="jobs in the simulated fleet (default 5000)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed of the simulated fleet (default 0)")
+    _fleet_options(demo)
     _report_options(demo)
 
 
@@ -253,8 +257,7 @@ def _simulate_parser(commands: Any) -> None:
         run=run_simulate,
     )
     simulate.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080)")
-    simulate.add_argument("--jobs", type=int, default=5000, help="jobs in the simulated fleet (default 5000)")
-    simulate.add_argument("--seed", type=int, default=0, help="random seed of the fleet (default 0)")
+    _fleet_options(simulate)
     simulate.add_argument("--throttle", type=float, default=None, help="max requests/second before 429")
     simulate.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 5xx")
     simulate.add_argument("--latency", type=float, default=0.0, help="added latency per request, ms")
