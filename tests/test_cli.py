@@ -421,3 +421,20 @@ def test_demo_fetches_as_many_days_as_asked(tmp_path: Path, capsys: pytest.Captu
     created = pd.to_datetime(pd.read_csv(out / "jobs.csv")["created"], utc=True)
     assert (created.max() - created.min()) > pd.Timedelta(days=44)
     assert capsys.readouterr().out == ""
+
+
+def test_sync_with_jobs_it_could_not_refetch_is_partial(
+    simulator_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from ddsjobs_analytics import archive as archive_package
+    from ddsjobs_analytics.archive import SyncStats
+
+    def sync_with_a_failure(center, archive, **options):
+        return SyncStats(new=3, refetch_failed={"job-1": "ServerError: busy"})
+
+    monkeypatch.setattr(archive_package, "sync", sync_with_a_failure)
+    argv = ["sync", "--archive", str(tmp_path / "a"), "--no-progress"]
+    assert cli.main(argv) == cli.EXIT_PARTIAL
+    assert "job-1 (ServerError: busy)" in capsys.readouterr().out
+    monkeypatch.setattr(archive_package, "sync", lambda center, archive, **options: SyncStats(new=3))
+    assert cli.main(argv) == cli.EXIT_OK
