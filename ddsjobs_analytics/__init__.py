@@ -1,33 +1,41 @@
 """ddsjobs_analytics — how long Huawei Cloud DDS operations take, how often each kind fails, and why.
 
-The analysis surface (frames, statistics, charts, reports) is imported eagerly; the HTTP client and the
-archive are loaded on first use (``dj.TaskCenter``, ``dj.JobArchive``), so analysing a saved frame never
-imports httpx. The simulator lives in :mod:`ddsjobs_analytics.simulator`.
+Every public name is imported on first use (``dj.failure_rates``, ``dj.TaskCenter``): importing the package
+costs nothing, so the ``ddsjobs`` command answers ``--help`` without loading pandas, and analysing a saved
+frame never imports httpx. ``df.ddsjobs`` is registered as soon as pandas is imported. The simulator lives
+in :mod:`ddsjobs_analytics.simulator`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import _accessor  # noqa: F401  (registers the ``df.ddsjobs`` accessor)
-from ._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
-from ._failures import failure_rates, wilson_interval
-from ._frame import (
-    JOB_COLUMNS,
-    DataQualityWarning,
-    RecordError,
-    empty_jobs_frame,
-    jobs_frame,
-    require_columns,
-)
-from ._names import JOB_NAMES, canonical_job_type
-from ._plots import plot_duration_trend, plot_durations, plot_fail_reasons, plot_failure_rates, plot_timeline
-from ._postmortem import PostMortem, postmortem
-from ._reasons import fail_reason_groups, fail_reason_template
-from ._report import ReportPaths, summary_text, write_csv, write_report
-from ._sample import load_sample, sample_records
+from ._pandas_hook import register_accessor_with_pandas
 
 if TYPE_CHECKING:
+    from ._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
+    from ._failures import failure_rates, wilson_interval
+    from ._frame import (
+        JOB_COLUMNS,
+        DataQualityWarning,
+        RecordError,
+        empty_jobs_frame,
+        jobs_frame,
+        require_columns,
+    )
+    from ._names import JOB_NAMES, canonical_job_type
+    from ._plots import (
+        plot_duration_trend,
+        plot_durations,
+        plot_fail_reasons,
+        plot_failure_rates,
+        plot_timeline,
+    )
+    from ._postmortem import PostMortem, postmortem
+    from ._reasons import fail_reason_groups, fail_reason_template
+    from ._report import ReportPaths, summary_text, write_csv, write_report
+    from ._sample import load_sample, sample_records
+    from ._sources import load_jobs
     from .archive import (
         ArchiveCorruptError,
         ArchiveError,
@@ -92,6 +100,7 @@ __all__ = [
     "kaplan_meier",
     "km_quantile",
     "km_survival_at",
+    "load_jobs",
     "load_sample",
     "plot_duration_trend",
     "plot_durations",
@@ -109,7 +118,39 @@ __all__ = [
     "write_report",
 ]
 
+# Where each public name lives (module relative to this package), imported on first access.
 _LAZY = {
+    **dict.fromkeys(
+        ("duration_stats", "kaplan_meier", "km_quantile", "km_survival_at", "stuck_jobs"), "_durations"
+    ),
+    **dict.fromkeys(("failure_rates", "wilson_interval"), "_failures"),
+    **dict.fromkeys(
+        (
+            "JOB_COLUMNS",
+            "DataQualityWarning",
+            "RecordError",
+            "empty_jobs_frame",
+            "jobs_frame",
+            "require_columns",
+        ),
+        "_frame",
+    ),
+    **dict.fromkeys(("JOB_NAMES", "canonical_job_type"), "_names"),
+    **dict.fromkeys(
+        (
+            "plot_duration_trend",
+            "plot_durations",
+            "plot_fail_reasons",
+            "plot_failure_rates",
+            "plot_timeline",
+        ),
+        "_plots",
+    ),
+    **dict.fromkeys(("PostMortem", "postmortem"), "_postmortem"),
+    **dict.fromkeys(("fail_reason_groups", "fail_reason_template"), "_reasons"),
+    **dict.fromkeys(("ReportPaths", "summary_text", "write_csv", "write_report"), "_report"),
+    **dict.fromkeys(("load_sample", "sample_records"), "_sample"),
+    "load_jobs": "_sources",
     **dict.fromkeys(
         (
             "AkSkAuth",
@@ -142,13 +183,16 @@ _LAZY = {
     ),
 }
 
+register_accessor_with_pandas()
+
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        module = importlib.import_module(f"{__name__}.{_LAZY[name]}")
-        return getattr(module, name)
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

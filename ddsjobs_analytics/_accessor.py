@@ -38,7 +38,6 @@ def _bound(function: Callable[Concatenate[pd.DataFrame, _P], _R]) -> Callable[Co
     return method
 
 
-@pd.api.extensions.register_dataframe_accessor("ddsjobs")
 class JobsAccessor:
     """Analyses of a jobs frame (see :func:`ddsjobs_analytics.jobs_frame`) as ``df.ddsjobs.<name>(...)``."""
 

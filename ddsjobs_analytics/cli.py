@@ -1,286 +1,319 @@
-"""The ``ddsjobs`` command: the one place that wires fetching, archiving, analysis and reports together.
+"""The ``ddsjobs`` command: one parser builder and one function per sub-command, wired in ``main``.
 
-Sub-commands::
-
-    ddsjobs demo      --out DIR             simulator in-process → signed fetch over HTTP → report
-    ddsjobs report    [INPUT …] --out DIR   report from files, an archive, or the bundled sample
-    ddsjobs fetch     --region R --project-id P --since 30d --out jobs.parquet|.csv
-    ddsjobs sync      --archive PATH --region R --project-id P
-    ddsjobs simulate  --port 8080           serve the local task-center simulator
+Only the standard library is imported here, so ``ddsjobs --help`` and ``--version`` answer without loading
+pandas, matplotlib or httpx; each command imports what it needs when it runs. Exit codes: 0 ok,
+1 failure, 2 usage error, 3 partial result (some job ids failed). A new command is a ``_<name>_parser``
+function (added to ``_PARSERS``) that sets ``run=`` to the function doing the work (see ``_commands``).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import pandas as pd
+from ddsjobs_analytics import __version__
+from ddsjobs_analytics._commands import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    run_demo,
+    run_fetch,
+    run_report,
+    run_simulate,
+    run_sync,
+    say,
+    task_center,
+    write_report_folder,
+)
+from ddsjobs_analytics._console import console, terminal_safe
 
-from ddsjobs_analytics._time import parse_moment
+__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main", "parse_since"]
 
-if TYPE_CHECKING:
-    from ddsjobs_analytics.client import TaskCenter
 
-__all__ = ["load_jobs", "main", "parse_since"]
+_EXIT_CODES = """exit codes: 0 ok, 1 failure, 2 usage error, 3 partial (some job ids failed)"""
 
 
 def parse_since(value: str, *, now: datetime | None = None) -> datetime:
     """``"30d"``, ``"12h"``, ``"90m"``, ``"2w"`` or an ISO date/time → the UTC start of the window."""
+    from ddsjobs_analytics._time import parse_moment
+
     try:
         return parse_moment(value, now=now, what="--since").to_pydatetime()
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
-def _add_report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: ./report)")
-    parser.add_argument("--html", action="store_true", help="also write a self-contained report.html")
-    parser.add_argument("--bom", action="store_true", help="write CSV with a UTF-8 BOM (for Excel)")
-    parser.add_argument("--no-charts", dest="charts", action="store_false", help="skip the PNG charts")
+def _moment(option: str) -> Callable[[str], str]:
+    """An argparse type that checks a time or age now, and keeps the text: ages are resolved against the
+    source's own clock (the sample's end for the sample)."""
+
+    def check(value: str) -> str:
+        try:
+            parse_since(value)
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(str(exc).replace("--since", option)) from None
+        return value
+
+    return check
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ddsjobs", description=__doc__.split("\n\n")[0])
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+# ------------------------------------------------------------------------------------------------ parsing
 
-    demo = commands.add_parser(
-        "demo", help="run the simulator in-process, fetch a month over HTTP, write a report"
-    )
-    demo.add_argument("--days", type=int, default=30, help="how many days to fetch (default 30)")
-    demo.add_argument("--jobs", type=int, default=5000, help="jobs in the simulated fleet (default 5000)")
-    demo.add_argument("--seed", type=int, default=0)
-    _add_report_options(demo)
 
-    report = commands.add_parser("report", help="write the CSV/PNG (and --html) report")
-    report.add_argument(
-        "inputs", nargs="*", type=Path, help=".json/.jsonl(.gz) or .parquet job files (default: sample)"
-    )
-    report.add_argument("--archive", type=Path, help="read from a job archive instead of files")
-    report.add_argument(
-        "--since", type=parse_since, help="with --archive: only jobs created since (e.g. 90d or 2026-09-01)"
-    )
-    _add_report_options(report)
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are two lines: the short usage and the error (exit 2)."""
 
-    fetch = commands.add_parser(
-        "fetch", help="fetch jobs from the real task center (credentials from the environment)"
-    )
-    _add_target_options(fetch)
-    fetch.add_argument(
-        "--since", type=parse_since, default="30d", help="window start, e.g. 30d (default) or 2026-11-01"
-    )
-    fetch.add_argument("--out", type=Path, required=True, help="jobs.parquet or jobs.csv")
+    def error(self, message: str) -> Any:
+        usage = " ".join(self.format_usage().split())
+        self.exit(EXIT_USAGE, f"{usage}\n{self.prog}: error: {terminal_safe(message, one_line=True)}\n")
 
-    sync = commands.add_parser("sync", help="incrementally sync the task center into a local archive")
-    sync.add_argument("--archive", type=Path, required=True)
-    _add_target_options(sync)
-    sync.add_argument(
-        "--since",
-        type=parse_since,
-        default="30d",
-        help="first run: how far back (default 30d, the service's horizon)",
+
+def _output_options(parser: argparse.ArgumentParser, where: str) -> None:
+    """-v/-q, accepted before and after the sub-command (counted separately, added up in ``main``)."""
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        dest=f"verbose_{where}",
+        help="more output on stderr: -v retries, waits and progress; -vv debug and tracebacks",
     )
-    sync.add_argument(
-        "--overlap", default="1d", help="later runs re-list this much before the high-water mark"
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="count",
+        default=0,
+        dest=f"quiet_{where}",
+        help="print only warnings and errors (for cron)",
     )
 
-    simulate = commands.add_parser("simulate", help="serve the local task-center simulator on 127.0.0.1")
-    simulate.add_argument("--port", type=int, default=8080)
-    simulate.add_argument("--jobs", type=int, default=5000)
-    simulate.add_argument("--seed", type=int, default=0)
-    simulate.add_argument("--throttle", type=float, default=None, help="max requests/second before 429")
-    simulate.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 5xx")
-    simulate.add_argument("--latency", type=float, default=0.0, help="added latency per request, ms")
+
+def _command(
+    commands: Any, name: str, *, summary: str, usage: str, example: str, run: Callable[..., int]
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        usage=f"%(prog)s {usage}",
+        epilog=f"example:\n  {example}\n\n{_EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _output_options(parser, "cmd")
+    parser.set_defaults(run=run)
     return parser
 
 
-def _add_target_options(parser: argparse.ArgumentParser) -> None:
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("report")
+    group.add_argument(
+        "--out",
+        type=Path,
+        default=Path("report"),
+        metavar="DIR",
+        help="output folder (default: ./report); holds one run",
+    )
+    group.add_argument("--html", action="store_true", help="also write a self-contained report.html")
+    group.add_argument("--bom", action="store_true", help="write CSV with a UTF-8 BOM (for Excel)")
+    group.add_argument("--no-charts", dest="charts", action="store_false", help="skip the PNG charts")
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("task center (credentials: HUAWEICLOUD_SDK_AK/_SK in the environment)")
+    group.add_argument(
+        "--region",
+        default=os.environ.get("HUAWEICLOUD_SDK_REGION"),
+        help="e.g. ap-southeast-1 (default: $HUAWEICLOUD_SDK_REGION)",
+    )
+    group.add_argument(
+        "--project-id",
+        default=os.environ.get("HUAWEICLOUD_SDK_PROJECT_ID"),
+        help="the project (default: $HUAWEICLOUD_SDK_PROJECT_ID)",
+    )
+    group.add_argument("--endpoint", default=None, help="override the regional endpoint URL")
+    group.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="never draw a progress bar"
+    )
+
+
+def _window_options(parser: argparse.ArgumentParser, *, since_help: str) -> None:
+    parser.add_argument("--since", type=_moment("--since"), metavar="T", help=since_help)
     parser.add_argument(
-        "--region", default=os.environ.get("HUAWEICLOUD_SDK_REGION"), help="e.g. ap-southeast-1"
+        "--until",
+        type=_moment("--until"),
+        metavar="T",
+        help="only jobs created before this (e.g. 7d or 2026-11-01)",
     )
-    parser.add_argument("--project-id", default=os.environ.get("HUAWEICLOUD_SDK_PROJECT_ID"))
-    parser.add_argument("--endpoint", default=None, help="override the regional endpoint")
-    parser.add_argument("--no-progress", dest="progress", action="store_false")
 
 
-def _write_report(df: pd.DataFrame, args: argparse.Namespace) -> None:
-    from ddsjobs_analytics._report import write_report
-
-    paths = write_report(df, args.out, html=args.html, bom=args.bom, charts=args.charts)
-    print(paths.summary)
-    print(f"\nReport written to {args.out}/ ({len(list(paths))} files)")
-    if paths.html is not None:
-        print(f"Open {paths.html} in a browser.")
+def _fleet_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", type=int, default=5000, help="jobs in the simulated fleet (default 5000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the simulated fleet (default 0)")
 
 
-def _read_inputs(inputs: Sequence[Path]) -> pd.DataFrame:
-    """Job files: API records as .json/.jsonl (optionally .gz), or frames from ``ddsjobs fetch``."""
-    from ddsjobs_analytics._frame import jobs_frame
-
-    frames = []
-    for path in inputs:
-        name = path.name.lower()
-        if name.endswith(".parquet"):
-            frames.append(pd.read_parquet(path))
-        elif name.endswith((".json", ".jsonl", ".json.gz", ".jsonl.gz")):
-            frames.append(jobs_frame(path))
-        else:
-            raise ValueError(f"{path}: expected .json, .jsonl (optionally .gz) or .parquet")
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-
-
-def load_jobs(
-    source: str = "auto", *, archive: str | Path | None = None, since: str = "30d"
-) -> tuple[pd.DataFrame, str]:
-    """Jobs and the source they came from, as the notebooks pick it (``since``: e.g. ``"30d"``).
-
-    ``"api"``: the task center, credentials from the environment (:meth:`TaskCenter.from_env`);
-    ``"archive"``: the job archive at ``archive`` (default ``$DDSJOBS_ARCHIVE``); ``"sample"``: the
-    bundled sample, whole; ``"auto"``: the API when ``HUAWEICLOUD_SDK_AK`` is set, else the archive when
-    one is given, else the sample.
-    """
-    archive = archive or os.environ.get("DDSJOBS_ARCHIVE") or None
-    if source == "auto":
-        source = "api" if os.environ.get("HUAWEICLOUD_SDK_AK") else "archive" if archive else "sample"
-    if source == "api":
-        from ddsjobs_analytics.client import TaskCenter
-
-        with TaskCenter.from_env() as center:
-            return center.fetch(parse_moment(since, what="since"), datetime.now(timezone.utc)), source
-    if source == "archive":
-        if archive is None:
-            raise ValueError("load_jobs: source='archive' needs archive= or $DDSJOBS_ARCHIVE")
-        from ddsjobs_analytics.archive import JobArchive
-
-        return JobArchive(archive).load(start=parse_moment(since, what="since")), source
-    if source == "sample":
-        from ddsjobs_analytics._sample import load_sample
-
-        return load_sample(), source
-    raise ValueError(f"load_jobs: source must be 'auto', 'api', 'archive' or 'sample', not {source!r}")
-
-
-def _cmd_report(args: argparse.Namespace) -> int:
-    if args.archive is not None:
-        from ddsjobs_analytics.archive import JobArchive
-
-        df = JobArchive(args.archive).load(start=args.since)
-    elif args.inputs:
-        df = _read_inputs(args.inputs)
-    else:
-        from ddsjobs_analytics._sample import load_sample
-
-        df = load_sample()
-    _write_report(df, args)
-    return 0
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from ddsjobs_analytics._sample import DEFAULT_REGIONS
-    from ddsjobs_analytics.client import AkSkAuth, TaskCenter
-    from ddsjobs_analytics.simulator import running
-
-    with running(jobs=args.jobs, seed=args.seed, regions=DEFAULT_REGIONS) as sim:
-        print(f"Simulator listening on {sim.url} ({len(sim.project_ids)} regions, one project each)")
-        auth = AkSkAuth(sim.ak, sim.sk)
-        # The simulator stands in for every region's endpoint, so each target is a client pointed at it.
-        centers = [
-            TaskCenter(region=region, project_id=project_id, auth=auth, endpoint=sim.url)
-            for region, project_id in sim.project_ids.items()
-        ]
-        end = datetime.now(timezone.utc)
-        try:
-            df = centers[0].fetch_many(centers, end - timedelta(days=args.days), end)
-        finally:
-            for center in centers:
-                center.close()
-        print(f"Fetched {len(df):,} jobs of the last {args.days} days over signed HTTP")
-    _write_report(df, args)
-    return 0
-
-
-def _task_center(args: argparse.Namespace) -> TaskCenter:
-    from ddsjobs_analytics.client import TaskCenter
-
-    overrides: dict[str, Any] = {"progress": args.progress}
-    if args.region:
-        overrides["region"] = args.region
-    if args.project_id:
-        overrides["project_id"] = args.project_id
-    if args.endpoint:
-        overrides["endpoint"] = args.endpoint
-    return TaskCenter.from_env(**overrides)
-
-
-def _cmd_fetch(args: argparse.Namespace) -> int:
-    out: Path = args.out
-    name = out.name.lower()
-    if not name.endswith((".parquet", ".csv")):
-        raise ValueError(f"--out must end in .parquet or .csv, not {out.name!r}")
-    with _task_center(args) as center:
-        df = center.fetch(args.since, datetime.now(timezone.utc))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if name.endswith(".parquet"):
-        df.to_parquet(out, index=False)
-    else:
-        from ddsjobs_analytics._report import write_csv
-
-        write_csv(df, out)
-    print(f"{len(df):,} jobs written to {out}")
-    return 0
-
-
-def _cmd_sync(args: argparse.Namespace) -> int:
-    from ddsjobs_analytics.archive import JobArchive, sync
-
-    with _task_center(args) as center:
-        stats = sync(center, JobArchive(args.archive), since=args.since, overlap=args.overlap)
-    print(stats)
-    return 0
-
-
-def _cmd_simulate(args: argparse.Namespace) -> int:
-    from ddsjobs_analytics.simulator import serve
-
-    serve(
-        args.port,
-        jobs=args.jobs,
-        seed=args.seed,
-        throttle=args.throttle,
-        error_rate=args.error_rate,
-        latency_ms=args.latency,
+def _demo_parser(commands: Any) -> None:
+    demo = _command(
+        commands,
+        "demo",
+        summary="run the simulator in-process, fetch its jobs over signed HTTP and write a report",
+        usage="[--days N] [--jobs N] [--out DIR] [--html] [options]",
+        example="ddsjobs demo --days 45 --out report --html",
+        run=run_demo,
     )
-    return 0
+    demo.add_argument("--days", type=float, default=30, help="how many days to fetch (default 30)")
+    _fleet_options(demo)
+    _report_options(demo)
 
 
-_COMMANDS = {
-    "demo": _cmd_demo,
-    "report": _cmd_report,
-    "fetch": _cmd_fetch,
-    "sync": _cmd_sync,
-    "simulate": _cmd_simulate,
-}
+def _report_parser(commands: Any) -> None:
+    report = _command(
+        commands,
+        "report",
+        summary="write the CSV/PNG (and --html) report from files, an archive or the bundled sample",
+        usage="[INPUT ...] [--archive PATH] [--since T] [--until T] [--out DIR] [options]",
+        example="ddsjobs report jobs.parquet --since 30d --out report --html",
+        run=run_report,
+    )
+    report.add_argument(
+        "inputs",
+        nargs="*",
+        type=Path,
+        metavar="INPUT",
+        help="job files: .parquet/.csv from 'ddsjobs fetch', or API records as .json/.jsonl(.gz); "
+        "none: the bundled sample",
+    )
+    report.add_argument(
+        "--archive", type=Path, metavar="PATH", help="read from a job archive instead of files"
+    )
+    _window_options(
+        report, since_help="only jobs created since this (e.g. 30d or 2026-09-01; sample: before its end)"
+    )
+    _report_options(report)
+
+
+def _fetch_parser(commands: Any) -> None:
+    fetch = _command(
+        commands,
+        "fetch",
+        summary="fetch jobs from the task center into a .parquet or .csv file",
+        usage="--out FILE [--since T] [--until T] [--job-id ID ...] [options]",
+        example="ddsjobs fetch --region ap-southeast-1 --since 7d --out jobs.parquet",
+        run=run_fetch,
+    )
+    _target_options(fetch)
+    _window_options(fetch, since_help="window start, e.g. 30d or 2026-11-01 (default: 30 days ago)")
+    fetch.add_argument(
+        "--job-id",
+        dest="job_ids",
+        action="append",
+        metavar="ID",
+        help="fetch these jobs by id instead of a window (repeatable); exit 3 if some fail",
+    )
+    fetch.add_argument("--out", type=Path, required=True, metavar="FILE", help="jobs.parquet or jobs.csv")
+
+
+def _sync_parser(commands: Any) -> None:
+    sync = _command(
+        commands,
+        "sync",
+        summary="bring a local job archive up to date with the task center (run it daily)",
+        usage="--archive PATH [--since T] [--overlap AGE] [options]",
+        example="ddsjobs sync --archive ~/dds-jobs --region ap-southeast-1 -q",
+        run=run_sync,
+    )
+    sync.add_argument(
+        "--archive", type=Path, required=True, metavar="PATH", help="the archive folder (created if new)"
+    )
+    _target_options(sync)
+    sync.add_argument(
+        "--since",
+        type=_moment("--since"),
+        default="30d",
+        metavar="T",
+        help="first run: how far back (default 30d, the service's horizon)",
+    )
+    sync.add_argument(
+        "--overlap",
+        default="1d",
+        metavar="AGE",
+        help="later runs re-list this much before the newest job seen (default 1d)",
+    )
+
+
+def _simulate_parser(commands: Any) -> None:
+    simulate = _command(
+        commands,
+        "simulate",
+        summary="serve the local task-center simulator on 127.0.0.1 until Ctrl-C",
+        usage="[--port N] [--jobs N] [fault options]",
+        example="ddsjobs simulate --port 8080 --latency 50 --error-rate 0.02",
+        run=run_simulate,
+    )
+    simulate.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080)")
+    _fleet_options(simulate)
+    simulate.add_argument("--throttle", type=float, default=None, help="max requests/second before 429")
+    simulate.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 5xx")
+    simulate.add_argument("--latency", type=float, default=0.0, help="added latency per request, ms")
+
+
+_PARSERS: list[Callable[[Any], None]] = [
+    _demo_parser,
+    _report_parser,
+    _fetch_parser,
+    _sync_parser,
+    _simulate_parser,
+]
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ddsjobs",
+        description="Huawei Cloud DDS task-center jobs: fetch, archive and report.",
+        epilog="example:\n  ddsjobs report --archive ~/dds-jobs --since 7d --out report --html\n\n"
+        f"'ddsjobs COMMAND --help' describes a command.\n{_EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ddsjobs {__version__}")
+    _output_options(parser, "top")
+    commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
+    for build in _PARSERS:
+        build(commands)
+    parser.set_defaults(commands=commands.choices)
+    return parser
+
+
+# The helpers a command needs, under the names commands added here use.
+_say, _task_center, _write_report = say, task_center, write_report_folder
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return _COMMANDS[args.command](args)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # the command line shows one clear line, not a traceback
-        if args.verbose:
-            raise
-        print(f"ddsjobs {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    """Run ``ddsjobs`` with ``argv`` (default: the process's arguments); returns the exit code."""
+    parser = _build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # the command's own usage line, not the top-level one
+        args.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    verbose, quiet = args.verbose_top + args.verbose_cmd, args.quiet_top + args.quiet_cmd
+    if verbose and quiet:
+        parser.error("-v and -q contradict each other")
+    args.verbosity = verbose - quiet
+    with console(args.verbosity):
+        try:
+            return int(args.run(args))
+        except KeyboardInterrupt:
+            return 130
+        except Exception as exc:  # the command line shows one clear line, not a traceback
+            if args.verbosity >= 1:
+                raise
+            message = terminal_safe(f"{type(exc).__name__}: {exc}", one_line=True)
+            print(f"ddsjobs {args.command}: {message}", file=sys.stderr)
+            return EXIT_FAILURE
 
 
 if __name__ == "__main__":

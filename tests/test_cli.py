@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import ddsjobs_analytics as dj
 from ddsjobs_analytics import cli
-from ddsjobs_analytics._sample import sample_records, write_jsonl
+from ddsjobs_analytics._outdir import MANIFEST
+from ddsjobs_analytics._sample import SAMPLE_END, sample_records, write_jsonl
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 REPORT_FILES = {
@@ -144,24 +149,10 @@ def test_sync_then_report_from_the_archive(simulator_env, tmp_path: Path, capsys
     assert set(jobs["job_id"]) == truth
     assert jobs["job_id"].is_unique
     # The notebooks' loader: the same archive, and with credentials set, "auto" means the API.
-    from_archive, used = cli.load_jobs("archive", archive=archive, since="90d")
-    assert used == "archive" and set(from_archive["job_id"]) == truth
-    from_api, used = cli.load_jobs(since="30d")
-    assert used == "api" and set(from_api["job_id"]) == truth
-
-
-def test_load_jobs_falls_back_to_the_sample(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    for name in ("HUAWEICLOUD_SDK_AK", "DDSJOBS_ARCHIVE"):
-        monkeypatch.delenv(name, raising=False)
-    df, used = cli.load_jobs()
-    assert used == "sample" and len(df) == 5000
-    with pytest.raises(ValueError, match="needs archive"):
-        cli.load_jobs("archive")
-    with pytest.raises(ValueError, match="source must be"):
-        cli.load_jobs("s3")
-    monkeypatch.setenv("DDSJOBS_ARCHIVE", str(tmp_path / "empty"))
-    with pytest.raises(Exception, match=r"no job archive at .*empty"):  # "auto" took $DDSJOBS_ARCHIVE
-        cli.load_jobs()
+    from_archive = dj.load_jobs("archive", archive=archive, since="90d")
+    assert from_archive.attrs["source"] == f"archive {archive}" and set(from_archive["job_id"]) == truth
+    from_api = dj.load_jobs(since="30d")
+    assert from_api.attrs["source"].startswith("api ") and set(from_api["job_id"]) == truth
 
 
 def test_sync_without_credentials_is_one_clear_line(monkeypatch, tmp_path: Path, capsys):
@@ -202,3 +193,248 @@ def test_a_bad_since_is_a_usage_error_before_any_work(capsys: pytest.CaptureFixt
 def test_verbose_shows_the_traceback(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match=r"nope\.jsonl"):
         cli.main(["-v", "report", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "r")])
+
+
+# --------------------------------------------------------------------------------------- scripts and cron
+
+
+def _jsonl(tmp_path: Path, records: list[dict], name: str = "jobs.jsonl") -> Path:
+    path = tmp_path / name
+    write_jsonl(records, path)
+    return path
+
+
+def test_the_report_folder_holds_exactly_one_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    out = tmp_path / "r"
+    assert cli.main(["report", "--since", "14d", "--out", str(out), "--html"]) == 0
+    first = {p.name for p in out.iterdir()}
+    assert {"report.html", "durations.png", MANIFEST} <= first
+    (out / "notes.txt").write_text("mine", encoding="utf-8")  # the user's own file
+    capsys.readouterr()
+    assert cli.main(["report", "--since", "14d", "--out", str(out), "--no-charts"]) == 0
+    captured = capsys.readouterr()
+    left = {p.name for p in out.iterdir()}
+    assert left == REPORT_FILES | {MANIFEST, "notes.txt"}  # the PNGs and report.html of run 1 are gone
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    warnings_printed = [line for line in captured.err.splitlines() if line.startswith("warning:")]
+    assert warnings_printed == [f"warning: {out}: 1 file not written by ddsjobs left alone: notes.txt"]
+    assert captured.err.splitlines() == warnings_printed
+    assert f"{len(first) - 1 - len(REPORT_FILES)} from an earlier run removed" in captured.out
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == REPORT_FILES
+
+
+def test_a_folder_from_before_the_manifest_is_left_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "report.html").write_text("<p>old</p>", encoding="utf-8")
+    source = _jsonl(tmp_path, sample_records()[:100])
+    assert cli.main(["report", str(source), "--out", str(out), "--no-charts"]) == 0
+    assert (out / "report.html").read_text(encoding="utf-8") == "<p>old</p>"  # nothing proves it is ours
+    assert "1 file not written by ddsjobs left alone: report.html" in capsys.readouterr().err
+
+
+def test_garbage_input_is_one_error_line_naming_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"not":"a job"}', encoding="utf-8")
+    out = tmp_path / "r"
+    assert cli.main(["report", str(bad), "--out", str(out)]) == cli.EXIT_FAILURE
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"ddsjobs report: NoJobsError: {bad}: no DDS job found (1 record, none with a job id)"
+    ]
+    assert not out.exists()  # no all-NA report
+
+
+def test_a_warning_is_one_clean_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    records = sample_records()[:50]
+    records[7] = {**records[7], "created_at": "yesterday-ish"}
+    source = _jsonl(tmp_path, records)
+    assert cli.main(["report", str(source), "--out", str(tmp_path / "r"), "--no-charts"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("warning: ") and "created" in err[0]
+    assert "warnings.warn" not in err[0] and ".py" not in err[0]  # no source line, no file of ours
+
+
+def _created(record: dict) -> datetime:
+    return datetime.strptime(record["created_at"], "%Y-%m-%dT%H:%M:%S%z")
+
+
+def test_since_and_until_filter_files(tmp_path: Path):
+    records = sample_records()
+    source = _jsonl(tmp_path, records)
+    out = tmp_path / "r"
+    argv = ["report", str(source), "--since", "2026-10-20", "--until", "2026-10-27", "--out", str(out)]
+    assert cli.main([*argv, "--no-charts", "-q"]) == 0
+    lo, hi = datetime(2026, 10, 20, tzinfo=timezone.utc), datetime(2026, 10, 27, tzinfo=timezone.utc)
+    expected = {record["id"] for record in records if lo <= _created(record) < hi}
+    assert 0 < len(expected) < len(records)
+    assert set(pd.read_csv(out / "jobs.csv")["job_id"]) == expected
+
+
+def test_since_on_the_sample_counts_back_from_its_end(tmp_path: Path):
+    out = tmp_path / "r"
+    assert cli.main(["report", "--since", "7d", "--out", str(out), "--no-charts", "-q"]) == 0
+    lo = SAMPLE_END - timedelta(days=7)
+    expected = {record["id"] for record in sample_records() if _created(record) >= lo}
+    assert expected and set(pd.read_csv(out / "jobs.csv")["job_id"]) == expected
+
+
+def test_quiet_prints_nothing_and_verbose_works_after_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    source = _jsonl(tmp_path, sample_records()[:100])
+    for argv in (["-q", "report"], ["report", "-q"], ["report", "--quiet"]):
+        assert cli.main([*argv, str(source), "--out", str(tmp_path / "r"), "--no-charts"]) == 0
+        assert capsys.readouterr() == ("", "")
+    with pytest.raises(FileNotFoundError):  # -v after the command: tracebacks, as before it
+        cli.main(["report", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "r"), "-v"])
+
+
+def test_verbose_and_quiet_together_are_a_usage_error(capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["-v", "report", "-q"])
+    assert exit_info.value.code == cli.EXIT_USAGE
+    assert capsys.readouterr().err.splitlines()[-1] == "ddsjobs: error: -v and -q contradict each other"
+
+
+def test_version(capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"ddsjobs {dj.__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        (["report", "x", "--bogus"], "usage: ddsjobs report [INPUT ...]"),
+        (["fetch", "--since", "soon", "--out", "j.parquet"], "usage: ddsjobs fetch --out FILE"),
+        (["sync"], "usage: ddsjobs sync --archive PATH"),
+        (["frobnicate"], "usage: ddsjobs [-h]"),
+        ([], "usage: ddsjobs [-h]"),
+    ],
+)
+def test_usage_errors_are_two_lines(argv: list[str], usage: str, capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == cli.EXIT_USAGE
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(usage) and " error: " in lines[1]
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = cli._build_parser()
+    return parser.parse_known_args(["report"])[0].commands
+
+
+@pytest.mark.parametrize("name", ["demo", "report", "fetch", "sync", "simulate"])
+def test_every_command_has_a_description_an_example_and_help_for_every_option(name: str):
+    command = _subcommands()[name]
+    help_text = command.format_help()
+    assert command.description and "\n" not in command.description
+    assert f"example:\n  ddsjobs {name} " in help_text and "exit codes: 0 ok" in help_text
+    undocumented = [a.dest for a in command._actions if not a.help or a.help == argparse.SUPPRESS]
+    assert undocumented == []
+
+
+def test_top_level_help_shows_no_docstring(capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = capsys.readouterr().out
+    assert "wires" not in text and "``" not in text and cli.__doc__.splitlines()[0] not in text
+    for name in ("demo", "report", "fetch", "sync", "simulate"):
+        assert f"    {name} " in text
+    assert "3 partial" in text
+
+
+HEAVY = ("pandas", "numpy", "matplotlib", "pyarrow", "httpx", "tqdm", "ddsjobs_analytics._frame")
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["--version"], ["report", "--help"], ["fetch", "--help"], ["sync", "-h"]]
+)
+def test_help_and_version_import_nothing_heavy(argv: list[str]):
+    code = (
+        "import sys\nfrom ddsjobs_analytics.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit as exit:\n    assert exit.code == 0\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stderr.strip() == "[]"
+    assert result.stdout.startswith(("usage: ddsjobs", "ddsjobs "))
+
+
+def test_escape_sequences_in_fields_never_reach_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    records = sample_records()[:300]
+    evil = "Backup failed\x1b[2J\x1b]0;owned\x07 on \u202eevil\r"
+    records = [{**r, "fail_reason": evil} if r["status"] == "Failed" else r for r in records]
+    assert any(r["status"] == "Failed" for r in records)
+    source = _jsonl(tmp_path, records, name="evil\x1b[31m.jsonl")
+    assert cli.main(["report", str(source), "--out", str(tmp_path / "r"), "--no-charts"]) == 0
+    captured = capsys.readouterr()
+    printed = captured.out + captured.err
+    assert "\\x1b[2J" in printed and "\\u202e" in printed  # shown, visibly escaped
+    assert not [ch for ch in printed if (ord(ch) < 32 and ch not in "\n\t") or 0x7F <= ord(ch) < 0xA0]
+    assert "\u202e" not in printed
+    # The error path too: a file name with an escape sequence in it.
+    assert cli.main(["report", str(tmp_path / "gone\x1b[2J.jsonl")]) == cli.EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert "gone\\x1b[2J.jsonl" in err and "\x1b" not in err
+
+
+def test_fetch_by_id_with_an_unknown_id_is_partial(
+    simulator_env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    sim = simulator_env
+    known = [record["id"] for record in sim.truth(sim.now - timedelta(days=2), sim.now)][:3]
+    out = tmp_path / "jobs.parquet"
+    argv = ["fetch", "--no-progress", "--out", str(out)] + [f"--job-id={i}" for i in [*known, "no-such-id"]]
+    assert cli.main(argv) == cli.EXIT_PARTIAL
+    assert set(pd.read_parquet(out)["job_id"]) == set(known)
+    captured = capsys.readouterr()
+    assert "no-such-id" in captured.err and captured.err.startswith("warning: ")
+    assert cli.main(argv[:-1]) == cli.EXIT_OK
+
+
+def test_every_retry_is_one_line_at_verbose(
+    simulator_env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    sim = simulator_env
+    sim.inject("503", count=2)
+    argv = ["fetch", "--since", "2d", "--out", str(tmp_path / "jobs.parquet"), "--no-progress"]
+    assert cli.main([*argv, "-v"]) == 0
+    retries = [line for line in capsys.readouterr().err.splitlines() if "retry" in line.lower()]
+    assert len(retries) == 2, retries
+    sim.inject("503", count=2)
+    assert cli.main(argv) == 0  # without -v the retries stay quiet
+    assert not [line for line in capsys.readouterr().err.splitlines() if "retry" in line.lower()]
+
+
+@pytest.mark.slow
+def test_demo_fetches_as_many_days_as_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """45 days come back although the real service's horizon is 30: the client splits the windows."""
+    out = tmp_path / "demo"
+    assert cli.main(["demo", "--days", "45", "--jobs", "1500", "--out", str(out), "--no-charts", "-q"]) == 0
+    created = pd.to_datetime(pd.read_csv(out / "jobs.csv")["created"], utc=True)
+    assert (created.max() - created.min()) > pd.Timedelta(days=44)
+    assert capsys.readouterr().out == ""
+
+
+def test_sync_with_jobs_it_could_not_refetch_is_partial(
+    simulator_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from ddsjobs_analytics import archive as archive_package
+    from ddsjobs_analytics.archive import SyncStats
+
+    def sync_with_a_failure(center, archive, **options):
+        return SyncStats(new=3, refetch_failed={"job-1": "ServerError: busy"})
+
+    monkeypatch.setattr(archive_package, "sync", sync_with_a_failure)
+    argv = ["sync", "--archive", str(tmp_path / "a"), "--no-progress"]
+    assert cli.main(argv) == cli.EXIT_PARTIAL
+    assert "job-1 (ServerError: busy)" in capsys.readouterr().out
+    monkeypatch.setattr(archive_package, "sync", lambda center, archive, **options: SyncStats(new=3))
+    assert cli.main(argv) == cli.EXIT_OK

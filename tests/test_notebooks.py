@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from ddsjobs_analytics._sample import SAMPLE_END, sample_records
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -43,7 +46,12 @@ def test_runs_top_to_bottom_on_the_sample(path: Path, tmp_path: Path, monkeypatc
     outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
     assert not [out for out in outputs if out.get("output_type") == "error"]
     text = "".join(out.get("text", "") for out in outputs if out.get("output_type") == "stream")
-    assert "5,000 jobs from sample" in text
+    # SINCE_DAYS = 30 applies to the sample too, counted back from the sample's end.
+    recent = sum(
+        datetime.strptime(record["created_at"], "%Y-%m-%dT%H:%M:%S%z") >= SAMPLE_END - timedelta(days=30)
+        for record in sample_records()
+    )
+    assert 0 < recent < 5000 and f"{recent:,} jobs from sample" in text
     images = [out for out in outputs if "image/png" in out.get("data", {})]
     assert len(images) == CHARTS[path.stem], "the charts did not all render"
     assert os.environ.get("HUAWEICLOUD_SDK_AK") is None
