@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import _accessor  # noqa: F401  (registers the ``df.ddsjobs`` accessor)
+from ._compare import compare_periods, default_periods
+from ._compare_plot import plot_compare
+from ._compare_reasons import new_fail_reasons
 from ._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
 from ._failures import failure_rates, wilson_interval
 from ._frame import (
@@ -20,6 +23,7 @@ from ._frame import (
     jobs_frame,
     require_columns,
 )
+from ._incident import IncidentComparison, incident_comparison
 from ._names import JOB_NAMES, canonical_job_type
 from ._plots import plot_duration_trend, plot_durations, plot_fail_reasons, plot_failure_rates, plot_timeline
 from ._postmortem import PostMortem, postmortem
@@ -66,6 +70,7 @@ __all__ = [
     "AsyncTaskCenter",
     "AuthError",
     "DataQualityWarning",
+    "IncidentComparison",
     "InvalidRequestError",
     "JobArchive",
     "NotFoundError",
@@ -83,16 +88,21 @@ __all__ = [
     "TransportError",
     "__version__",
     "canonical_job_type",
+    "compare_periods",
+    "default_periods",
     "duration_stats",
     "empty_jobs_frame",
     "fail_reason_groups",
     "fail_reason_template",
     "failure_rates",
+    "incident_comparison",
     "jobs_frame",
     "kaplan_meier",
     "km_quantile",
     "km_survival_at",
     "load_sample",
+    "new_fail_reasons",
+    "plot_compare",
     "plot_duration_trend",
     "plot_durations",
     "plot_fail_reasons",

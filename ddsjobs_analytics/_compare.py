@@ -149,8 +149,8 @@ def default_periods(
         end = pd.Timestamp(df[column].max()).tz_convert("UTC").as_unit("us")
     else:
         end = parse_moment(now, what="default_periods: now")
-    split = parse_moment(current, now=end, what="default_periods: current")  # type: ignore[arg-type]
-    start = parse_moment(baseline, now=split, what="default_periods: baseline")  # type: ignore[arg-type]
+    split = parse_moment(current, now=end, what="default_periods: current")
+    start = parse_moment(baseline, now=split, what="default_periods: baseline")
     return (split, end), (start, split)
 
 
