@@ -7,6 +7,7 @@ Sub-commands::
     ddsjobs fetch     --region R --project-id P --since 30d --out jobs.parquet|.csv
     ddsjobs sync      --archive PATH --region R --project-id P
     ddsjobs simulate  --port 8080           serve the local task-center simulator
+    ddsjobs check     [INPUT …] --since 7d  regressions against the weeks before (exit 1 when any)
 """
 
 from __future__ import annotations
@@ -89,6 +90,18 @@ def _build_parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--overlap", default="1d", help="later runs re-list this much before the high-water mark"
     )
+
+    check = commands.add_parser(
+        "check", help="regressions of the last 7d against the 28d before; exit 1 when any (for cron/CI)"
+    )
+    check.add_argument(
+        "inputs", nargs="*", type=Path, help="job files (default: --archive or the task center)"
+    )
+    check.add_argument("--archive", type=Path, help="read from a job archive instead of files")
+    _add_target_options(check)
+    from ddsjobs_analytics._compare_cli import add_check_arguments
+
+    add_check_arguments(check)
 
     simulate = commands.add_parser("simulate", help="serve the local task-center simulator on 127.0.0.1")
     simulate.add_argument("--port", type=int, default=8080)
@@ -259,12 +272,50 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Load the jobs of the baseline and current periods, then hand over to ``_compare_cli.run_check``."""
+    from ddsjobs_analytics._compare_cli import EXIT_USAGE, run_check
+
+    try:
+        if args.inputs:
+            df = _read_inputs(args.inputs)
+        else:
+            # Enough history for both periods; the exact windows are cut from the data afterwards.
+            now = parse_moment(args.until) if args.until else parse_moment("now")
+            start = parse_moment(args.baseline, now=parse_moment(args.since, now=now, what="--since"))
+            if args.archive is not None:
+                from ddsjobs_analytics.archive import JobArchive
+
+                df = JobArchive(args.archive).load(start=start)
+            else:
+                with _task_center(args) as center:
+                    df = center.fetch(start.to_pydatetime(), now.to_pydatetime())
+        return run_check(
+            df,
+            since=args.since,
+            baseline=args.baseline,
+            until=args.until,
+            by=args.by,
+            tz=args.tz,
+            output_format=args.output_format,
+            fail_on=args.fail_on,
+            min_jobs=args.min_jobs,
+            fdr=args.fdr,
+        )
+    except Exception as exc:  # exit 1 means "a regression" for check: errors are 2
+        if args.verbose:
+            raise
+        print(f"ddsjobs check: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
 _COMMANDS = {
     "demo": _cmd_demo,
     "report": _cmd_report,
     "fetch": _cmd_fetch,
     "sync": _cmd_sync,
     "simulate": _cmd_simulate,
+    "check": _cmd_check,
 }
 
 
