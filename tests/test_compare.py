@@ -14,7 +14,7 @@ from ddsjobs_analytics._compare import period_masks, resolve_tz
 from ddsjobs_analytics._compare_stats import fisher_exact, newcombe_interval
 
 sys.path.insert(0, str(Path(__file__).parent))
-from compare_fleet import END, NEW_REASON, fleet  # noqa: E402
+from compare_fleet import END, NEW_REASON, fleet
 
 T0 = pd.Timestamp("2026-10-01", tz="UTC")
 BASELINE = ("2026-09-01", "2026-10-01")
@@ -22,7 +22,7 @@ CURRENT = ("2026-10-01", "2026-10-08")
 
 
 def jobs(rows: list[tuple[str, str, str, float]], *, reason: str | None = "boom") -> pd.DataFrame:
-    """A frame from ``(job_type, status, created, seconds)``: a finished job's duration, a Running one's age."""
+    """Jobs from ``(job_type, status, created, seconds)``: a duration if finished, an age if Running."""
     frame = pd.DataFrame(rows, columns=["job_type", "status", "created", "seconds"])
     running = frame["status"] == "Running"
     return pd.DataFrame(
@@ -173,7 +173,7 @@ def test_bad_arguments_are_named() -> None:
         dj.compare_periods(df, current=("2026-09-20", "2026-10-08"), baseline=BASELINE)
     with pytest.raises(ValueError, match="metrics"):
         dj.compare_periods(df, current=CURRENT, baseline=BASELINE, metrics=["latency"])
-    with pytest.raises(ValueError, match="start .* is not before end"):
+    with pytest.raises(ValueError, match=r"start .* is not before end"):
         dj.compare_periods(df, current=("2026-10-08", "2026-10-01"), baseline=BASELINE)
     with pytest.raises(ValueError, match="pair"):
         dj.compare_periods(df, current="7d", baseline=BASELINE)
