@@ -374,8 +374,12 @@ def _judge(
     result["n_baseline"] = result["n_baseline"].astype("int64")
     result["n_current"] = result["n_current"].astype("int64")
     rank = pd.Series(verdict).map({name: i for i, name in enumerate(VERDICTS)}).to_numpy()
-    order = np.lexsort((np.nan_to_num(p, nan=2.0), np.nan_to_num(q, nan=2.0), rank))
     keys = [column for column in result.columns if column not in RESULT_COLUMNS]
+    # Ties (equal q and p) by group label and metric, so the order never depends on category order.
+    labels = [" ".join(map(str, values)) for values in result[keys].itertuples(index=False)]
+    label = np.unique(np.array(labels, dtype=str), return_inverse=True)[1] if keys else np.zeros(len(result))
+    metric = result["metric"].map({name: i for i, name in enumerate(METRICS)}).to_numpy()
+    order = np.lexsort((metric, label, np.nan_to_num(p, nan=2.0), np.nan_to_num(q, nan=2.0), rank))
     return result.iloc[order].reset_index(drop=True)[[*keys, *RESULT_COLUMNS]]
 
 
