@@ -22,6 +22,8 @@ VERDICT_COLORS: dict[str, str] = {
     "unchanged": "#4C72B0",
     "insufficient": "#BBBBBB",
 }
+# Log-axis ticks a person reads without arithmetic: 10 s … 1 day.
+_ROUND_SECONDS = (1, 10, 30, 60, 120, 300, 600, 1800, 3600, 2 * 3600, 6 * 3600, 12 * 3600, 86400, 3 * 86400)
 _TITLES = {
     "failure_rate": "Failure rate, baseline → current",
     "duration_p50": "Median duration (Kaplan–Meier), baseline → current",
@@ -110,11 +112,16 @@ def plot_compare(
     ax.set_ylim(-0.7, len(rows) - 0.3)
     if is_rate:
         ax.xaxis.set_major_formatter(ticker.PercentFormatter(xmax=1.0))
-        ax.set_xlabel("failure rate (bar: interval of the change, placed at the current rate)")
+        ax.set_xlabel("failure rate (bar: interval of the change, placed at the current rate)", fontsize=9)
     else:
         ax.set_xscale("log")
+        low_x, high_x = ax.get_xlim()
+        ax.set_xticks([t for t in _ROUND_SECONDS if low_x <= t <= high_x])
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: format_duration(v)))
-        ax.set_xlabel("duration, log scale (bar: interval of the ratio, placed at the current value)")
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        ax.set_xlabel(
+            "duration, log scale (bar: interval of the ratio, placed at the current value)", fontsize=9
+        )
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(_TITLES.get(metric, metric), loc="left")
     handles = [
@@ -134,5 +141,8 @@ def plot_compare(
             if verdict in set(rows["verdict"])
         ),
     ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.06, 1.0), frameon=False, fontsize=8)
+    ax.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(handles), frameon=False,
+        fontsize=8,
+    )  # fmt: skip
     return ax
