@@ -119,9 +119,9 @@ def _value(metric: str, value: float) -> str:
 def _change(metric: str, row: dict[str, Any]) -> str:
     change, low, high = row["change"], row["ci_low"], row["ci_high"]
     if metric == "failure_rate":
-        return f"{change * 100:+.1f} pp, CI {low * 100:+.1f} … {high * 100:+.1f} pp"
+        return f"{change * 100:+.1f} pp, 95% CI {low * 100:+.1f} … {high * 100:+.1f} pp"
     high_text = f"×{high:.2f}" if math.isfinite(high) else "×∞"
-    return f"×{change:.2f}, CI ×{low:.2f} … {high_text}"
+    return f"×{change:.2f}, 95% CI ×{low:.2f} … {high_text}"
 
 
 def _period(window: tuple[pd.Timestamp, pd.Timestamp], tz: dt.tzinfo) -> str:
@@ -231,7 +231,7 @@ def _markdown(rows: list[dict[str, Any]], reasons: pd.DataFrame, context: dict[s
     lines = [f"**ddsjobs check: {title}** — {_headline(context)}", ""]
     if rows:
         lines += [
-            "| group | metric | baseline → current | change (95% CI) | q | jobs |",
+            "| group | metric | baseline → current | change | q | jobs |",
             "|---|---|---|---|---|---|",
         ]
         for row in rows:

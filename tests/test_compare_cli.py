@@ -49,7 +49,7 @@ def test_text_lists_each_regression_and_exits_1(jobs_file: Path, capsys: pytest.
         ("job_type=type-01", "duration_p95"),
     }
     rate = next(line for line in regressions if "failure_rate" in line)
-    assert " pp, CI " in rate and "q=" in rate and "%" in rate
+    assert " pp, 95% CI " in rate and "q=" in rate and "%" in rate
     assert any(line.startswith("NEW REASON") and "Backup storage unreachable" in line for line in lines)
 
 
@@ -64,7 +64,7 @@ def test_values_in_the_line_are_those_of_compare_periods(
     line = next(line for line in out.splitlines() if line.startswith("REGRESSED"))
     assert f"{row['baseline']:.1%} → {row['current']:.1%}" in line
     assert (
-        f"{row['change'] * 100:+.1f} pp, CI {row['ci_low'] * 100:+.1f} … {row['ci_high'] * 100:+.1f} pp"
+        f"{row['change'] * 100:+.1f} pp, 95% CI {row['ci_low'] * 100:+.1f} … {row['ci_high'] * 100:+.1f} pp"
         in line
     )
     assert f"q={row['q_value']:.2g}" in line
@@ -77,7 +77,7 @@ def test_markdown_is_a_table(jobs_file: Path, capsys: pytest.CaptureFixture[str]
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith("**ddsjobs check: 3 regressions**")
-    assert "| group | metric | baseline → current | change (95% CI) | q | jobs |" in lines
+    assert "| group | metric | baseline → current | change | q | jobs |" in lines
     assert sum(line.startswith("| job_type=") for line in lines) == 3
     assert "New failure reasons:" in lines
 
