@@ -271,3 +271,22 @@ def test_accessor_methods() -> None:
         dj.compare_periods(df, current=current, baseline=baseline),
     )
     assert len(df.ddsjobs.new_fail_reasons(current=current, baseline=baseline)) == 1
+
+
+def test_the_readme_what_changed_example_runs_on_the_sample() -> None:
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    example = next(block for block in blocks if "dj.compare_periods(" in block)
+    namespace: dict[str, object] = {"dj": dj, "df": dj.load_sample()}
+    try:
+        exec(compile(example, "README.md", "exec"), namespace)
+    finally:
+        plt.close("all")
+    assert set(namespace["changes"]["verdict"]) <= {"regressed", "improved", "unchanged", "insufficient"}
