@@ -108,11 +108,7 @@ def _events_and_censorings(
 
 def _first_time_at_or_below(steps: _Steps, survival: float, n_groups: int) -> FloatArray:
     """Per group, the smallest step time whose survival is <= ``survival``; NaN when never reached."""
-    reached = steps.survival <= survival + SURVIVAL_TOLERANCE
-    groups, first = np.unique(steps.group[reached], return_index=True)
-    result = np.full(n_groups, np.nan)
-    result[groups] = steps.time[reached][first]
-    return result
+    return first_time_where_at_or_below(steps, steps.survival, survival, n_groups)
 
 
 def _step_value_at(
