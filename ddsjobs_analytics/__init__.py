@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import _accessor  # noqa: F401  (registers the ``df.ddsjobs`` accessor)
-from ._compare import compare_periods, default_periods
+from ._compare import compare_periods, default_periods, spans_periods
 from ._compare_plot import plot_compare
 from ._compare_reasons import new_fail_reasons
 from ._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
@@ -111,6 +111,7 @@ __all__ = [
     "postmortem",
     "require_columns",
     "sample_records",
+    "spans_periods",
     "stuck_jobs",
     "summary_text",
     "sync",

@@ -13,7 +13,6 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import pandas as pd
 
 from ._compare import compare_periods
-from ._compare_plot import plot_compare
 from ._compare_reasons import new_fail_reasons
 from ._durations import duration_stats, stuck_jobs
 from ._failures import failure_rates
@@ -72,6 +71,5 @@ class JobsAccessor:
     plot_failure_rates = _bound(plot_failure_rates)
     plot_fail_reasons = _bound(plot_fail_reasons)
     plot_timeline = _bound(plot_timeline)
-    plot_compare = _bound(plot_compare)
     # files
     write_report = _bound(write_report)

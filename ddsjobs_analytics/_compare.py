@@ -32,7 +32,15 @@ from ._durations import (
 from ._frame import require_columns
 from ._time import Moment, parse_moment
 
-__all__ = ["METRICS", "VERDICTS", "compare_periods", "default_periods", "period_masks", "resolve_tz"]
+__all__ = [
+    "METRICS",
+    "VERDICTS",
+    "compare_periods",
+    "default_periods",
+    "period_masks",
+    "resolve_tz",
+    "spans_periods",
+]
 
 Window = tuple[Moment, Moment]
 Windows = Window | Sequence[Window]
@@ -152,6 +160,20 @@ def default_periods(
     split = parse_moment(current, now=end, what="default_periods: current")
     start = parse_moment(baseline, now=split, what="default_periods: baseline")
     return (split, end), (start, split)
+
+
+def spans_periods(df: pd.DataFrame, *, current: Windows, baseline: Windows, tz: TzLike = None) -> bool:
+    """Whether the jobs' ``created`` times reach from the start of ``baseline`` into ``current``: the data
+    covers both periods, so a comparison is meaningful (e.g. before adding a "What changed" section)."""
+    require_columns(df, ["created"], func="spans_periods")
+    zone = resolve_tz(tz)
+    windows = [*_windows(current, zone, "spans_periods: current"), *_windows(baseline, zone, "spans_periods")]
+    created = pd.to_datetime(df["created"], utc=True).dropna()
+    if created.empty:
+        return False
+    first_start = min(start for start, _ in windows)
+    last_start = max(start for start, _ in windows)
+    return bool(created.min() <= first_start and created.max() >= last_start)
 
 
 def _verdicts(

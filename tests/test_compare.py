@@ -290,3 +290,26 @@ def test_the_readme_what_changed_example_runs_on_the_sample() -> None:
     finally:
         plt.close("all")
     assert set(namespace["changes"]["verdict"]) <= {"regressed", "improved", "unchanged", "insufficient"}
+
+
+def test_spans_periods() -> None:
+    df = fleet(0)  # 35 days before END
+    current, baseline = dj.default_periods(df)
+    # The first job comes a little after the start of the baseline.
+    assert not dj.spans_periods(df, current=current, baseline=baseline)
+    assert dj.spans_periods(df, current=current, baseline=(baseline[0] + pd.Timedelta(hours=1), baseline[1]))
+    recent = df.loc[df["created"] >= current[0]]
+    assert not dj.spans_periods(recent, current=current, baseline=baseline)
+    assert not dj.spans_periods(df.iloc[0:0], current=current, baseline=baseline)
+
+
+def test_several_by_columns() -> None:
+    df = fleet(6)
+    current, baseline = dj.default_periods(df)
+    result = dj.compare_periods(df, current=current, baseline=baseline, by=["region", "job_type"])
+    assert list(result.columns[:3]) == ["region", "job_type", "metric"]
+    assert len(result) == 3 * len(df.groupby(["region", "job_type"], observed=True))
+    row = result.set_index(["region", "job_type", "metric"]).loc[("cn-north-4", "type-00", "failure_rate")]
+    in_group = (df["region"] == "cn-north-4") & (df["job_type"] == "type-00")
+    decided = in_group & df["status"].isin(["Completed", "Failed"]) & (df["created"] >= current[0])
+    assert row["n_current"] == decided.sum()
