@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 from ._pandas_hook import register_accessor_with_pandas
 
 if TYPE_CHECKING:
+    from ._compare import compare_periods, default_periods, spans_periods
+    from ._compare_plot import plot_compare
+    from ._compare_reasons import new_fail_reasons
     from ._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
     from ._failures import failure_rates, wilson_interval
     from ._frame import (
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
         jobs_frame,
         require_columns,
     )
+    from ._incident import IncidentComparison, incident_comparison
     from ._names import JOB_NAMES, canonical_job_type
     from ._plots import (
         plot_duration_trend,
@@ -74,6 +78,7 @@ __all__ = [
     "AsyncTaskCenter",
     "AuthError",
     "DataQualityWarning",
+    "IncidentComparison",
     "InvalidRequestError",
     "JobArchive",
     "NotFoundError",
@@ -91,17 +96,22 @@ __all__ = [
     "TransportError",
     "__version__",
     "canonical_job_type",
+    "compare_periods",
+    "default_periods",
     "duration_stats",
     "empty_jobs_frame",
     "fail_reason_groups",
     "fail_reason_template",
     "failure_rates",
+    "incident_comparison",
     "jobs_frame",
     "kaplan_meier",
     "km_quantile",
     "km_survival_at",
     "load_jobs",
     "load_sample",
+    "new_fail_reasons",
+    "plot_compare",
     "plot_duration_trend",
     "plot_durations",
     "plot_fail_reasons",
@@ -110,6 +120,7 @@ __all__ = [
     "postmortem",
     "require_columns",
     "sample_records",
+    "spans_periods",
     "stuck_jobs",
     "summary_text",
     "sync",
@@ -151,6 +162,10 @@ _LAZY = {
     **dict.fromkeys(("ReportPaths", "summary_text", "write_csv", "write_report"), "_report"),
     **dict.fromkeys(("load_sample", "sample_records"), "_sample"),
     "load_jobs": "_sources",
+    **dict.fromkeys(("compare_periods", "default_periods", "spans_periods"), "_compare"),
+    "plot_compare": "_compare_plot",
+    "new_fail_reasons": "_compare_reasons",
+    **dict.fromkeys(("IncidentComparison", "incident_comparison"), "_incident"),
     **dict.fromkeys(
         (
             "AkSkAuth",

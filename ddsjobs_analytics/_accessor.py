@@ -12,8 +12,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 
+from ._compare import compare_periods
+from ._compare_reasons import new_fail_reasons
 from ._durations import duration_stats, stuck_jobs
 from ._failures import failure_rates
+from ._incident import incident_comparison
 from ._plots import plot_duration_trend, plot_durations, plot_fail_reasons, plot_failure_rates, plot_timeline
 from ._postmortem import postmortem
 from ._reasons import fail_reason_groups
@@ -56,6 +59,9 @@ class JobsAccessor:
     failure_rates = _bound(failure_rates)
     fail_reason_groups = _bound(fail_reason_groups)
     stuck_jobs = _bound(stuck_jobs)
+    compare_periods = _bound(compare_periods)
+    new_fail_reasons = _bound(new_fail_reasons)
+    incident_comparison = _bound(incident_comparison)
     postmortem = _bound(postmortem)
     summary_text = _bound(summary_text)
     # charts

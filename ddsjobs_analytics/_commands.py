@@ -7,6 +7,7 @@ building the parser for ``--help`` stays cheap. Everything printed goes through 
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PARTIAL",
     "EXIT_USAGE",
+    "run_check",
     "run_demo",
     "run_fetch",
     "run_report",
@@ -161,3 +163,55 @@ def run_simulate(args: argparse.Namespace) -> int:
         latency_ms=args.latency,
     )
     return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Read enough history for both periods, then compare and print (``_compare_cli.run_check``).
+
+    Every error exits 2 here, never 1: for ``check`` exit 1 means "a regression", and a cron job or CI step
+    must not mistake an unreadable file for one.
+    """
+    from ._calendar import resolve_tz
+    from ._compare_cli import fail_on_metrics, run_check as compare_and_print
+    from ._time import parse_moment
+
+    try:
+        tz = resolve_tz(args.tz)
+        fail_on = fail_on_metrics(args.fail_on)
+        by = [name.strip() for name in args.by.split(",") if name.strip()]
+        if args.archive is not None and args.inputs:
+            raise ValueError("give input files or --archive, not both")
+        if args.inputs:
+            from ._sources import load_jobs
+
+            df = load_jobs(list(args.inputs), until=args.until)
+        else:
+            # Enough history for both periods; the exact windows are cut from the data afterwards.
+            now = parse_moment(args.until or "now", naive_tz=tz, what="--until")
+            since = parse_moment(args.since, now=now, naive_tz=tz, what="--since")
+            start = parse_moment(args.baseline, now=since, naive_tz=tz, what="--baseline")
+            if args.archive is not None:
+                from .archive import JobArchive
+
+                df = JobArchive(args.archive).load(start=start)
+            else:
+                with task_center(args) as center:
+                    df = center.fetch(start.to_pydatetime(), now.to_pydatetime())
+        return compare_and_print(
+            df,
+            since=args.since,
+            baseline=args.baseline,
+            until=args.until,
+            by=by,
+            tz=tz,
+            output_format=args.output_format,
+            fail_on=fail_on,
+            min_jobs=args.min_jobs,
+            fdr=args.fdr,
+        )
+    except Exception as exc:
+        if args.verbosity >= 1:
+            raise
+        message = terminal_safe(f"{type(exc).__name__}: {exc}", one_line=True)
+        print(f"ddsjobs check: {message}", file=sys.stderr)
+        return EXIT_USAGE

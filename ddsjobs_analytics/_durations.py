@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any, overload
 
 import numpy as np
@@ -120,11 +121,7 @@ def _events_and_censorings(
 
 def _first_time_at_or_below(steps: _Steps, survival: float, n_groups: int) -> FloatArray:
     """Per group, the smallest step time whose survival is <= ``survival``; NaN when never reached."""
-    reached = steps.survival <= survival + SURVIVAL_TOLERANCE
-    groups, first = np.unique(steps.group[reached], return_index=True)
-    result = np.full(n_groups, np.nan)
-    result[groups] = steps.time[reached][first]
-    return result
+    return first_time_where_at_or_below(steps, steps.survival, survival, n_groups)
 
 
 def _step_value_at(
@@ -146,6 +143,60 @@ def _step_value_at(
     result[query_index] = np.where(in_group, values[np.maximum(last_step, 0)] if n_steps else 1.0, 1.0)
     result[np.isnan(query_time)] = np.nan
     return result
+
+
+def _greenwood_sum(steps: _Steps) -> FloatArray:
+    """Per group, the running Greenwood sum Σ dᵢ / (nᵢ (nᵢ − dᵢ)) (inf once every job at risk has ended)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(
+            steps.events == 0, 0.0, steps.events / (steps.at_risk * (steps.at_risk - steps.events))
+        )
+    return pd.Series(term).groupby(steps.group, sort=False).cumsum().to_numpy(dtype=np.float64)
+
+
+def survival_band(steps: _Steps, z: float) -> tuple[FloatArray, FloatArray]:
+    """Pointwise (lower, upper) confidence band of S at every step: Greenwood's variance on the log(−log)
+    scale ("exponential Greenwood", as lifelines reports it): S ** exp(∓ z·√V / log S), V the Greenwood sum.
+
+    Where S = 1 (no event yet) the band is [1, 1]; where S = 0 it is [0, 0] (the limits of the formula).
+    """
+    survival = steps.survival
+    greenwood = _greenwood_sum(steps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_s = np.log(survival)
+        spread = z * np.sqrt(greenwood) / log_s
+        lower = np.exp(-np.exp(np.log(-log_s) - spread))
+        upper = np.exp(-np.exp(np.log(-log_s) + spread))
+    at_one = survival >= 1.0
+    at_zero = survival <= 0.0
+    lower = np.where(at_one, 1.0, np.where(at_zero, 0.0, lower))
+    upper = np.where(at_one, 1.0, np.where(at_zero, 0.0, upper))
+    return lower, upper
+
+
+def first_time_where_at_or_below(
+    steps: _Steps, values: FloatArray, level: float, n_groups: int
+) -> FloatArray:
+    """Per group, the smallest step time whose ``values`` (a step function such as a survival band) are
+    <= ``level``; NaN when never reached."""
+    reached = values <= level + SURVIVAL_TOLERANCE
+    groups, first = np.unique(steps.group[reached], return_index=True)
+    result = np.full(n_groups, np.nan)
+    result[groups] = steps.time[reached][first]
+    return result
+
+
+def km_quantile_ci(
+    steps: _Steps, q: float, n_groups: int, confidence: float
+) -> tuple[FloatArray, FloatArray]:
+    """Brookmeyer–Crowley interval of the KM ``q`` quantile per group: the times where the log(−log)
+    Greenwood band of S first reaches 1 − q (lower band → low end, upper band → high end; NaN = unbounded)."""
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
+    lower, upper = survival_band(steps, z)
+    return (
+        first_time_where_at_or_below(steps, lower, 1.0 - q, n_groups),
+        first_time_where_at_or_below(steps, upper, 1.0 - q, n_groups),
+    )
 
 
 # --- public single-sample estimator -----------------------------------------------------------------------
@@ -288,7 +339,11 @@ def _count_by_group(codes: IntArray, mask: npt.NDArray[np.bool_], n_groups: int)
 
 
 def duration_stats(
-    df: pd.DataFrame, by: GroupKeys = "job_type", *, status: StatusSelection = "Completed"
+    df: pd.DataFrame,
+    by: GroupKeys = "job_type",
+    *,
+    status: StatusSelection = "Completed",
+    confidence: float = 0.95,
 ) -> pd.DataFrame:
     """Duration summary per group, finished jobs plus a Kaplan–Meier view that counts running ones.
 
@@ -296,8 +351,10 @@ def duration_stats(
     describe the jobs whose status is in ``status`` (default Completed; None = Completed and Failed) with a
     valid ``duration_s``. ``running`` counts the group's Running jobs; ``km_p50_s``/``km_p95_s`` are
     Kaplan–Meier quantiles with those finished jobs as events and the Running ones censored at their ``age_s``
-    (NaN when not estimable). Other statuses are left out. One row per observed group, largest ``count``
-    first (ties in group order); ``by=None`` gives one row labelled ``"all"``.
+    (NaN when not estimable); ``km_p50_ci_low``/``km_p50_ci_high`` is the Brookmeyer–Crowley ``confidence``
+    interval of ``km_p50_s`` (NaN where the band never reaches 0.5). Other statuses are left out. One row
+    per observed group, largest ``count`` first (ties in group order); ``by=None`` gives one row labelled
+    ``"all"``.
     """
     keys = group_keys(by)
     require_columns(df, [*keys, "status", "duration_s", "age_s"], func="duration_stats")
@@ -309,8 +366,11 @@ def duration_stats(
     running = status_mask(df["status"], ["Running"])
     censored = running & np.isfinite(age)
 
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"duration_stats: confidence must be in (0, 1), got {confidence!r}")
     finished_durations = pd.Series(duration[finished]).groupby(codes[finished])
     steps = _events_and_censorings(codes, finished, duration, censored, age)
+    median_low, median_high = km_quantile_ci(steps, 0.5, n_groups, confidence)
     stats = pd.DataFrame(
         {
             "count": _count_by_group(codes, finished, n_groups),
@@ -320,6 +380,8 @@ def duration_stats(
             "max_s": _by_code(finished_durations.max(), n_groups),
             "km_p50_s": _first_time_at_or_below(steps, 0.50, n_groups),
             "km_p95_s": _first_time_at_or_below(steps, 0.05, n_groups),
+            "km_p50_ci_low": median_low,
+            "km_p50_ci_high": median_high,
         },
         index=index,
     )

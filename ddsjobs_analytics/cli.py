@@ -22,6 +22,7 @@ from ddsjobs_analytics._commands import (
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_USAGE,
+    run_check,
     run_demo,
     run_fetch,
     run_report,
@@ -96,14 +97,21 @@ def _output_options(parser: argparse.ArgumentParser, where: str) -> None:
 
 
 def _command(
-    commands: Any, name: str, *, summary: str, usage: str, example: str, run: Callable[..., int]
+    commands: Any,
+    name: str,
+    *,
+    summary: str,
+    usage: str,
+    example: str,
+    run: Callable[..., int],
+    exit_codes: str = _EXIT_CODES,
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=summary,
         description=summary[0].upper() + summary[1:] + ".",
         usage=f"%(prog)s {usage}",
-        epilog=f"example:\n  {example}\n\n{_EXIT_CODES}",
+        epilog=f"example:\n  {example}\n\n{exit_codes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _output_options(parser, "cmd")
@@ -263,12 +271,57 @@ def _simulate_parser(commands: Any) -> None:
     simulate.add_argument("--latency", type=float, default=0.0, help="added latency per request, ms")
 
 
+def _check_parser(commands: Any) -> None:
+    check = _command(
+        commands,
+        "check",
+        summary="compare the last days with the weeks before; exit 1 on a regression (for cron and CI)",
+        usage="[INPUT ...] [--archive PATH] [--since 7d] [--baseline 28d] [--by COLS] [--format F] [options]",
+        example="ddsjobs check --archive ~/dds-jobs --since 7d --baseline 28d --tz Asia/Shanghai",
+        run=run_check,
+        exit_codes="exit codes: 0 no regression, 1 at least one regression, 2 usage error or unreadable "
+        "input, 3 not enough data to judge",
+    )
+    check.add_argument(
+        "inputs", nargs="*", type=Path, metavar="INPUT", help="job files (default: --archive or the task center)"
+    )
+    check.add_argument(
+        "--archive", type=Path, metavar="PATH", help="read from a job archive instead of files"
+    )
+    _target_options(check)
+    group = check.add_argument_group("periods and output")
+    group.add_argument(
+        "--since", type=_moment("--since"), default="7d", metavar="T", help="current period: the last 7d (default)"
+    )
+    group.add_argument(
+        "--baseline", default="28d", metavar="AGE|T", help="baseline: this long before --since (default 28d)"
+    )
+    group.add_argument(
+        "--until", type=_moment("--until"), default=None, metavar="T", help="end of the current period"
+    )
+    group.add_argument("--by", default="job_type", metavar="COLS", help="group column(s), comma-separated")
+    group.add_argument("--tz", default=None, help="zone of naive times and of the output, e.g. Asia/Shanghai")
+    group.add_argument(
+        "--format", choices=("text", "markdown", "json"), default="text", dest="output_format",
+        help="text (default), markdown (for a chat or an issue) or json",
+    )
+    group.add_argument(
+        "--fail-on",
+        default="failure_rate,duration_p50,duration_p95",
+        metavar="METRICS",
+        help="what counts as a regression: failure_rate, duration_p50, duration_p95, fail_reason",
+    )
+    group.add_argument("--min-jobs", type=int, default=20, help="fewer jobs in a period: insufficient (20)")
+    group.add_argument("--fdr", type=float, default=0.05, help="false discovery rate (default 0.05)")
+
+
 _PARSERS: list[Callable[[Any], None]] = [
     _demo_parser,
     _report_parser,
     _fetch_parser,
     _sync_parser,
     _simulate_parser,
+    _check_parser,
 ]
 
 
