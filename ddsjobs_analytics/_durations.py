@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ._calendar import TzLike, period_start
 from ._frame import require_columns
 
 __all__ = ["duration_stats", "kaplan_meier", "km_quantile", "km_survival_at", "stuck_jobs"]
@@ -225,13 +226,26 @@ def km_survival_at(
 # --- grouped statistics over a jobs frame -------------------------------------------------------------------
 
 
-def group_keys(by: GroupKeys) -> list[str]:
-    """Column names of a ``by`` argument: a name, a list of names, or None (no grouping)."""
+def group_keys(by: GroupKeys, *, func: str = "by") -> list[str]:
+    """Column names of a ``by`` argument: a name, a list (or tuple) of names, or None (no grouping)."""
     if by is None:
         return []
     if isinstance(by, str):
         return [by]
-    return list(by)
+    if isinstance(by, (list, tuple)) and all(isinstance(key, str) for key in by):
+        return list(by)
+    what = type(by).__name__ + (f" of length {len(by)}" if hasattr(by, "__len__") else "")
+    raise TypeError(f"{func}: by= takes a column name or a list of column names, not a {what}")
+
+
+def time_levels(index: pd.Index) -> list[int]:
+    """Positions of the index levels that hold moments (periods, datetime ``by`` columns): sorted by time."""
+    levels = index.levels if isinstance(index, pd.MultiIndex) else [index]
+    return [
+        i
+        for i, level in enumerate(levels)
+        if pd.api.types.is_datetime64_any_dtype(level.dtype) or isinstance(level.dtype, pd.PeriodDtype)
+    ]
 
 
 def group_codes(keys: Sequence[pd.Series], n_rows: int) -> tuple[IntArray, pd.Index]:
@@ -275,7 +289,12 @@ def _count_by_group(codes: IntArray, mask: npt.NDArray[np.bool_], n_groups: int)
 
 
 def duration_stats(
-    df: pd.DataFrame, by: GroupKeys = "job_type", *, status: StatusSelection = "Completed"
+    df: pd.DataFrame,
+    by: GroupKeys = "job_type",
+    *,
+    status: StatusSelection = "Completed",
+    freq: str | None = None,
+    tz: TzLike = None,
 ) -> pd.DataFrame:
     """Duration summary per group, finished jobs plus a Kaplan–Meier view that counts running ones.
 
@@ -284,11 +303,16 @@ def duration_stats(
     valid ``duration_s``. ``running`` counts the group's Running jobs; ``km_p50_s``/``km_p95_s`` are
     Kaplan–Meier quantiles with those finished jobs as events and the Running ones censored at their ``age_s``
     (NaN when not estimable). Other statuses are left out. One row per observed group, largest ``count``
-    first (ties in group order); ``by=None`` gives one row labelled ``"all"``.
+    first (ties in group order); ``by=None`` gives one row labelled ``"all"``. ``freq``/``tz`` add an outer
+    ``period`` level as in :func:`failure_rates`; periods (and datetime ``by`` columns) come in time order.
     """
-    keys = group_keys(by)
-    require_columns(df, [*keys, "status", "duration_s", "age_s"], func="duration_stats")
-    codes, index = group_codes([df[key] for key in keys], len(df))
+    keys = group_keys(by, func="duration_stats")
+    needed = [*keys, "status", "duration_s", "age_s", *(["created"] if freq is not None else [])]
+    require_columns(df, needed, func="duration_stats")
+    key_series = [df[key] for key in keys]
+    if freq is not None:
+        key_series.insert(0, period_start(df["created"], freq, tz))
+    codes, index = group_codes(key_series, len(df))
     n_groups = len(index)
     duration = _float_column(df, "duration_s")
     age = _float_column(df, "age_s")
@@ -310,7 +334,13 @@ def duration_stats(
         },
         index=index,
     )
-    return stats.sort_values("count", ascending=False, kind="stable")
+    times = time_levels(index)
+    sort_keys = pd.DataFrame({f"_t{i}": index.get_level_values(level) for i, level in enumerate(times)})
+    sort_keys["count"] = stats["count"].to_numpy()
+    order = sort_keys.sort_values(
+        list(sort_keys.columns), ascending=[True] * len(times) + [False], na_position="last", kind="stable"
+    ).index
+    return stats.iloc[order]
 
 
 def stuck_jobs(
