@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ddsjobs_analytics import _durations
+from ddsjobs_analytics import _km
 from ddsjobs_analytics._durations import QUANTILES, duration_stats
 from ddsjobs_analytics._names import JOB_NAMES
 
@@ -58,12 +58,12 @@ def _unstable_order(group: np.ndarray, time: np.ndarray) -> np.ndarray:
 
 
 def _stats_with(order: Callable[[np.ndarray, np.ndarray], np.ndarray], df: pd.DataFrame) -> pd.DataFrame:
-    saved = _durations._group_time_order
-    _durations._group_time_order = order  # type: ignore[assignment]
+    saved = _km._group_time_order
+    _km._group_time_order = order  # type: ignore[assignment]
     try:
         return duration_stats(df, by="job_type")
     finally:
-        _durations._group_time_order = saved  # type: ignore[assignment]
+        _km._group_time_order = saved  # type: ignore[assignment]
 
 
 def best_of(runs: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
@@ -79,7 +79,7 @@ def best_of(runs: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]
 
 def measure(n: int, repeat: int) -> None:
     df = synthetic_jobs(n)
-    after = _durations._group_time_order
+    after = _km._group_time_order
     pd.testing.assert_frame_equal(_stats_with(_lexsort_order, df), _stats_with(after, df))  # same numbers
     # The KM input of duration_stats: finished durations (events) and running ages (censored).
     codes = df["job_type"].cat.codes.to_numpy().astype(np.intp)

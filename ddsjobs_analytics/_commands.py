@@ -172,7 +172,8 @@ def run_check(args: argparse.Namespace) -> int:
     must not mistake an unreadable file for one.
     """
     from ._calendar import resolve_tz
-    from ._compare_cli import fail_on_metrics, run_check as compare_and_print
+    from ._compare_cli import fail_on_metrics
+    from ._compare_cli import run_check as compare_and_print
     from ._time import parse_moment
 
     try:

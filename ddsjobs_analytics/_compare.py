@@ -9,7 +9,6 @@ too few jobs in either period are ``insufficient``, never judged. The statistics
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ._calendar import TzLike, resolve_tz
 from ._compare_stats import benjamini_hochberg, fisher_exact, logrank_test, mover_log_ratio, newcombe_interval
 from ._durations import (
     FloatArray,
@@ -44,7 +44,6 @@ __all__ = [
 
 Window = tuple[Moment, Moment]
 Windows = Window | Sequence[Window]
-TzLike = str | dt.tzinfo | None
 
 METRICS: tuple[str, ...] = ("failure_rate", "duration_p50", "duration_p95")
 VERDICTS: tuple[str, ...] = ("regressed", "improved", "unchanged", "insufficient")
@@ -62,42 +61,6 @@ RESULT_COLUMNS = (
     "n_current",
     "verdict",
 )
-
-_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
-
-
-def resolve_tz(tz: TzLike) -> dt.tzinfo:
-    """A tzinfo from ``tz``: None/"UTC" → UTC, an IANA name ("Asia/Shanghai"), a fixed offset ("+08:00",
-    "+0800", "UTC+8", "GMT-3"), "local" (this machine's zone) or a tzinfo object."""
-    if tz is None:
-        return dt.timezone.utc
-    if isinstance(tz, dt.tzinfo):
-        return tz
-    if not isinstance(tz, str):
-        raise TypeError(f"tz must be a string or a tzinfo, not {type(tz).__name__}")
-    name = tz.strip()
-    if name.upper() in ("UTC", "Z", "GMT"):
-        return dt.timezone.utc
-    if name.lower() == "local":
-        local = dt.datetime.now().astimezone().tzinfo
-        assert local is not None
-        return local
-    match = _OFFSET.match(name)
-    if match:
-        sign, hours, minutes = match[1], int(match[2]), int(match[3] or 0)
-        if hours > 14 or minutes > 59:
-            raise ValueError(f"tz={tz!r}: offset out of range")
-        offset = dt.timedelta(hours=hours, minutes=minutes)
-        return dt.timezone(-offset if sign == "-" else offset)
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"tz={tz!r} is not a time zone: use an IANA name ('Asia/Shanghai'), an offset ('+08:00', "
-            "'UTC+8'), 'UTC' or 'local'"
-        ) from None
 
 
 def _window(

@@ -38,7 +38,8 @@ def fail_on_metrics(value: str | Sequence[str]) -> list[str]:
     names = [name.strip() for name in (value.split(",") if isinstance(value, str) else value) if name.strip()]
     unknown = [name for name in names if name not in FAIL_ON_CHOICES]
     if unknown or not names:
-        raise ValueError(f"--fail-on takes a comma-separated list of {', '.join(FAIL_ON_CHOICES)}; got {value!r}")
+        choices = ", ".join(FAIL_ON_CHOICES)
+        raise ValueError(f"--fail-on takes a comma-separated list of {choices}; got {value!r}")
     return names
 
 

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._durations import FloatArray, IntArray
 from ._failures import wilson_interval
+from ._km import FloatArray, IntArray
 
 __all__ = [
     "benjamini_hochberg",

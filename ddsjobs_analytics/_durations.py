@@ -1,35 +1,38 @@
 """How long DDS jobs take: quantiles of finished jobs, and Kaplan–Meier estimates that count running jobs.
 
-A job that has been running for 3 h will take *at least* 3 h: it is a right-censored observation. Quantiles of
-finished jobs alone are biased low exactly when it matters (the slow jobs are the ones still running); the
-Kaplan–Meier product-limit estimator uses the running jobs without guessing when they will end.
+Quantiles of finished jobs alone are biased low exactly when it matters (the slow jobs are the ones still
+running), so every table here also carries the censoring-aware Kaplan–Meier view (:mod:`._km`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from statistics import NormalDist
-from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ._calendar import TzLike, period_start
 from ._frame import require_columns
+from ._km import (
+    FloatArray,
+    IntArray,
+    _events_and_censorings,
+    _first_time_at_or_below,
+    _step_value_at,
+    kaplan_meier,
+    km_quantile,
+    km_quantile_ci,
+    km_survival_at,
+)
 
 __all__ = ["duration_stats", "kaplan_meier", "km_quantile", "km_survival_at", "stuck_jobs"]
 
-FloatArray = npt.NDArray[np.floating[Any]]
-IntArray = npt.NDArray[np.integer[Any]]
 GroupKeys = str | Sequence[str] | None
 StatusSelection = str | Sequence[str] | None
 
 FINISHED_STATUSES: tuple[str, ...] = ("Completed", "Failed")
 QUANTILES: dict[str, float] = {"p50_s": 0.50, "p90_s": 0.90, "p95_s": 0.95, "p99_s": 0.99}
-# Survival is a running product of floats: 7/8 · 6/7 · 5/6 · 4/5 may land a hair above 0.5. A survival
-# within this distance of the target counts as reaching it, so the KM median of 8 uncensored jobs is the 4th.
-SURVIVAL_TOLERANCE = 1e-10
 STUCK_IDENTITY_COLUMNS: tuple[str, ...] = (
     "job_id",
     "job_type",
@@ -40,262 +43,29 @@ STUCK_IDENTITY_COLUMNS: tuple[str, ...] = (
 )
 
 
-# --- product-limit core (several groups at once) ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Steps:
-    """Product-limit steps of several groups at once: one row per distinct (group, time), sorted by both."""
-
-    group: IntArray
-    time: FloatArray
-    at_risk: IntArray
-    events: IntArray
-    censored: IntArray
-    survival: FloatArray
-
-    def survival_without_one_at_risk(self) -> FloatArray:
-        """Survival if one more censored job had been left out of every risk set.
-
-        Valid at steps where that job was at risk, i.e. up to its own censoring time; used to judge a running
-        job against the *other* jobs of its kind.
-        """
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(self.events == 0, 1.0, 1.0 - self.events / (self.at_risk - 1))
-        return _cumprod_by_group(factor, self.group)
-
-
-def _cumprod_by_group(values: FloatArray, group: IntArray) -> FloatArray:
-    return pd.Series(values).groupby(group, sort=False).cumprod().to_numpy(dtype=np.float64)
-
-
-def _group_time_order(group: IntArray, time: FloatArray) -> IntArray:
-    """The permutation sorting by ``group``, then ``time``: the same as ``np.lexsort((time, group))``.
-
-    Two stable argsorts are about twice as fast: by time, then by the group codes narrowed to int16/int32
-    (a stable sort of small integers is a radix sort).
-    """
-    by_time = np.argsort(time, kind="stable")
-    codes = group[by_time]
-    if len(codes) and codes.min() >= 0 and codes.max() <= np.iinfo(np.int32).max:
-        codes = codes.astype(np.int16 if codes.max() <= np.iinfo(np.int16).max else np.int32)
-    return by_time[np.argsort(codes, kind="stable")]
-
-
-def _product_limit(group: IntArray, time: FloatArray, observed: npt.NDArray[np.bool_]) -> _Steps:
-    """Kaplan–Meier steps per group; ``time`` must be finite."""
-    order = _group_time_order(group, time)
-    group, time, observed = group[order], time[order], observed[order]
-    n = len(time)
-    if n == 0:
-        empty_int = np.empty(0, dtype=np.intp)
-        return _Steps(empty_int, np.empty(0), empty_int, empty_int, empty_int, np.empty(0))
-    is_step_start = np.ones(n, dtype=bool)
-    is_step_start[1:] = (group[1:] != group[:-1]) | (time[1:] != time[:-1])
-    starts = np.flatnonzero(is_step_start)
-    size = np.diff(np.append(starts, n))
-    events = np.add.reduceat(observed.astype(np.intp), starts)
-    step_group = group[starts]
-    # At risk at t: every job of the group with time >= t. Censorings tied with events at t are counted as at
-    # risk (events are taken to happen first), the usual convention (Kalbfleisch & Prentice).
-    at_risk = np.searchsorted(group, step_group, side="right") - starts
-    survival = _cumprod_by_group(1.0 - events / at_risk, step_group)
-    return _Steps(step_group, time[starts], at_risk, events, size - events, survival)
-
-
-def _events_and_censorings(
-    group: IntArray,
-    is_event: npt.NDArray[np.bool_],
-    event_time: FloatArray,
-    is_censored: npt.NDArray[np.bool_],
-    censoring_time: FloatArray,
-) -> _Steps:
-    """Product-limit steps of the rows selected as events (at ``event_time``) and as censored (at
-    ``censoring_time``); a row may take its two times from different columns (``duration_s``/``age_s``)."""
-    return _product_limit(
-        np.concatenate([group[is_event], group[is_censored]]),
-        np.concatenate([event_time[is_event], censoring_time[is_censored]]),
-        np.concatenate([np.ones(is_event.sum(), dtype=bool), np.zeros(is_censored.sum(), dtype=bool)]),
-    )
-
-
-def _first_time_at_or_below(steps: _Steps, survival: float, n_groups: int) -> FloatArray:
-    """Per group, the smallest step time whose survival is <= ``survival``; NaN when never reached."""
-    return first_time_where_at_or_below(steps, steps.survival, survival, n_groups)
-
-
-def _step_value_at(
-    steps: _Steps, values: FloatArray, query_group: IntArray, query_time: FloatArray
-) -> FloatArray:
-    """``values`` of the last step of the query's group at or before its time: 1.0 before the first step."""
-    n_steps = len(steps.time)
-    group = np.concatenate([steps.group, query_group])
-    time = np.concatenate([steps.time, query_time])
-    is_query = np.arange(len(time)) >= n_steps
-    # Steps sort before queries at the same (group, time), so S(t) includes the drop at t (right-continuous).
-    order = np.lexsort((is_query, time, group))
-    sorted_is_query = is_query[order]
-    last_step = np.cumsum(~sorted_is_query)[sorted_is_query] - 1
-    query_index = order[sorted_is_query] - n_steps
-    in_group = last_step >= 0
-    in_group[in_group] = steps.group[last_step[in_group]] == query_group[query_index[in_group]]
-    result = np.full(len(query_time), np.nan)
-    result[query_index] = np.where(in_group, values[np.maximum(last_step, 0)] if n_steps else 1.0, 1.0)
-    result[np.isnan(query_time)] = np.nan
-    return result
-
-
-def _greenwood_sum(steps: _Steps) -> FloatArray:
-    """Per group, the running Greenwood sum Σ dᵢ / (nᵢ (nᵢ − dᵢ)) (inf once every job at risk has ended)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(
-            steps.events == 0, 0.0, steps.events / (steps.at_risk * (steps.at_risk - steps.events))
-        )
-    return pd.Series(term).groupby(steps.group, sort=False).cumsum().to_numpy(dtype=np.float64)
-
-
-def survival_band(steps: _Steps, z: float) -> tuple[FloatArray, FloatArray]:
-    """Pointwise (lower, upper) confidence band of S at every step: Greenwood's variance on the log(−log)
-    scale ("exponential Greenwood", as lifelines reports it): S ** exp(∓ z·√V / log S), V the Greenwood sum.
-
-    Where S = 1 (no event yet) the band is [1, 1]; where S = 0 it is [0, 0] (the limits of the formula).
-    """
-    survival = steps.survival
-    greenwood = _greenwood_sum(steps)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_s = np.log(survival)
-        spread = z * np.sqrt(greenwood) / log_s
-        lower = np.exp(-np.exp(np.log(-log_s) - spread))
-        upper = np.exp(-np.exp(np.log(-log_s) + spread))
-    at_one = survival >= 1.0
-    at_zero = survival <= 0.0
-    lower = np.where(at_one, 1.0, np.where(at_zero, 0.0, lower))
-    upper = np.where(at_one, 1.0, np.where(at_zero, 0.0, upper))
-    return lower, upper
-
-
-def first_time_where_at_or_below(
-    steps: _Steps, values: FloatArray, level: float, n_groups: int
-) -> FloatArray:
-    """Per group, the smallest step time whose ``values`` (a step function such as a survival band) are
-    <= ``level``; NaN when never reached."""
-    reached = values <= level + SURVIVAL_TOLERANCE
-    groups, first = np.unique(steps.group[reached], return_index=True)
-    result = np.full(n_groups, np.nan)
-    result[groups] = steps.time[reached][first]
-    return result
-
-
-def km_quantile_ci(
-    steps: _Steps, q: float, n_groups: int, confidence: float
-) -> tuple[FloatArray, FloatArray]:
-    """Brookmeyer–Crowley interval of the KM ``q`` quantile per group: the times where the log(−log)
-    Greenwood band of S first reaches 1 − q (lower band → low end, upper band → high end; NaN = unbounded)."""
-    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
-    lower, upper = survival_band(steps, z)
-    return (
-        first_time_where_at_or_below(steps, lower, 1.0 - q, n_groups),
-        first_time_where_at_or_below(steps, upper, 1.0 - q, n_groups),
-    )
-
-
-# --- public single-sample estimator -----------------------------------------------------------------------
-
-
-def _survival_sample(
-    durations: npt.ArrayLike, observed: npt.ArrayLike
-) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
-    """Validated 1-D ``(durations, observed)``; errors name the offending position."""
-    time = np.asarray(durations, dtype=np.float64)
-    raw_observed = np.asarray(observed)
-    if time.ndim != 1 or raw_observed.shape != time.shape:
-        raise ValueError(
-            "durations and observed must be 1-D of equal length, "
-            f"got shapes {time.shape} and {raw_observed.shape}"
-        )
-    invalid = np.flatnonzero(~np.isfinite(time) | (time < 0))
-    if invalid.size:
-        raise ValueError(
-            f"durations must be finite and >= 0: {invalid.size} invalid value(s), "
-            f"first durations[{invalid[0]}] = {time.tolist()[invalid[0]]!r}"
-        )
-    if raw_observed.dtype != np.bool_:
-        not_flag = np.flatnonzero(~np.isin(raw_observed, (0, 1)))
-        if not_flag.size:
-            raise ValueError(
-                f"observed must be boolean (True = event, False = censored): "
-                f"observed[{not_flag[0]}] = {raw_observed.tolist()[not_flag[0]]!r}"
-            )
-    return time, raw_observed.astype(bool)
-
-
-def _single_group_steps(durations: npt.ArrayLike, observed: npt.ArrayLike) -> _Steps:
-    time, event = _survival_sample(durations, observed)
-    return _product_limit(np.zeros(len(time), dtype=np.intp), time, event)
-
-
-def kaplan_meier(durations: npt.ArrayLike, observed: npt.ArrayLike) -> pd.DataFrame:
-    """Kaplan–Meier (product-limit) survival table of one sample.
-
-    ``observed`` is True for an event (the job ended after ``durations``) and False for a right-censored
-    observation (still running at that age). One row per distinct time, columns ``time``, ``at_risk``,
-    ``events``, ``censored``, ``survival`` (S(t): the estimated share of jobs taking longer than ``time``).
-    Censorings tied with events count as still at risk at that time.
-    """
-    steps = _single_group_steps(durations, observed)
-    return pd.DataFrame(
-        {
-            "time": steps.time,
-            "at_risk": steps.at_risk.astype(np.int64),
-            "events": steps.events.astype(np.int64),
-            "censored": steps.censored.astype(np.int64),
-            "survival": steps.survival,
-        }
-    )
-
-
-def _check_quantile(q: float) -> None:
-    if not 0.0 < q <= 1.0:
-        raise ValueError(f"q must be in (0, 1], got {q!r}")
-
-
-def km_quantile(durations: npt.ArrayLike, observed: npt.ArrayLike, q: float) -> float:
-    """Kaplan–Meier ``q`` quantile: the smallest time t with S(t) <= 1 - q.
-
-    NaN when the estimate never falls that low (too many jobs still running, or censored, past that point).
-    """
-    _check_quantile(q)
-    steps = _single_group_steps(durations, observed)
-    return float(_first_time_at_or_below(steps, 1.0 - q, 1)[0])
-
-
-@overload
-def km_survival_at(durations: npt.ArrayLike, observed: npt.ArrayLike, t: float) -> float: ...
-@overload
-def km_survival_at(durations: npt.ArrayLike, observed: npt.ArrayLike, t: npt.NDArray[Any]) -> FloatArray: ...
-def km_survival_at(
-    durations: npt.ArrayLike, observed: npt.ArrayLike, t: float | npt.NDArray[Any]
-) -> float | FloatArray:
-    """Kaplan–Meier S(t): the estimated share of jobs taking longer than ``t`` (1.0 before the first event).
-
-    Beyond the largest observation S stays at its last value. ``t`` may be a scalar or an array.
-    """
-    steps = _single_group_steps(durations, observed)
-    query = np.asarray(t, dtype=np.float64).ravel()
-    result = _step_value_at(steps, steps.survival, np.zeros(len(query), dtype=np.intp), query)
-    return float(result[0]) if np.ndim(t) == 0 else result.reshape(np.shape(t))
-
-
 # --- grouped statistics over a jobs frame -------------------------------------------------------------------
 
 
-def group_keys(by: GroupKeys) -> list[str]:
-    """Column names of a ``by`` argument: a name, a list of names, or None (no grouping)."""
+def group_keys(by: GroupKeys, *, func: str = "by") -> list[str]:
+    """Column names of a ``by`` argument: a name, a list (or tuple) of names, or None (no grouping)."""
     if by is None:
         return []
     if isinstance(by, str):
         return [by]
-    return list(by)
+    if isinstance(by, (list, tuple)) and all(isinstance(key, str) for key in by):
+        return list(by)
+    what = type(by).__name__ + (f" of length {len(by)}" if hasattr(by, "__len__") else "")
+    raise TypeError(f"{func}: by= takes a column name or a list of column names, not a {what}")
+
+
+def time_levels(index: pd.Index) -> list[int]:
+    """Positions of the index levels that hold moments (periods, datetime ``by`` columns): sorted by time."""
+    levels = index.levels if isinstance(index, pd.MultiIndex) else [index]
+    return [
+        i
+        for i, level in enumerate(levels)
+        if pd.api.types.is_datetime64_any_dtype(level.dtype) or isinstance(level.dtype, pd.PeriodDtype)
+    ]
 
 
 def group_codes(keys: Sequence[pd.Series], n_rows: int) -> tuple[IntArray, pd.Index]:
@@ -344,6 +114,8 @@ def duration_stats(
     *,
     status: StatusSelection = "Completed",
     confidence: float = 0.95,
+    freq: str | None = None,
+    tz: TzLike = None,
 ) -> pd.DataFrame:
     """Duration summary per group, finished jobs plus a Kaplan–Meier view that counts running ones.
 
@@ -355,10 +127,16 @@ def duration_stats(
     interval of ``km_p50_s`` (NaN where the band never reaches 0.5). Other statuses are left out. One row
     per observed group, largest ``count`` first (ties in group order); ``by=None`` gives one row labelled
     ``"all"``.
+    ``freq``/``tz`` add an outer ``period`` level as in :func:`failure_rates`; periods (and datetime ``by``
+    columns) come in time order.
     """
-    keys = group_keys(by)
-    require_columns(df, [*keys, "status", "duration_s", "age_s"], func="duration_stats")
-    codes, index = group_codes([df[key] for key in keys], len(df))
+    keys = group_keys(by, func="duration_stats")
+    needed = [*keys, "status", "duration_s", "age_s", *(["created"] if freq is not None else [])]
+    require_columns(df, needed, func="duration_stats")
+    key_series = [df[key] for key in keys]
+    if freq is not None:
+        key_series.insert(0, period_start(df["created"], freq, tz))
+    codes, index = group_codes(key_series, len(df))
     n_groups = len(index)
     duration = _float_column(df, "duration_s")
     age = _float_column(df, "age_s")
@@ -385,7 +163,13 @@ def duration_stats(
         },
         index=index,
     )
-    return stats.sort_values("count", ascending=False, kind="stable")
+    times = time_levels(index)
+    sort_keys = pd.DataFrame({f"_t{i}": index.get_level_values(level) for i, level in enumerate(times)})
+    sort_keys["count"] = stats["count"].to_numpy()
+    order = sort_keys.sort_values(
+        list(sort_keys.columns), ascending=[True] * len(times) + [False], na_position="last", kind="stable"
+    ).index
+    return stats.iloc[order]
 
 
 def stuck_jobs(

@@ -13,29 +13,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ._durations import FloatArray, GroupKeys, group_codes, group_keys, status_mask
+from ._calendar import TzLike, period_start
+from ._durations import FloatArray, GroupKeys, group_codes, group_keys, status_mask, time_levels
 from ._frame import require_columns
 
 __all__ = ["failure_rates", "wilson_interval"]
-
-# ``freq`` → the numpy calendar unit its periods are floored to. Computed on datetime64[us] directly: pandas'
-# Period.start_time is nanoseconds in pandas 2.2 (so years outside 1677–2262 raised, and the level's dtype
-# differed between versions), and offset aliases (``MS``, ``ME``, ``W``) changed between pandas 2.2 and 3.
-PERIOD_FREQUENCIES: dict[str, str] = {
-    "h": "h",
-    "D": "D",
-    "W": "W",  # weeks Monday–Sunday, labelled by their Monday
-    "MS": "M",
-    "ME": "M",
-    "M": "M",
-    "QS": "Q",
-    "QE": "Q",
-    "Q": "Q",
-    "YS": "Y",
-    "YE": "Y",
-    "Y": "Y",
-}
-_MONDAY_OFFSET = 3  # 1970-01-01, day 0, was a Thursday: (day + 3) % 7 is the days since Monday
 
 
 @overload
@@ -66,55 +48,39 @@ def wilson_interval(
         z2_n = z * z / total
         center = (share + z2_n / 2.0) / (1.0 + z2_n)
         half_width = z / (1.0 + z2_n) * np.sqrt(share * (1.0 - share) / total + z2_n / (4.0 * total))
-    # At 0 or n successes a bound is exactly 0 or 1 in theory; clip the float rounding around it.
-    low = np.clip(center - half_width, 0.0, 1.0)
-    high = np.clip(center + half_width, 0.0, 1.0)
+    # At 0 or n successes a bound is exactly 0 or 1; the float rounding around it (2.8e-17) is noise.
+    low = np.where(x == 0, 0.0, np.clip(center - half_width, 0.0, 1.0))
+    high = np.where(x == total, 1.0, np.clip(center + half_width, 0.0, 1.0))
+    low = np.where(total > 0, low, np.nan)
+    high = np.where(total > 0, high, np.nan)
     if low.ndim == 0:
         return float(low), float(high)
     return low, high
 
 
-def period_start(created: pd.Series, freq: str) -> pd.Series:
-    """Start (UTC Timestamp, µs) of the UTC calendar period of each ``created``; named ``period``."""
-    try:
-        unit = PERIOD_FREQUENCIES[freq]
-    except KeyError:
-        raise ValueError(f"freq must be one of {sorted(PERIOD_FREQUENCIES)}, got {freq!r}") from None
-    utc = pd.to_datetime(created, utc=True)
-    instants = utc.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-    missing = np.isnat(instants)
-    if unit == "W":
-        days = instants.astype("datetime64[D]").astype(np.int64)
-        start = (days - (days + _MONDAY_OFFSET) % 7).astype("datetime64[D]")
-    elif unit == "Q":
-        months = instants.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
-        start = (months - months % 3).astype("datetime64[M]")
-    else:
-        start = instants.astype(f"datetime64[{unit}]")
-    start = start.astype("datetime64[us]")
-    start[missing] = np.datetime64("NaT")
-    return pd.Series(
-        pd.array(start, dtype=pd.DatetimeTZDtype(unit="us", tz="UTC")), index=created.index, name="period"
-    )
-
-
 def failure_rates(
-    df: pd.DataFrame, by: GroupKeys = "job_type", *, freq: str | None = None, confidence: float = 0.95
+    df: pd.DataFrame,
+    by: GroupKeys = "job_type",
+    *,
+    freq: str | None = None,
+    tz: TzLike = None,
+    confidence: float = 0.95,
 ) -> pd.DataFrame:
     """Failure rate per group with a Wilson ``confidence`` interval.
 
     ``failure_rate`` = failed / (completed + failed); Running jobs and unknown statuses are counted
-    (``running``, ``other``) but never enter the rate. ``freq`` (``"D"``, ``"W"``, ``"MS"``, …) adds an
-    outer index level ``period`` (start of the UTC calendar period of ``created``). Rows are worst first by
-    ``ci_low`` (the rate we are confident the group at least has), then by ``failure_rate``; with ``freq``,
-    periods in time order and worst first within each. Groups without a verdict (total 0) have NaN rates and
-    come last.
+    (``running``, ``other``) but never enter the rate. ``freq`` (a calendar offset alias: ``"D"``, ``"W"``,
+    ``"W-SUN"``, ``"MS"``, ``"6h"``, …) adds an outer index level ``period``: the start of the calendar period
+    of ``created`` in ``tz`` (UTC when None; ``tz="Asia/Shanghai"`` makes ``"D"`` a Beijing day). Rows are
+    worst first by ``ci_low`` (the rate we are confident the group at least has), then by ``failure_rate``;
+    periods (and datetime ``by`` columns) in time order and worst first within each. Groups without a
+    verdict (total 0) have NaN rates and come last.
     """
-    keys = group_keys(by)
+    keys = group_keys(by, func="failure_rates")
     require_columns(df, [*keys, "status", *(["created"] if freq is not None else [])], func="failure_rates")
     key_series = [df[key] for key in keys]
     if freq is not None:
-        key_series.insert(0, period_start(df["created"], freq))
+        key_series.insert(0, period_start(df["created"], freq, tz))
     codes, index = group_codes(key_series, len(df))
     n_groups = len(index)
 
@@ -140,12 +106,13 @@ def failure_rates(
         },
         index=index,
     )
-    sort_keys = pd.DataFrame({"ci_low": low, "failure_rate": rate})
-    if freq is not None:
-        sort_keys.insert(0, "period", index.get_level_values("period"))
+    # Periods (and any datetime ``by`` column) in time order, then worst first within each.
+    times = time_levels(index)
+    sort_keys = pd.DataFrame({f"_t{i}": index.get_level_values(level) for i, level in enumerate(times)})
+    sort_keys["ci_low"], sort_keys["failure_rate"] = low, rate
     order = sort_keys.sort_values(
         list(sort_keys.columns),
-        ascending=[True, False, False] if freq is not None else [False, False],
+        ascending=[True] * len(times) + [False, False],
         na_position="last",
         kind="stable",
     ).index

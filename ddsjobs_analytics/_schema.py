@@ -278,11 +278,21 @@ DURATION_STATS = TableSpec(
             "Kaplan–Meier median, Running jobs censored at `age_s`; NaN if not estimable",
         ),
         Column("km_p95_s", "float64", "Kaplan–Meier 95th percentile, like `km_p50_s`"),
+        Column(
+            "km_p50_ci_low",
+            "float64",
+            "lower Brookmeyer–Crowley bound of `km_p50_s` (`confidence`, 95 %); NaN if not estimable",
+        ),
+        Column(
+            "km_p50_ci_high", "float64", "upper Brookmeyer–Crowley bound of `km_p50_s`, like `km_p50_ci_low`"
+        ),
     ),
 )
 
 PERIOD = Column(
-    "period", "datetime64[us, UTC]", "start of the UTC calendar period of `created` (with `freq`)"
+    "period",
+    "datetime64[us, UTC]",
+    "start of the calendar period of `created` (with `freq`), in `tz` (UTC when none)",
 )
 FAILURE_RATES = TableSpec(
     "failure_rates",

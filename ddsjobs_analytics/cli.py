@@ -64,6 +64,21 @@ def _moment(option: str) -> Callable[[str], str]:
     return check
 
 
+def _checked(module: str, function: str) -> Callable[[str], Any]:
+    """An argparse type that calls ``module.function`` when the option is given, so ``--help`` imports
+    nothing heavy; its ValueError becomes a usage error (exit 2)."""
+
+    def check(value: str) -> Any:
+        import importlib
+
+        try:
+            return getattr(importlib.import_module(f"ddsjobs_analytics.{module}"), function)(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return check
+
+
 # ------------------------------------------------------------------------------------------------ parsing
 
 
@@ -276,14 +291,18 @@ def _check_parser(commands: Any) -> None:
         commands,
         "check",
         summary="compare the last days with the weeks before; exit 1 on a regression (for cron and CI)",
-        usage="[INPUT ...] [--archive PATH] [--since 7d] [--baseline 28d] [--by COLS] [--format F] [options]",
+        usage="[INPUT ...] [--archive PATH] [--since 7d] [--baseline 28d] [--by COLS] [options]",
         example="ddsjobs check --archive ~/dds-jobs --since 7d --baseline 28d --tz Asia/Shanghai",
         run=run_check,
         exit_codes="exit codes: 0 no regression, 1 at least one regression, 2 usage error or unreadable "
         "input, 3 not enough data to judge",
     )
     check.add_argument(
-        "inputs", nargs="*", type=Path, metavar="INPUT", help="job files (default: --archive or the task center)"
+        "inputs",
+        nargs="*",
+        type=Path,
+        metavar="INPUT",
+        help="job files (default: --archive or the task center)",
     )
     check.add_argument(
         "--archive", type=Path, metavar="PATH", help="read from a job archive instead of files"
@@ -291,7 +310,11 @@ def _check_parser(commands: Any) -> None:
     _target_options(check)
     group = check.add_argument_group("periods and output")
     group.add_argument(
-        "--since", type=_moment("--since"), default="7d", metavar="T", help="current period: the last 7d (default)"
+        "--since",
+        type=_moment("--since"),
+        default="7d",
+        metavar="T",
+        help="current period: the last 7d (default)",
     )
     group.add_argument(
         "--baseline", default="28d", metavar="AGE|T", help="baseline: this long before --since (default 28d)"
@@ -300,13 +323,22 @@ def _check_parser(commands: Any) -> None:
         "--until", type=_moment("--until"), default=None, metavar="T", help="end of the current period"
     )
     group.add_argument("--by", default="job_type", metavar="COLS", help="group column(s), comma-separated")
-    group.add_argument("--tz", default=None, help="zone of naive times and of the output, e.g. Asia/Shanghai")
     group.add_argument(
-        "--format", choices=("text", "markdown", "json"), default="text", dest="output_format",
+        "--tz",
+        type=_checked("_calendar", "resolve_tz"),
+        default=None,
+        help="zone of naive times and of the output, e.g. Asia/Shanghai or +08:00",
+    )
+    group.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        dest="output_format",
         help="text (default), markdown (for a chat or an issue) or json",
     )
     group.add_argument(
         "--fail-on",
+        type=_checked("_compare_cli", "fail_on_metrics"),
         default="failure_rate,duration_p50,duration_p95",
         metavar="METRICS",
         help="what counts as a regression: failure_rate, duration_p50, duration_p95, fail_reason",

@@ -115,7 +115,7 @@ def test_insufficient_data_exits_3(jobs_file: Path, capsys: pytest.CaptureFixtur
     ("args", "message"),
     [
         (["--fail-on", "latency"], "--fail-on"),
-        (["--tz", "Mars/Olympus"], "not a time zone"),
+        (["--tz", "Mars/Olympus"], "unknown time zone"),
         (["--format", "yaml"], "invalid choice"),
     ],
 )

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ddsjobs_analytics._durations import _group_time_order, _product_limit, duration_stats
+from ddsjobs_analytics._durations import duration_stats
+from ddsjobs_analytics._km import _group_time_order, _product_limit
 
 
 @pytest.mark.parametrize("n_groups", [1, 7, 40_000, 2**33])  # int16, int32 and int64 codes

@@ -219,7 +219,7 @@ def test_jobs_without_a_type_form_their_own_group() -> None:
 
 def test_bad_freq_and_missing_columns_are_named() -> None:
     frame = jobs([("ModifyPort", "Failed", DAY)])
-    with pytest.raises(ValueError, match="freq must be one of"):
+    with pytest.raises(ValueError, match="not a calendar frequency"):
         failure_rates(frame, freq="fortnight")
     with pytest.raises(ValueError, match=r"failure_rates.*created"):
         failure_rates(frame.drop(columns="created"), freq="D")

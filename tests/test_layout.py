@@ -177,7 +177,7 @@ def test_the_scanner_sees_the_package() -> None:
     assert f"{PACKAGE}.client" in modules
     # A known edge of each kind, so the rules below cannot pass by seeing nothing.
     imports = _imports()
-    wiring = (f"{PACKAGE}.cli", f"{PACKAGE}._commands")  # the CLI: parsing in cli, command bodies in _commands
+    wiring = (f"{PACKAGE}.cli", f"{PACKAGE}._commands")  # the CLI: parsing in cli, the bodies in _commands
     assert any(i.importer in wiring and i.module.startswith(f"{PACKAGE}.client") for i in imports)
     assert any(i.deferred for i in imports)
     assert any(i.type_only for i in imports)
