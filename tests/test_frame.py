@@ -319,8 +319,9 @@ def test_jsonl_line_that_is_not_json_keeps_a_row(tmp_path: Path) -> None:
     )
     df, warning = one_warning(path)
     assert len(df) == 3 and df["job_id"].isna().tolist() == [False, True, False]
-    assert warning.counts == {"not a record": 1}
-    with pytest.raises(RecordError, match=r"jobs\.jsonl line 2"):
+    assert warning.counts == {"bad line": 1}
+    assert f"1 line could not be read ({path}:2)" in str(warning)
+    with pytest.raises(RecordError, match=r"jobs\.jsonl:2: not JSON"):
         jobs_frame(path, errors="raise")
 
 
