@@ -1,8 +1,8 @@
 """The one place times are read and written: user moments, the API's time strings, the API's format.
 
-- :func:`parse_moment` reads what users pass (``"30d"`` ages, ``"now"``, ISO strings, datetimes): the CLI's
-  ``--since``, the archive's ``load(start=…)``/``sync(since=…)``, the client's and the charts' ``start``/``end``
-  all accept the same spellings.
+- :func:`parse_moment` reads what users pass (``"30d"`` ages, ``"now"``, ISO strings, datetimes): the
+  CLI's ``--since``, the archive's ``load(start=…)``/``sync(since=…)``, the client's and the charts'
+  ``start``/``end`` all accept the same spellings.
 - :func:`parse_api_times` reads the task center's time strings, vectorised (``jobs_frame``, the simulator).
 - :func:`format_api_time` writes the API's ``yyyy-mm-ddThh:mm:ss+hhmm`` (the client, the sample fleet).
 """
@@ -103,7 +103,7 @@ _STRING_TYPE = pa.large_string()
 
 @dataclass
 class ParsedTimes:
-    """Result of :func:`parse_api_times`: UTC instants, the offsets as written, and which values were unusable."""
+    """Result of :func:`parse_api_times`: UTC instants, offsets as written, which values were unusable."""
 
     utc: np.ndarray  # datetime64[us], NaT where missing or bad
     offset_minutes: np.ndarray  # int16 minutes east of UTC; 0 where utc is NaT

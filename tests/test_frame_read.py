@@ -143,11 +143,11 @@ def test_truncated_gzip_names_the_file(tmp_path: Path, name: str) -> None:
 
 def test_unreadable_files_name_the_file(tmp_path: Path) -> None:
     missing = tmp_path / "missing.jsonl"
-    with pytest.raises(FileNotFoundError, match="missing.jsonl"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.jsonl"):
         jobs_frame(missing)
     directory = tmp_path / "dir.jsonl"
     directory.mkdir()
-    with pytest.raises(IsADirectoryError, match="dir.jsonl"):
+    with pytest.raises(IsADirectoryError, match=r"dir\.jsonl"):
         jobs_frame(directory)
 
 

@@ -1,4 +1,5 @@
-"""Assembly of the jobs frame: the string fields of every record → the typed columns of :data:`JOB_COLUMNS`."""
+"""Assembly of the jobs frame: the string fields of every record → the typed columns of
+:data:`JOB_COLUMNS`."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Job records → one Arrow string column per field, both API shapes merged, values bounded.
 
-Input comes in :class:`Part`\\ s: rows Arrow's JSON reader already read (a file's clean lines) or Python values
-(records in memory, or the lines Arrow rejected). Clean records go through one C++ pass; anything else goes value
-by value, where non-strings are counted, lone surrogates replaced and counted, and nothing is dropped.
+Input comes in parts: rows Arrow's JSON reader already read (a file's clean lines) or Python values
+(records in memory, or the lines Arrow rejected). Clean records go through one C++ pass; anything else
+goes value by value, where non-strings are counted, lone surrogates replaced and counted, and nothing is
+dropped.
 """
 
 from __future__ import annotations
@@ -70,12 +71,13 @@ class Unreadable:
 
 @dataclass
 class Part:
-    """Consecutive rows of one call: ``table`` (clean rows from Arrow's reader, every id present) or ``items``
-    (Python values, already unwrapped when ``lines`` is set); ``lines`` numbers each row's line in ``source``."""
+    """Consecutive rows of one call: ``table`` (clean rows from Arrow's reader, every id present) or
+    ``items`` (Python values, already unwrapped when ``lines`` is set); ``lines`` numbers each row's line
+    in ``source``."""
 
     table: pa.Table | None = None
     items: list[object] | None = None
-    lines: Sequence[int] | None = None
+    lines: Sequence[int] | np.ndarray | None = None
     source: str | None = None
 
     def __len__(self) -> int:
@@ -129,7 +131,9 @@ def extract(
     pieces = []
     for start, part in zip(starts, parts, strict=True):
         with problems.rows_from(start):
-            pieces.append(_table_fields(part.table) if part.table is not None else _items_fields(part, problems))
+            pieces.append(
+                _table_fields(part.table) if part.table is not None else _items_fields(part, problems)
+            )
     if not pieces:
         pieces.append(_items_fields(Part(items=[]), problems))
     fields = pieces[0] if len(pieces) == 1 else {key: _concat([p[key] for p in pieces]) for key in pieces[0]}

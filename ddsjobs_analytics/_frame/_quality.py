@@ -92,7 +92,9 @@ class Labels:
         return where or f"record #{row}"
 
 
-def record_labels(parts: Sequence[tuple[int, Callable[[int], object], Callable[[int], str | None]]]) -> Labels:
+def record_labels(
+    parts: Sequence[tuple[int, Callable[[int], object], Callable[[int], str | None]]],
+) -> Labels:
     """Labels over consecutive parts, each ``(first row, job id of a local row, where of a local row)``."""
     starts = [start for start, _, _ in parts]
 
@@ -185,7 +187,8 @@ class Problems:
             "out of range": f"field {field!r} has a time outside {self.context.get('years')}: "
             f"{short_repr(value)}",
             "truncated": f"field {field!r} is longer than {self.context.get('cap')} characters",
-            "invalid unicode": f"field {field!r} has a lone surrogate (not valid Unicode): {short_repr(value)}",
+            "invalid unicode": f"field {field!r} has a lone surrogate (not valid Unicode): "
+            f"{short_repr(value)}",
         }.get(kind, kind)
         label = self.label(row)
         raise RecordError(f"{label}: {what}", job_id=self.label.job_id(row), position=row, field=field)

@@ -1,10 +1,10 @@
 """Reading ``jobs_frame``'s input: records in memory, or ``.json``/``.jsonl`` files (``.gz`` too).
 
-A ``.jsonl`` file goes through Arrow's JSON reader with an all-string schema: one C++ pass, no Python object per
-value. Lines Arrow rejects (not JSON, not UTF-8, a number where text belongs, a wrapped response) are found by
-bisection and read one by one in Python, so one bad line is counted and never costs the file. A file that cannot
-be read at all (bad or truncated gzip, a ``.json`` document that is not JSON or not UTF-8) raises an error naming
-it, and the line where that is known.
+A ``.jsonl`` file goes through Arrow's JSON reader with an all-string schema: one C++ pass, no Python
+object per value. Lines Arrow rejects (not JSON, not UTF-8, a number where text belongs, a wrapped
+response) are found by bisection and read one by one in Python, so one bad line is counted and never costs
+the file. A file that cannot be read at all (bad or truncated gzip, a ``.json`` document that is not JSON
+or not UTF-8) raises an error naming it, and the line where that is known.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def _python_line(raw: bytes, where: str) -> list[object]:
 
 
 def _arrow_table(source: Any) -> pa.Table | None:
-    """All rows of ``source`` by Arrow's reader, or None when it rejects any line (or any text is not UTF-8)."""
+    """All rows of ``source`` by Arrow's reader; None when it rejects a line or any text is not UTF-8."""
     try:
         table = pj.read_json(source, read_options=_READ, parse_options=_PARSE)
         table.validate(full=True)
@@ -195,7 +195,9 @@ class _Lines:
         for row in [*np.flatnonzero(~present).tolist(), hi - lo]:
             if row > run_start:  # rows with an id: kept as Arrow read them
                 lines = self.numbers[lo + run_start : lo + row]
-                self.out.append(Part(table=table.slice(run_start, row - run_start), lines=lines, source=self.source))
+                self.out.append(
+                    Part(table=table.slice(run_start, row - run_start), lines=lines, source=self.source)
+                )
             if row < hi - lo:  # no id: maybe a wrapped response, maybe junk; Python tells
                 self._python(lo + row)
             run_start = row + 1
