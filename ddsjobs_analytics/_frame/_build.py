@@ -64,14 +64,14 @@ def jobs_frame(
     default_observed = observed_at_argument(observed_at)
     fields, problems = extract(read_parts(records), errors, max_chars=max_chars, years=YEARS)
 
-    names = _categorical(fields["name"], "name", problems, required=True)
-    status = _categorical(fields["status"], "status", problems, required=True)
+    names = _categorical(fields.pop("name"), "name", problems, required=True)
+    status = _categorical(fields.pop("status"), "status", problems, required=True)
     running = _code_mask(status, [_RUNNING])
     terminal = _code_mask(status, TERMINAL_STATUSES)
 
-    created = time_column(fields["created_at"], "created", problems)
+    created = time_column(fields.pop("created_at"), "created", problems)
     problems.add("missing", "created", np.flatnonzero(created.missing))
-    ended = time_column(fields["ended_at"], "ended", problems)
+    ended = time_column(fields.pop("ended_at"), "ended", problems)
     problems.add("missing", "ended", np.flatnonzero(terminal & ended.missing))
 
     created_us = created.utc.view(np.int64)
@@ -82,7 +82,7 @@ def jobs_frame(
     duration[negative] = np.nan
     problems.add("ended < created", "ended", negative)
 
-    observed_us = observed_at_column(fields["observed_at"], default_observed, problems)
+    observed_us = observed_at_column(fields.pop("observed_at"), default_observed, problems)
     frame = pd.DataFrame(
         {
             "job_id": pd.arrays.ArrowStringArray(null_blanks(fields["id"])),

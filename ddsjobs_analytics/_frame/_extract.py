@@ -79,11 +79,22 @@ class Part:
     items: list[object] | None = None
     lines: Sequence[int] | np.ndarray | None = None
     source: str | None = None
+    ids: pa.Array | None = None  # the table's ids, once the table itself is released
 
     def __len__(self) -> int:
-        return self.table.num_rows if self.table is not None else len(self.items or ())
+        if self.table is not None:
+            return self.table.num_rows
+        return len(self.ids) if self.ids is not None else len(self.items or ())
+
+    def take_table(self) -> pa.Table:
+        """The table, no longer held here: its columns can be freed one by one as they are copied."""
+        table, self.table = self.table, None
+        assert table is not None
+        return table
 
     def job_id(self, row: int) -> object:
+        if self.ids is not None:
+            return self.ids[row].as_py()
         if self.table is not None:
             return self.table.column("id")[row].as_py()
         item = (self.items or [])[row]
@@ -131,9 +142,11 @@ def extract(
     pieces = []
     for start, part in zip(starts, parts, strict=True):
         with problems.rows_from(start):
-            pieces.append(
-                _table_fields(part.table) if part.table is not None else _items_fields(part, problems)
-            )
+            if part.table is not None:
+                pieces.append(_table_fields(part.take_table()))
+                part.ids = pieces[-1]["id"]
+            else:
+                pieces.append(_items_fields(part, problems))
     if not pieces:
         pieces.append(_items_fields(Part(items=[]), problems))
     fields = pieces[0] if len(pieces) == 1 else {key: _concat([p[key] for p in pieces]) for key in pieces[0]}
