@@ -168,3 +168,24 @@ def test_huge_value_in_a_file_is_truncated(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "jobs.jsonl", [json.dumps(record("a", instance_name="n" * 5_000_000))])
     df, warning = warned(path)
     assert len(df["instance_name"].iloc[0]) == 65_536 and warning.counts == {"instance_name truncated": 1}
+
+
+def test_report_command_survives_absurd_years_and_bad_lines(tmp_path: Path) -> None:
+    # Before: "Matplotlib dates must be between year 0001 and 9999" (and one bad line failed the file).
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ddsjobs_analytics import cli
+
+    lines: list[str | bytes] = [json.dumps(record(f"j{i}")) for i in range(30)]
+    lines += [
+        json.dumps(
+            record("late", created_at="9999-12-31T23:59:59+0000", ended_at="9999-12-31T23:59:59+0000")
+        ),
+        json.dumps(record("early", created_at="0001-01-01T00:00:00+0000", status="Running")),
+        b"{not json",
+    ]
+    path = write_lines(tmp_path / "jobs.jsonl", lines)
+    with pytest.warns(DataQualityWarning):
+        assert cli.main(["report", str(path), "--out", str(tmp_path / "r"), "--html"]) == 0
+    assert (tmp_path / "r" / "report.html").exists()
