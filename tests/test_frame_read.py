@@ -82,6 +82,15 @@ def test_arrow_reader_gives_the_in_memory_frame(tmp_path: Path, name: str) -> No
     assert len(parts) == 1 and parts[0].table is not None and parts[0].items is None
 
 
+@pytest.mark.parametrize("content", [b"", b"\n  \n", b"\r\n"])
+def test_empty_files_give_an_empty_frame(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "jobs.jsonl"
+    path.write_bytes(content)
+    df = quiet(path)
+    assert len(df) == 0
+    pd.testing.assert_frame_equal(df, quiet([]))
+
+
 def test_one_bad_line_is_counted_and_the_rest_kept(tmp_path: Path) -> None:
     # Before: one line that was not UTF-8 failed the whole file with a UnicodeDecodeError naming nothing.
     lines: list[str | bytes] = [json.dumps(record(f"j{i}")) for i in range(1000)]

@@ -132,7 +132,7 @@ def extract(
     parts: list[Part], errors: ErrorMode, *, max_chars: int = MAX_TEXT_CHARS, years: str = ""
 ) -> tuple[Fields, Problems]:
     """The string fields of every row of ``parts``, in order, and the problems noted on the way."""
-    starts = np.cumsum([0] + [len(part) for part in parts[:-1]]).tolist()
+    starts = np.cumsum([0] + [len(part) for part in parts]).tolist()[:-1]
     problems = Problems(
         errors,
         record_labels([(s, p.job_id, p.where) for s, p in zip(starts, parts, strict=True)]),
