@@ -1,11 +1,17 @@
-"""Benchmark ``jobs_frame`` against two baselines that build the same columns, side by side in one process.
+"""Benchmark ``jobs_frame`` against baselines that build the same columns, side by side in one run.
 
+Records in memory (default):
 (a) a plain-Python loop: ``datetime.strptime`` per time, one dict per record, then the same dtypes;
 (b) idiomatic pandas: ``pd.json_normalize`` + ``pd.to_datetime(utc=True, format="ISO8601")``.
 
-Run: ``.venv/bin/python benchmarks/bench_frame.py [--quick] [--rows N] [--repeat R]``
-(1,000,000 synthetic ListTasks records; ``--quick``: 100,000). Reports best-of-R seconds, the ratios, and
-the memory of the frame (``memory_usage(deep=True)``). Results go in benchmarks/README.md.
+A ``.jsonl`` file (``--files``): ``jobs_frame(path)`` against ``pyarrow.json.read_json(path)`` of the same
+file (time, best of R, interleaved), and each one's peak memory in a fresh subprocess (peak RSS minus the RSS
+after imports) against the frame's ``memory_usage(deep=True)``; the previous reading (``json.loads`` per line,
+then the records) is measured the same way for reference.
+
+Run: ``.venv/bin/python benchmarks/bench_frame.py [--quick] [--rows N] [--repeat R] [--files]``
+(1,000,000 synthetic ListTasks records, ``--files``: 300,000 and 1,000,000; ``--quick``: 100,000).
+Results go in benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -13,17 +19,23 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
 import random
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ddsjobs_analytics._frame import JOB_COLUMNS, jobs_frame
+from ddsjobs_analytics._frame import JOB_COLUMNS, _as_record_list, jobs_frame
 from ddsjobs_analytics._names import JOB_NAMES, TERMINAL_STATUSES, canonical_job_type
 
 OBSERVED_AT = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
@@ -187,13 +199,119 @@ def same_values(ours: pd.DataFrame, theirs: pd.DataFrame) -> bool:
     return True
 
 
+# --------------------------------------------------------------------------------------------- files
+
+FILE_VARIANTS = {
+    "pyarrow.json.read_json": lambda path: __import__("pyarrow.json").json.read_json(path),
+    "jobs_frame(path)": lambda path: jobs_frame(path, observed_at=OBSERVED_AT, errors="raise"),
+    "previous: json.loads per line + jobs_frame(records)": lambda path: jobs_frame(
+        _as_record_list(path), observed_at=OBSERVED_AT, errors="raise"
+    ),
+}
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _peak_rss_bytes() -> int:
+    """This process's peak RSS (VmHWM): unlike ``ru_maxrss``, it does not inherit the parent's peak across
+    fork + exec, so a small child of a big benchmark process reads its own."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def measure_child(variant: str, path: str) -> None:
+    """In a fresh process: one run of ``variant``, printing seconds, RSS growth at peak and result size."""
+    import pyarrow as pa
+    import pyarrow.json
+
+    before = _rss_bytes()
+    started = time.perf_counter()
+    result = FILE_VARIANTS[variant](path)
+    seconds = time.perf_counter() - started
+    peak = _peak_rss_bytes()
+    size = int(result.memory_usage(deep=True).sum()) if isinstance(result, pd.DataFrame) else result.nbytes
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_growth": peak - before,
+                "result_bytes": size,
+                "arrow_pool_max": pa.default_memory_pool().max_memory(),
+            }
+        )
+    )
+
+
+def write_jsonl(rows: int, directory: Path) -> Path:
+    path = directory / f"jobs-{rows}.jsonl"
+    records = synthetic_records(rows)
+    with path.open("w", encoding="utf-8") as fh:
+        for start in range(0, rows, 100_000):
+            fh.write("".join(json.dumps(r) + "\n" for r in records[start : start + 100_000]))
+    return path
+
+
+def bench_files(sizes: list[int], repeat: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        for rows in sizes:
+            path = write_jsonl(rows, Path(tmp))
+            gc.collect()
+            print(f"\n{rows:,} records, {path.stat().st_size / 1e6:.0f} MB of NDJSON")
+            timed_variants = list(FILE_VARIANTS)[:2]
+            best = dict.fromkeys(timed_variants, float("inf"))
+            frame = None
+            for _ in range(repeat):  # interleaved rounds, best of each
+                for name in timed_variants:
+                    seconds, result = timed(lambda name=name, path=path: FILE_VARIANTS[name](path))
+                    best[name] = min(best[name], seconds)
+                    if isinstance(result, pd.DataFrame):
+                        frame = result
+                    del result
+            assert frame is not None
+            frame_mb = frame.memory_usage(deep=True).sum() / 1e6
+            del frame
+            arrow = best["pyarrow.json.read_json"]
+            print(f"  {'method':<54} {'seconds':>8}  ratio to read_json")
+            for name, seconds in best.items():
+                print(f"  {name:<54} {seconds:>8.2f}  {seconds / arrow:.2f}×")
+            print(f"  frame memory_usage(deep=True): {frame_mb:.1f} MB")
+            print(f"  {'peak memory, fresh process per method':<54} {'seconds':>8}  {'peak MB':>8}  × frame")
+            for name in FILE_VARIANTS:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--measure", name, str(path)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                got = json.loads(out.strip().splitlines()[-1])
+                peak_mb = got["peak_growth"] / 1e6
+                print(f"  {name:<54} {got['seconds']:>8.2f}  {peak_mb:>8.0f}  {peak_mb / frame_mb:.1f}×")
+            path.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 records instead of 1,000,000")
     parser.add_argument("--rows", type=int, help="number of records (overrides --quick)")
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs (baseline (a): 1)")
+    parser.add_argument("--files", action="store_true", help="jobs_frame(path) vs pyarrow.json.read_json")
+    parser.add_argument("--measure", nargs=2, metavar=("VARIANT", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        measure_child(*args.measure)
+        return
     rows = args.rows or (100_000 if args.quick else 1_000_000)
+    if args.files:
+        print(f"python {platform.python_version()}, pandas {pd.__version__}, numpy {np.__version__}")
+        sizes = [args.rows] if args.rows else [100_000] if args.quick else [300_000, 1_000_000]
+        bench_files(sizes, args.repeat)
+        return
 
     print(f"python {platform.python_version()}, pandas {pd.__version__}, numpy {np.__version__}")
     started = time.perf_counter()

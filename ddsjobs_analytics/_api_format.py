@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
+from ._time import format_api_time  # the one formatter; re-exported for the fleet model
+
 __all__ = ["format_api_time", "region_utc_offset", "v3_job_name"]
 
 
@@ -54,14 +56,3 @@ def region_utc_offset(region: str, epoch_s: np.ndarray) -> np.ndarray:
     if region in _FIXED_OFFSETS:
         return np.full(epoch_s.shape, _FIXED_OFFSETS[region], dtype=np.int64)
     return np.full(epoch_s.shape, 480 if region.startswith("cn-") else 0, dtype=np.int64)
-
-
-def format_api_time(epoch_s: np.ndarray, offset_min: np.ndarray) -> list[str]:
-    """``yyyy-mm-ddThh:mm:ss+hhmm`` (API format, §2) for each epoch second in its offset."""
-    epoch_s = np.asarray(epoch_s, dtype=np.int64)
-    offset_min = np.asarray(offset_min, dtype=np.int64)
-    local = np.datetime_as_string((epoch_s + offset_min * 60).astype("datetime64[s]"), unit="s")
-    suffixes = {
-        m: f"{'+' if m >= 0 else '-'}{abs(m) // 60:02d}{abs(m) % 60:02d}" for m in np.unique(offset_min)
-    }
-    return [f"{text}{suffixes[m]}" for text, m in zip(local.tolist(), offset_min.tolist(), strict=True)]

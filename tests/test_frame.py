@@ -319,8 +319,9 @@ def test_jsonl_line_that_is_not_json_keeps_a_row(tmp_path: Path) -> None:
     )
     df, warning = one_warning(path)
     assert len(df) == 3 and df["job_id"].isna().tolist() == [False, True, False]
-    assert warning.counts == {"not a record": 1}
-    with pytest.raises(RecordError, match=r"jobs\.jsonl line 2"):
+    assert warning.counts == {"bad line": 1}
+    assert f"1 line could not be read ({path}:2)" in str(warning)
+    with pytest.raises(RecordError, match=r"jobs\.jsonl:2: not JSON"):
         jobs_frame(path, errors="raise")
 
 
@@ -504,3 +505,117 @@ def test_records_are_not_modified() -> None:
     snapshot = json.dumps(records, sort_keys=True)
     frame(records)
     assert json.dumps(records, sort_keys=True) == snapshot
+
+
+# ------------------------------------------------------------------------------------- hardening (issue #9)
+
+
+def test_lone_surrogate_is_replaced_counted_and_named() -> None:
+    # Before: pa.array raised UnicodeEncodeError for the whole batch, naming no job.
+    records = [
+        listtasks("a", instance_name="x\ud800"),
+        showjob("b", instance={"id": "in01", "name": "ok"}, fail_reason="boom \udfff", status="Failed"),
+        listtasks("c"),
+    ]
+    df, warning = one_warning(records)
+    assert len(df) == 3
+    assert df["instance_name"].tolist() == ["x\ufffd", "ok", "dds-a"]
+    assert df["fail_reason"].iloc[1] == "boom \ufffd"
+    assert warning.counts == {"instance_name invalid unicode": 1, "fail_reason invalid unicode": 1}
+    assert "1 instance_name with a lone surrogate, replaced by U+FFFD (job a)" in str(warning)
+    str(warning).encode("utf-8")  # the warning itself can be printed
+
+
+def test_lone_surrogate_in_the_job_id_is_printable_in_the_warning() -> None:
+    df, warning = one_warning([listtasks("j\ud800", created_at="bad")])
+    assert df["job_id"].iloc[0] == "j\ufffd"
+    assert warning.counts == {"id invalid unicode": 1, "created": 1}
+    assert "job j\\ud800" in str(warning)
+    str(warning).encode("utf-8")
+
+
+def test_lone_surrogate_with_errors_raise_names_job_and_field() -> None:
+    with pytest.raises(RecordError, match=r"job a: field 'instance_name' has a lone surrogate") as info:
+        jobs_frame([listtasks("ok"), listtasks("a", instance_name="x\ud800")], errors="raise")
+    assert info.value.job_id == "a" and info.value.field == "instance_name" and info.value.position == 1
+
+
+def test_huge_strings_are_truncated_and_counted() -> None:
+    from ddsjobs_analytics._frame import MAX_TEXT_CHARS
+
+    assert MAX_TEXT_CHARS == 65_536
+    huge = "n" * 10_000_000
+    df, warning = one_warning([listtasks("a", instance_name=huge), listtasks("b", fail_reason="é" * 70_000)])
+    assert len(df["instance_name"].iloc[0]) == MAX_TEXT_CHARS
+    assert df["instance_name"].iloc[0] == huge[:MAX_TEXT_CHARS]
+    assert df["fail_reason"].iloc[1] == "é" * MAX_TEXT_CHARS  # characters, not bytes: no split character
+    assert warning.counts == {"instance_name truncated": 1, "fail_reason truncated": 1}
+    assert "longer than 65,536 characters, truncated (job a)" in str(warning)
+    assert df["instance_name"].memory_usage(deep=True) < 2 * MAX_TEXT_CHARS + 10_000
+
+
+def test_text_cap_is_configurable_and_raises_in_raise_mode() -> None:
+    name = "dds-" + "x" * 40
+    df, warning = one_warning([listtasks("a", instance_name=name)], max_chars=30)
+    assert df["instance_name"].iloc[0] == name[:30] and warning.counts == {"instance_name truncated": 1}
+    with pytest.raises(RecordError, match="job a: field 'instance_name' is longer than 30 characters"):
+        jobs_frame([listtasks("a", instance_name=name)], errors="raise", max_chars=30)
+
+
+@pytest.mark.parametrize("year", ["9999", "0001", "1969", "2101"])
+def test_times_outside_1970_2100_are_nat_and_counted(year: str) -> None:
+    records = [
+        listtasks("a", created_at=f"{year}-06-01T00:00:00+0000"),
+        listtasks("b", ended_at=f"{year}-06-01T00:00:00+0000"),
+        listtasks("c", status="Running", observed_at=f"{year}-06-01T00:00:00Z"),
+        listtasks("d"),
+    ]
+    df, warning = one_warning(records)
+    assert df["created"].isna().tolist() == [True, False, False, False]
+    assert df["ended"].isna().tolist() == [False, True, True, False]  # c is Running: ended ignored
+    assert df["observed_at"].isna().tolist() == [False, False, True, False]
+    assert pd.isna(df["utc_offset"].iloc[0]) and df["duration_s"].isna().tolist() == [True, True, True, False]
+    assert warning.counts == {
+        "created out of range": 1,
+        "ended out of range": 1,
+        "observed_at out of range": 1,
+    }
+    assert "1 created outside 1970–2100 (set to NaT) (job a)" in str(warning)
+
+
+def test_edges_of_the_plausible_years_are_kept() -> None:
+    df = frame(
+        [
+            listtasks("a", created_at="1970-01-01T00:00:00+0000", ended_at="1970-01-01T00:00:01+0000"),
+            listtasks("b", created_at="2100-12-31T23:59:58+0000", ended_at="2100-12-31T23:59:59+0000"),
+        ]
+    )
+    assert df["duration_s"].tolist() == [1.0, 1.0]
+    df, warning = one_warning([listtasks("c", created_at="1970-01-01T07:59:59+0800")])  # 1969 in UTC
+    assert warning.counts == {"created out of range": 1} and df["created"].isna().all()
+
+
+def test_out_of_range_time_raises_naming_job_and_field() -> None:
+    with pytest.raises(RecordError, match=r"job z: field 'created' has a time outside 1970–2100: '9999"):
+        jobs_frame([listtasks("z", created_at="9999-12-31T00:00:00+0000")], errors="raise")
+    with pytest.raises(ValueError, match="observed_at must fall in 1970–2100"):
+        jobs_frame([listtasks()], observed_at="9999-01-01T00:00:00Z")
+
+
+def test_absurd_years_do_not_break_the_report(tmp_path: Path) -> None:
+    # Before: matplotlib raised "dates must be between year 0001 and 9999" from write_report.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ddsjobs_analytics._report import write_report
+
+    records = [listtasks(f"n{i}", created_at=f"2026-11-0{1 + i % 5}T10:00:00+0800") for i in range(20)]
+    records += [
+        listtasks("late", created_at="9999-12-31T23:59:59+0000", ended_at="9999-12-31T23:59:59+0000"),
+        listtasks("early", created_at="0001-01-01T00:00:00+0000", status="Running", ended_at=None),
+        listtasks("f", status="Failed", fail_reason="boom", ended_at="0001-01-01T00:00:00+0000"),
+    ]
+    with pytest.warns(DataQualityWarning):
+        df = jobs_frame(records, observed_at=OBSERVED)
+    paths = write_report(df, tmp_path, html=True)
+    assert (tmp_path / "report.html").exists() and paths is not None

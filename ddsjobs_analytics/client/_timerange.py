@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from .._time import parse_moment
+from .._time import format_api_time, parse_moment
 
 __all__ = ["API_TIME_FORMAT", "MAX_WINDOW", "format_api_time", "split_windows", "to_utc"]
 
@@ -26,10 +26,6 @@ def to_utc(value: TimeLike, name: str) -> datetime:
     if not isinstance(value, (str, datetime)):  # pd.Timestamp is a datetime; a bare number is not a time here
         raise TypeError(f"{name} must be a datetime, date or string, got {type(value).__name__}")
     return parse_moment(value, what=name).to_pydatetime()
-
-
-def format_api_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime(API_TIME_FORMAT)
 
 
 def _floor_second(moment: datetime) -> datetime:

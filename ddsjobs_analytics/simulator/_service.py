@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from .._names import JOB_NAMES, STATUSES
 from .._sample import Fleet, generate_fleet
+from .._time import parse_api_times
 from . import _errors
 from ._auth import TOKEN_LIFETIME_S, Credentials, TokenStore, iam_login, iam_token_body, verify_signature
 from ._errors import ApiError
@@ -25,7 +26,6 @@ from ._errors import ApiError
 __all__ = ["FAULTS", "Options", "Reply", "Request", "RequestRecord", "TaskCenterService"]
 
 FAULTS: tuple[str, ...] = ("429", "429-retry-after", "500", "503", "drop", "timeout")
-_API_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4}")
 _LIST_PATH = re.compile(r"/v3\.1/([^/]+)/jobs/?")
 _DETAIL_PATH = re.compile(r"/v3/([^/]+)/jobs/?")
 _IAM_PATH = re.compile(r"/v3/auth/tokens/?")
@@ -111,9 +111,10 @@ class RequestRecord:
 
 def parse_api_time(value: str) -> int:
     """Epoch seconds of a ``yyyy-mm-ddThh:mm:ss+hhmm`` string; ValueError for any other spelling."""
-    if not _API_TIME.fullmatch(value):
+    times = parse_api_times([value], strict=True)
+    if times.bad[0] or times.missing[0]:
         raise ValueError(value)
-    return int(datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").timestamp())
+    return int(times.utc.astype("datetime64[s]").astype("int64")[0])
 
 
 class TaskCenterService:

@@ -1,0 +1,37 @@
+"""Turn DDS task-center job records into one typed, compact DataFrame: the input of every analysis.
+
+Both API shapes are accepted (ShowJobDetail v3: ``created``/``ended``/nested ``instance``; ListTasks v3.1:
+``created_at``/``ended_at``/flat ``instance_id``), bare or wrapped in their responses, in memory or in
+``.json``/``.jsonl`` files (optionally gzipped). Bad values never drop a row: they become NA and are
+counted in one :class:`DataQualityWarning` per call, or raise :class:`RecordError` with ``errors="raise"``.
+
+The package reads in four steps, one module each: ``_read`` (files through Arrow's JSON reader, records in
+memory) → ``_extract`` (records → one string column per field, bounded) → ``_times`` (time columns, with the
+plausible-years rule) → ``_build`` (the typed frame); ``_quality`` counts problems all along.
+"""
+
+from __future__ import annotations
+
+from .._time import ParsedTimes
+from .._time import parse_api_times as parse_times
+from ._build import JOB_COLUMNS, empty_jobs_frame, jobs_frame, require_columns
+from ._extract import MAX_TEXT_CHARS
+from ._extract import unwrap as _unwrap  # noqa: F401
+from ._quality import DataQualityWarning, ErrorMode, RecordError
+from ._read import RecordsInput
+from ._read import as_record_list as _as_record_list  # noqa: F401
+
+__all__ = [
+    "JOB_COLUMNS",
+    "MAX_TEXT_CHARS",
+    "DataQualityWarning",
+    "ErrorMode",
+    "ParsedTimes",
+    "RecordError",
+    "RecordsInput",
+    "empty_jobs_frame",
+    "jobs_frame",
+    "parse_times",
+    "require_columns",
+]
+# ``_as_record_list`` and ``_unwrap`` stay importable for archive/_store.py until it stops using them.

@@ -1,0 +1,216 @@
+"""Reading ``jobs_frame``'s input: records in memory, or ``.json``/``.jsonl`` files (``.gz`` too).
+
+A ``.jsonl`` file goes through Arrow's JSON reader with an all-string schema: one C++ pass, no Python
+object per value. Lines Arrow rejects (not JSON, not UTF-8, a number where text belongs, a wrapped
+response) are found by bisection and read one by one in Python, so one bad line is counted and never costs
+the file. A file that cannot be read at all (bad or truncated gzip, a ``.json`` document that is not JSON
+or not UTF-8) raises an error naming it, and the line where that is known.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import zlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from ._extract import RECORD_SCHEMA, Part, Unreadable, unwrap
+
+__all__ = ["RecordsInput", "as_record_list", "read_parts"]
+
+RecordsInput = Iterable[Any] | Mapping[str, Any] | str | os.PathLike[str]
+
+_PARSE = pj.ParseOptions(explicit_schema=RECORD_SCHEMA, unexpected_field_behavior="ignore")
+# One thread: on 2 cores, parallel blocks cost more peak memory (one parse buffer per thread) than time.
+_READ = pj.ReadOptions(use_threads=False)
+_PER_LINE = 16  # ranges of at most this many lines are read line by line in Python once Arrow rejects them
+_BLANK_FIRST = np.array([ord(c) for c in " \t\r\f\v"], dtype=np.uint8)
+
+
+def read_parts(records: RecordsInput) -> list[Part]:
+    """``records`` as parts for :func:`~._extract.extract`: a file through Arrow, anything else as given."""
+    if isinstance(records, (str, os.PathLike)):
+        path = Path(records)
+        if _kind(path) == ".json":
+            return [Part(items=_read_document(path))]
+        return _read_lines(path)
+    return [Part(items=as_record_list(records))]
+
+
+def as_record_list(records: RecordsInput) -> list[object]:
+    """``records`` as a list of Python values (files: every job record, unwrapped, bad lines as
+    :class:`~._extract.Unreadable`); in-memory lists are returned as they are."""
+    if isinstance(records, (str, os.PathLike)):
+        path = Path(records)
+        if _kind(path) == ".json":
+            return _read_document(path)
+        data = _read_bytes(path)
+        items: list[object] = []
+        for number, line in enumerate(data.split(b"\n"), start=1):
+            if line.strip():
+                items.extend(_python_line(line, f"{path}:{number}"))
+        return items
+    if isinstance(records, Mapping):
+        return unwrap([records])
+    if isinstance(records, (bytes, pd.DataFrame)):
+        raise TypeError(f"jobs_frame() takes job records or a file path, not {type(records).__name__}")
+    return records if isinstance(records, list) else list(records)
+
+
+def _kind(path: Path) -> str:
+    kind = Path(path.stem).suffix if path.suffix == ".gz" else path.suffix
+    if kind not in (".json", ".jsonl", ".ndjson"):
+        raise ValueError(f"{path}: expected a .json or .jsonl file (optionally .gz), not {path.name!r}")
+    return kind
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, decompressed; a damaged gzip stream raises a ``ValueError`` naming the file."""
+    try:
+        if path.suffix != ".gz":
+            return path.read_bytes()
+        with gzip.open(path, "rb") as fh:
+            return fh.read()
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise ValueError(f"{path}: not a valid gzip file ({exc})") from exc
+    except EOFError as exc:
+        raise ValueError(f"{path}: truncated gzip file ({exc})") from exc
+    except OSError as exc:
+        if exc.filename is None:  # a read error (EIO, …): name the file
+            raise OSError(exc.errno, f"{path}: {exc.strerror or exc}") from exc
+        raise
+
+
+def _read_document(path: Path) -> list[object]:
+    """Records of a ``.json`` file (a list, or one response); errors name the file and line."""
+    data = _read_bytes(path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ValueError(f"{path}:{line}: not valid UTF-8 (byte {exc.start})") from exc
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise ValueError(f"{path}: not valid JSON: nested too deeply") from exc
+    return unwrap(document if isinstance(document, list) else [document])
+
+
+def _python_line(raw: bytes, where: str) -> list[object]:
+    """One line's records (a response line holds several), or one :class:`Unreadable` saying why not."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [Unreadable(where, f"not valid UTF-8 (byte {exc.start + 1} of the line)")]
+    try:
+        item = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [Unreadable(where, f"not JSON ({exc.msg})")]
+    except RecursionError:
+        return [Unreadable(where, "not JSON (nested too deeply)")]
+    return unwrap([item])
+
+
+def _arrow_table(source: Any) -> pa.Table | None:
+    """All rows of ``source`` by Arrow's reader; None when it rejects a line or any text is not UTF-8."""
+    try:
+        table = pj.read_json(source, read_options=_READ, parse_options=_PARSE)
+        table.validate(full=True)
+    except pa.ArrowInvalid:
+        return None
+    return table
+
+
+def _ids_present(table: pa.Table) -> np.ndarray:
+    ids = table.column("id")
+    present = pc.not_equal(ids, "").fill_null(False)
+    return np.asarray(present.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _read_lines(path: Path) -> list[Part]:
+    """A ``.jsonl`` file: all of it through Arrow when it is clean (the usual case), else line ranges."""
+    if path.suffix != ".gz":
+        with open(path, "rb") as fh:  # errors opening it name the file
+            table = _arrow_table(fh)
+        if table is not None and _ids_present(table).all():
+            return [Part(table=table)]
+        data = _read_bytes(path)
+    else:
+        data = _read_bytes(path)
+        table = _arrow_table(pa.BufferReader(data))
+        if table is not None and _ids_present(table).all():
+            return [Part(table=table)]
+    return _Lines(data, str(path)).parts()
+
+
+class _Lines:
+    """The non-blank lines of a file, read in ranges through Arrow; bisects down to the lines it rejects."""
+
+    def __init__(self, data: bytes, source: str) -> None:
+        self.data, self.source = data, source
+        buf = np.frombuffer(data, dtype=np.uint8)
+        newlines = np.flatnonzero(buf == ord("\n"))
+        starts = np.concatenate(([0], newlines + 1))
+        ends = np.concatenate((newlines, [len(data)]))
+        lengths = ends - starts
+        first = buf[np.minimum(starts, max(len(buf) - 1, 0))] if len(buf) else np.zeros(len(starts), np.uint8)
+        maybe_blank = np.flatnonzero((lengths == 0) | np.isin(first, _BLANK_FIRST))
+        blank = [i for i in maybe_blank.tolist() if not data[starts[i] : ends[i]].strip()]
+        keep = np.ones(len(starts), dtype=bool)
+        keep[blank] = False
+        self.starts, self.ends = starts[keep], ends[keep]
+        self.numbers = np.flatnonzero(keep) + 1
+        self.out: list[Part] = []
+
+    def parts(self) -> list[Part]:
+        self._visit(0, len(self.starts))
+        return self.out
+
+    def _visit(self, lo: int, hi: int) -> None:
+        if hi <= lo:
+            return
+        if hi - lo <= _PER_LINE:
+            for line in range(lo, hi):
+                self._python(line)
+            return
+        view = pa.py_buffer(memoryview(self.data)[self.starts[lo] : self.ends[hi - 1]])
+        table = _arrow_table(pa.BufferReader(view))
+        if table is None or table.num_rows != hi - lo:  # rejected, or a line holding two objects
+            mid = (lo + hi) // 2
+            self._visit(lo, mid)
+            self._visit(mid, hi)
+            return
+        present = _ids_present(table)
+        run_start = 0
+        for row in [*np.flatnonzero(~present).tolist(), hi - lo]:
+            if row > run_start:  # rows with an id: kept as Arrow read them
+                lines = self.numbers[lo + run_start : lo + row]
+                self.out.append(
+                    Part(table=table.slice(run_start, row - run_start), lines=lines, source=self.source)
+                )
+            if row < hi - lo:  # no id: maybe a wrapped response, maybe junk; Python tells
+                self._python(lo + row)
+            run_start = row + 1
+
+    def _python(self, line: int) -> None:
+        raw = self.data[self.starts[line] : self.ends[line]]
+        number = int(self.numbers[line])
+        items = _python_line(raw, f"{self.source}:{number}")
+        last = self.out[-1] if self.out else None
+        if last is None or last.items is None:
+            last = Part(items=[], lines=[], source=self.source)
+            self.out.append(last)
+        assert last.items is not None and isinstance(last.lines, list)
+        last.items.extend(items)
+        last.lines.extend([number] * len(items))
