@@ -8,14 +8,19 @@ Our exception hierarchy:
   + ThrottledError                - 429, APIGW.0308, DBS.280443: too many requests (retried)
   + InvalidRequestError           - any other 4xx: a parameter the service rejected (never retried)
   + ServerError                   - 5xx, DBS.200998 "system busy", DBS.280005 (retried)
-  + TransportError                - timeouts and dropped connections, after the retries ran out
+  + TransportError                - timeouts, dropped connections and missed deadlines, after the retries
+  + ProtocolError                 - a reply that is not the documented JSON shape: HTML, ``[]``, too deep,
+                                    too large, endless paging (never retried: the server would say it again)
   + PartialResultError            - a batch in which some items failed; carries the results and failures
 
 * UserWarning
   + PartialResultWarning          - the same, as a warning, when a batch returns what did succeed
 
 Every error carries what is needed to report it (status, error code and message, request id, method,
-URL) and never a credential: the URL holds the project and job ids only, and headers are not kept.
+URL) and never a credential: the URL holds the project and job ids only, headers are not kept, and what
+a server sends back (``error_msg``, body excerpts) is scrubbed of the AK, SK, token and password.
+A status-200 reply carrying an error body (``{"error_code": "DBS.200998", …}``) is a ``ServerError``,
+retried when its code means "busy" or "throttled".
 """
 
 from __future__ import annotations
@@ -33,10 +38,12 @@ __all__ = [
     "NotFoundError",
     "PartialResultError",
     "PartialResultWarning",
+    "ProtocolError",
     "ServerError",
     "TaskCenterError",
     "ThrottledError",
     "TransportError",
+    "error_fields",
     "error_from_httpx",
     "error_from_response",
     "parse_error_body",
@@ -97,9 +104,13 @@ class NotFoundError(TaskCenterError):
 
 
 class ThrottledError(TaskCenterError):
-    """The gateway or the service throttled the caller (429, APIGW.0308, DBS.280443)."""
+    """The gateway or the service throttled the caller (429, APIGW.0308, DBS.280443).
+
+    ``retry_after``: the seconds the server asked for, when it said (and that was too long to wait).
+    """
 
     retryable = True
+    retry_after: float | None = None
 
 
 class InvalidRequestError(TaskCenterError):
@@ -116,6 +127,11 @@ class TransportError(TaskCenterError):
     """The request timed out or the connection dropped, and retrying did not help."""
 
     retryable = True
+
+
+class ProtocolError(TaskCenterError):
+    """The reply is not what the API documents (not JSON, wrong shape, too deep or too large, endless
+    paging); the message shows a short excerpt of it, without credentials."""
 
 
 class PartialResultError(TaskCenterError):
@@ -135,16 +151,22 @@ def parse_error_body(body: bytes) -> tuple[str | None, str | None]:
     """``(error_code, error_msg)`` from any of the three spellings the SDK accepts; Nones when absent."""
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, None
+    return error_fields(payload)
+
+
+def error_fields(payload: object) -> tuple[str | None, str | None]:
+    """``(error_code, error_msg)`` of a decoded body; Nones when it is not an error body."""
     if not isinstance(payload, dict):
         return None, None
+    fields: dict[str, Any] = payload
     # Some gateways nest the error one level down: {"error": {"code": ..., "message": ...}}.
-    if isinstance(payload.get("error"), dict):
-        payload = payload["error"]
+    if isinstance(fields.get("error"), dict):
+        fields = fields["error"]
     for code_key, msg_key in (("error_code", "error_msg"), ("errorCode", "errorMsg"), ("code", "message")):
-        if code_key in payload or msg_key in payload:
-            code, msg = payload.get(code_key), payload.get(msg_key)
+        if code_key in fields or msg_key in fields:
+            code, msg = fields.get(code_key), fields.get(msg_key)
             return (str(code) if code is not None else None, str(msg) if msg is not None else None)
     return None, None
 
