@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -50,6 +51,14 @@ R = TypeVar("R")
 # A job and when it was read, as ISO text: one string per page keeps ``jobs_frame`` on its Arrow path.
 Stamped = tuple[dict[str, Any], str]
 _MAX_MESSAGE = 1000  # characters of an error message kept (a server may echo megabytes)
+
+
+async def _within(seconds: float, coro: Coroutine[Any, Any, T]) -> T:
+    """``await coro``, cancelled after ``seconds`` (asyncio.TimeoutError); no extra task on 3.11+."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await coro
+    return await asyncio.wait_for(coro, seconds)  # pragma: no cover - Python 3.10
 
 
 def _reason(error: TaskCenterError, retry_after: float | None) -> str:
@@ -194,7 +203,7 @@ class ClientCore:
             if self.settings.limiter is not None:
                 await self.settings.limiter.acquire()
             try:
-                response, body = await asyncio.wait_for(self._exchange(client, url), deadline)
+                response, body = await _within(deadline, self._exchange(client, url))
             except asyncio.TimeoutError:
                 logger.debug(
                     "%s %s -> deadline of %g s passed (attempt %d)", method, url.path, deadline, attempt + 1
