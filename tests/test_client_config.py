@@ -109,18 +109,23 @@ def test_clients_and_from_env_share_the_settings_object(sim):
 # --- lifecycle --------------------------------------------------------------------------------------------
 
 
-def test_a_closed_client_refuses_work_and_starts_no_thread(sim):
-    tc = TaskCenter(**_options(sim))
-    with tc:
-        assert tc.list_jobs(sim.now - timedelta(days=1), sim.now) is not None
-    before = _loop_threads()
-    for call in (
+def _every_call(tc, sim) -> list:
+    """Each public call of ``tc`` on some arguments, not yet made."""
+    return [
         lambda: tc.list_jobs(sim.now - timedelta(days=1), sim.now),
         lambda: tc.get_job("x"),
         lambda: tc.get_jobs(["x"]),
         lambda: tc.fetch(),
         lambda: tc.fetch_many([(sim.region, sim.project_id)]),
-    ):
+    ]
+
+
+def test_a_closed_client_refuses_work_and_starts_no_thread(sim):
+    tc = TaskCenter(**_options(sim))
+    with tc:
+        assert tc.list_jobs(sim.now - timedelta(days=1), sim.now) is not None
+    before = _loop_threads()
+    for call in _every_call(tc, sim):
         with pytest.raises(RuntimeError, match="TaskCenter has been closed"):
             call()
     assert _loop_threads() == before and tc.is_closed and "closed" in repr(tc)
@@ -140,13 +145,7 @@ def test_a_closed_async_client_refuses_work(sim):
     async def main() -> None:
         async with AsyncTaskCenter(**_options(sim)) as tc:
             await tc.list_jobs(sim.now - timedelta(days=1), sim.now)
-        for call in (
-            lambda: tc.list_jobs(sim.now - timedelta(days=1), sim.now),
-            lambda: tc.get_job("x"),
-            lambda: tc.get_jobs(["x"]),
-            lambda: tc.fetch(),
-            lambda: tc.fetch_many([(sim.region, sim.project_id)]),
-        ):
+        for call in _every_call(tc, sim):
             with pytest.raises(RuntimeError, match="AsyncTaskCenter has been closed"):
                 await call()
         other = AsyncTaskCenter(**_options(sim))

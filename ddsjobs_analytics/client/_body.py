@@ -15,7 +15,15 @@ from typing import Any
 
 import httpx
 
-from ._errors import BUSY_CODES, THROTTLED_CODES, ProtocolError, ServerError, TaskCenterError, error_fields
+from ._errors import (
+    BUSY_CODES,
+    THROTTLED_CODES,
+    ProtocolError,
+    ServerError,
+    TaskCenterError,
+    error_fields,
+    error_from_fields,
+)
 from ._redact import excerpt
 
 __all__ = ["decode_json", "error_in_payload", "job_of", "jobs_of", "read_capped"]
@@ -104,14 +112,15 @@ def error_in_payload(
     code, msg = error_fields(payload)
     if code is None and msg is None:
         return None
-    error = ServerError(
-        f"{method} {url} -> HTTP {status} with an error body ({code}: {msg})",
-        status=status,
-        error_code=code,
-        error_msg=msg,
+    error = error_from_fields(
+        status,
+        code,
+        msg,
         request_id=request_id,
         method=method,
         url=url,
+        cls=ServerError,
+        note=" with an error body",
     )
     error.retryable = code in BUSY_CODES or code in THROTTLED_CODES
     return error

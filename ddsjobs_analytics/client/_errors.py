@@ -44,6 +44,7 @@ __all__ = [
     "ThrottledError",
     "TransportError",
     "error_fields",
+    "error_from_fields",
     "error_from_httpx",
     "error_from_response",
     "parse_error_body",
@@ -80,6 +81,17 @@ class TaskCenterError(Exception):
         self.request_id = request_id
         self.method = method
         self.url = url
+
+    def fields(self) -> dict[str, Any]:
+        """The keyword arguments that rebuild this error's details (for an error of another class)."""
+        return {
+            "status": self.status,
+            "error_code": self.error_code,
+            "error_msg": self.error_msg,
+            "request_id": self.request_id,
+            "method": self.method,
+            "url": self.url,
+        }
 
     def __repr__(self) -> str:
         fields = ", ".join(
@@ -184,15 +196,22 @@ def error_class(status: int, error_code: str | None) -> type[TaskCenterError]:
     return InvalidRequestError
 
 
-def error_from_response(
-    status: int, body: bytes, *, request_id: str | None, method: str, url: str
+def error_from_fields(
+    status: int,
+    code: str | None,
+    msg: str | None,
+    *,
+    request_id: str | None,
+    method: str,
+    url: str,
+    cls: type[TaskCenterError] | None = None,
+    note: str = "",
 ) -> TaskCenterError:
-    """Build the typed error for a non-2xx response."""
-    code, msg = parse_error_body(body)
-    cls = error_class(status, code)
+    """The typed error for a status and the body's error code and message (``cls`` overrides the class)."""
+    cls = cls or error_class(status, code)
     detail = f"{code}: {msg}" if code or msg else "no error body"
-    error = cls(
-        f"{method} {url} -> HTTP {status} ({detail})",
+    return cls(
+        f"{method} {url} -> HTTP {status}{note} ({detail})",
         status=status,
         error_code=code,
         error_msg=msg,
@@ -200,7 +219,15 @@ def error_from_response(
         method=method,
         url=url,
     )
-    if cls is ServerError and status in _NOT_RETRYABLE_5XX and code not in BUSY_CODES:
+
+
+def error_from_response(
+    status: int, body: bytes, *, request_id: str | None, method: str, url: str
+) -> TaskCenterError:
+    """Build the typed error for a non-2xx response."""
+    code, msg = parse_error_body(body)
+    error = error_from_fields(status, code, msg, request_id=request_id, method=method, url=url)
+    if isinstance(error, ServerError) and status in _NOT_RETRYABLE_5XX and code not in BUSY_CODES:
         error.retryable = False
     return error
 

@@ -271,12 +271,7 @@ class ClientCore:
         throttled = ThrottledError(
             f"{error.args[0]}; the server asked to retry after {retry_after:g} s, more than "
             f"max_retry_after={limit:g} s",
-            status=error.status,
-            error_code=error.error_code,
-            error_msg=error.error_msg,
-            request_id=error.request_id,
-            method=error.method,
-            url=error.url,
+            **error.fields(),
         )
         throttled.retry_after = retry_after
         return throttled
