@@ -30,7 +30,7 @@ from typing import Any
 
 from ddsjobs_analytics import jobs_frame
 from ddsjobs_analytics.client import AkSkAuth, TaskCenter
-from ddsjobs_analytics.client._client import _observed_records
+from ddsjobs_analytics.client._records import observed_records
 from ddsjobs_analytics.simulator import running
 
 
@@ -68,7 +68,7 @@ def compare(jobs: int, rounds: int) -> dict[str, list[float]]:
             moment = datetime.now(timezone.utc)
             old = [{**job} for job, _ in stamped]
             base_s, base = _timed(jobs_frame, iso, region=tc.region, project_id=tc.project_id)
-            fetch_s, frame = _timed(tc._finish_fetch, (_observed_records(fresh), {}))
+            fetch_s, frame = _timed(tc._finish_fetch, (observed_records(fresh), {}))
             old_s, _ = _timed(
                 jobs_frame, [{**job, "observed_at": moment} for job in old], region=None, project_id="p"
             )

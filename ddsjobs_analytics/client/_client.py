@@ -20,11 +20,13 @@ import httpx
 from ._auth import AkSkAuth, auth_for_project
 from ._config import ClientSettings
 from ._errors import PartialResultError, PartialResultWarning, TaskCenterError
+from ._loop import LoopThread
 from ._progress import ProgressCallback
+from ._records import check_filters, fetch_records
 from ._regions import resolve_endpoint
 from ._retry import RateLimiter, RetryPolicy
 from ._timerange import MAX_WINDOW, TimeLike, to_utc
-from ._transport import ClientCore, JobBatch, Stamped
+from ._transport import ClientCore, JobBatch
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,45 +35,6 @@ __all__ = ["AsyncTaskCenter", "TaskCenter"]
 
 T = TypeVar("T")
 Target = Union[tuple[str, str], "TaskCenter", "AsyncTaskCenter"]
-
-
-class _LoopThread:
-    """A private event loop in a daemon thread; ``run`` blocks the caller until a coroutine finishes."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="ddsjobs-client", daemon=True)
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        try:
-            return future.result()
-        except BaseException:
-            future.cancel()  # e.g. KeyboardInterrupt in the caller: stop the work too
-            raise
-
-    def stop(self) -> None:
-        if self.loop.is_closed():
-            return
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join()
-        self.loop.close()
-
-
-def _observed_records(stamped: list[Stamped], extra: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The records with the time each was read (``observed_at``, ISO text) and any extra keys.
-
-    The records were decoded for this call and are returned nowhere else, so they are stamped in place:
-    no copy, and only strings, which keeps ``jobs_frame`` on its Arrow path.
-    """
-    records = []
-    for job, seen_at in stamped:
-        job["observed_at"] = seen_at
-        if extra:
-            job.update(extra)
-        records.append(job)
-    return records
 
 
 _CLOSED = "this {} has been closed; create a new client to send more requests"
@@ -119,7 +82,7 @@ class _TaskCenterBase:
         self._auth = auth
         self._closed = False
         # The blocking flavour's private event loop, started on first use.
-        self._runner: _LoopThread | None = None
+        self._runner: LoopThread | None = None
         self._runner_lock = threading.Lock()
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._core = ClientCore(
@@ -217,11 +180,11 @@ class _TaskCenterBase:
         filters: Mapping[str, Any],
         on_progress: ProgressCallback | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, TaskCenterError]]:
-        _check_filters(filters)
+        check_filters(filters)
         if job_ids is not None and (start is not None or end is not None or filters):
             raise ValueError("fetch takes either job_ids or a time range with filters, not both")
         window = None if job_ids is not None else self._window(start, end)
-        return await _fetch_records(self._core, window, job_ids, filters, False, on_progress)
+        return await fetch_records(self._core, window, job_ids, filters, False, on_progress)
 
     async def _fetch_many_parts(
         self,
@@ -231,11 +194,11 @@ class _TaskCenterBase:
         filters: Mapping[str, Any],
     ) -> tuple[list[dict[str, Any]], dict[str, TaskCenterError]]:
         self._check_open()
-        _check_filters(filters)
+        check_filters(filters)
         cores = [self._sibling_core(target) for target in targets]
         try:
             results = await asyncio.gather(
-                *(_fetch_records(core, self._window(start, end), None, filters, True) for core in cores)
+                *(fetch_records(core, self._window(start, end), None, filters, True) for core in cores)
             )
         finally:
             await asyncio.gather(*(core.aclose() for core in cores))
@@ -277,35 +240,6 @@ class _TaskCenterBase:
         )
 
 
-async def _fetch_records(
-    core: ClientCore,
-    window: tuple[datetime, datetime] | None,
-    job_ids: Sequence[str] | None,
-    filters: Mapping[str, Any],
-    tag_target: bool,
-    on_progress: ProgressCallback | None = None,
-) -> tuple[list[dict[str, Any]], dict[str, TaskCenterError]]:
-    """Records for a frame: a listing of the window, or the given job ids; plus per-id failures."""
-    extra = {"region": core.region, "project_id": core.project_id} if tag_target else None
-    if job_ids is not None:
-        batch = await core.get_jobs(job_ids, on_progress)
-        now = datetime.now(timezone.utc).isoformat()
-        return _observed_records([(job, now) for job in batch], extra), batch.failures
-    assert window is not None
-    stamped = await core.list_stamped(
-        window[0], window[1], filters.get("status"), filters.get("name"), on_progress
-    )
-    return _observed_records(stamped, extra), {}
-
-
-def _check_filters(filters: Mapping[str, Any]) -> None:
-    unknown = set(filters) - {"status", "name"}
-    if unknown:
-        raise TypeError(
-            f"unknown filter(s) {', '.join(sorted(unknown))}; ListTasks filters are status and name"
-        )
-
-
 class TaskCenter(_TaskCenterBase):
     """Blocking client for the DDS task center of one project.
 
@@ -328,7 +262,7 @@ class TaskCenter(_TaskCenterBase):
                 coro.close()
                 raise RuntimeError(_CLOSED.format(type(self).__name__))
             if self._runner is None:
-                self._runner = _LoopThread()
+                self._runner = LoopThread()
                 self._finalizer = weakref.finalize(self, self._runner.stop)
             runner = self._runner
         return runner.run(coro)
