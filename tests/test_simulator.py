@@ -11,6 +11,7 @@ import pytest
 
 from ddsjobs_analytics import _signing
 from ddsjobs_analytics.simulator import FAULTS, running, serve
+from ddsjobs_analytics.simulator._misbehave import MISBEHAVIOURS
 from ddsjobs_analytics.simulator._service import Request, TaskCenterService
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -346,7 +347,7 @@ def test_unknown_fault_and_option_are_refused(sim):
         sim.set(jitter=3)
     with pytest.raises(ValueError, match="error_rate"):
         sim.set(error_rate=2)
-    assert set(FAULTS) == {"429", "429-retry-after", "500", "503", "drop", "timeout"}
+    assert set(FAULTS) == {"429", "429-retry-after", "500", "503", "drop", "timeout", *MISBEHAVIOURS}
 
 
 def test_throttle_answers_429_beyond_the_rate(sim):
@@ -505,3 +506,66 @@ def test_reset_restores_default_options_and_clears_faults(sim):
     sim.reset()
     body = get(sim, list_path(sim), window(sim, limit=1)).json()
     assert "total_count" in body and len(body["jobs"]) == 1
+
+
+# --- misbehaviours ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "body"),
+    [
+        ("200-busy", 200, b'{"error_code": "DBS.200998"'),
+        ("200-error", 200, b'{"error_code": "DBS.280001"'),
+        ("200-empty-array", 200, b"[]"),
+        ("200-empty-object", 200, b"{}"),
+        ("200-html", 200, b"<!DOCTYPE html>"),
+        ("200-deep-json", 200, b"[[[[[[[["),
+        ("retry-after-huge", 429, b'{"error_code": "APIGW.0308"'),
+    ],
+)
+def test_misbehaving_bodies_are_served_once(sim, fault, status, body):
+    sim.inject(fault)
+    first = get(sim, list_path(sim), window(sim))
+    assert (first.status_code, first.content[: len(body)]) == (status, body)
+    assert sim.requests[-1].fault == fault
+    if fault == "retry-after-huge":
+        assert first.headers["Retry-After"] == "999999"
+    assert get(sim, list_path(sim), window(sim)).json()["jobs"]  # one-shot
+
+
+def test_echo_headers_quotes_the_credentials_back(sim):
+    sim.inject("echo-headers")
+    response = get(sim, detail_path(sim), [("id", "x")])
+    assert response.status_code == 401
+    assert f"Access={sim.ak}" in response.json()["error_msg"]
+
+
+def test_trickled_body_arrives_slowly_and_complete(sim):
+    sim.set(trickle_s=0.001)
+    sim.inject("trickle-body")
+    job_id = queryable_truth(sim)[0]["id"]
+    response = get(sim, detail_path(sim), [("id", job_id)])
+    assert response.json()["job"]["id"] == job_id
+
+
+def test_endless_chunked_body_streams_until_the_client_hangs_up(sim):
+    sim.inject("endless-chunked")
+    headers = signed_headers(sim, "GET", list_path(sim), window(sim))
+    url = f"{sim.url}{list_path(sim)}?{_signing.canonical_query(window(sim))}"
+    read = 0
+    with httpx.Client(timeout=10) as client, client.stream("GET", url, headers=headers) as response:
+        assert response.headers["Transfer-Encoding"] == "chunked"
+        for chunk in response.iter_bytes():
+            read += len(chunk)
+            if read > 5 * 1024 * 1024:
+                break
+    assert read > 5 * 1024 * 1024
+
+
+def test_endless_pages_and_record_override(sim):
+    sim.set(endless_pages=True, record_override={"fail_reason": "x\ud800"})
+    pages = [get(sim, list_path(sim), window(sim, offset=offset)) for offset in (0, 100_000)]
+    ids = [{job["id"] for job in page.json()["jobs"]} for page in pages]
+    assert all(len(page) == 100 for page in ids) and not ids[0] & ids[1]
+    assert b"\\ud800" in pages[0].content
+    assert {job["fail_reason"] for job in pages[0].json()["jobs"]} == {"x\ud800"}

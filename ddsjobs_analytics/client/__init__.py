@@ -7,17 +7,20 @@ id concurrently, and build the analysis frame with ``fetch``.
 
 from ._auth import AkSkAuth, PasswordAuth, TokenAuth
 from ._client import AsyncTaskCenter, TaskCenter
+from ._config import ClientSettings
 from ._errors import (
     AuthError,
     InvalidRequestError,
     NotFoundError,
     PartialResultError,
     PartialResultWarning,
+    ProtocolError,
     ServerError,
     TaskCenterError,
     ThrottledError,
     TransportError,
 )
+from ._progress import ProgressCallback
 from ._regions import REGIONS, default_endpoint
 from ._retry import RateLimiter, RetryPolicy
 from ._transport import JobBatch
@@ -27,12 +30,15 @@ __all__ = [
     "AkSkAuth",
     "AsyncTaskCenter",
     "AuthError",
+    "ClientSettings",
     "InvalidRequestError",
     "JobBatch",
     "NotFoundError",
     "PartialResultError",
     "PartialResultWarning",
     "PasswordAuth",
+    "ProgressCallback",
+    "ProtocolError",
     "RateLimiter",
     "RetryPolicy",
     "ServerError",

@@ -18,11 +18,15 @@ from typing import TYPE_CHECKING, Any, TypeVar, Union
 import httpx
 
 from ._auth import AkSkAuth, auth_for_project
+from ._config import ClientSettings
 from ._errors import PartialResultError, PartialResultWarning, TaskCenterError
+from ._loop import LoopThread
+from ._progress import ProgressCallback
+from ._records import check_filters, fetch_records
 from ._regions import resolve_endpoint
 from ._retry import RateLimiter, RetryPolicy
 from ._timerange import MAX_WINDOW, TimeLike, to_utc
-from ._transport import ClientCore, JobBatch, Stamped
+from ._transport import ClientCore, JobBatch
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,33 +37,7 @@ T = TypeVar("T")
 Target = Union[tuple[str, str], "TaskCenter", "AsyncTaskCenter"]
 
 
-class _LoopThread:
-    """A private event loop in a daemon thread; ``run`` blocks the caller until a coroutine finishes."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="ddsjobs-client", daemon=True)
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        try:
-            return future.result()
-        except BaseException:
-            future.cancel()  # e.g. KeyboardInterrupt in the caller: stop the work too
-            raise
-
-    def stop(self) -> None:
-        if self.loop.is_closed():
-            return
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join()
-        self.loop.close()
-
-
-def _observed_records(stamped: list[Stamped], extra: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Copies of the records with the time each was read (``observed_at``) and any extra keys."""
-    return [{**job, "observed_at": seen_at, **(extra or {})} for job, seen_at in stamped]
+_CLOSED = "this {} has been closed; create a new client to send more requests"
 
 
 class _TaskCenterBase:
@@ -73,9 +51,13 @@ class _TaskCenterBase:
         auth: httpx.Auth,
         endpoint: str | None = None,
         timeout: float = 30.0,
+        deadline: float | None = None,
+        max_response_bytes: int = ClientSettings.max_response_bytes,
+        max_retry_after: float = ClientSettings.max_retry_after,
         max_retries: int = 5,
         max_concurrency: int = 8,
         rate_limit: float | RateLimiter | None = None,
+        max_pages: int = ClientSettings.max_pages,
         progress: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
@@ -84,20 +66,23 @@ class _TaskCenterBase:
             raise ValueError("project_id is required (the DDS API puts it in every path)")
         if not isinstance(auth, httpx.Auth):
             raise TypeError(f"auth must be AkSkAuth, TokenAuth or PasswordAuth, got {type(auth).__name__}")
-        if isinstance(rate_limit, (int, float)):
-            rate_limit = RateLimiter(rate_limit)
-        self._options: dict[str, Any] = {
-            "timeout": timeout,
-            "max_retries": max_retries,
-            "max_concurrency": max_concurrency,
-            "rate_limit": rate_limit,
-            "progress": progress,
-            "transport": transport,
-            "retry": retry,
-        }
+        self.settings = ClientSettings(
+            timeout=timeout,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+            max_retry_after=max_retry_after,
+            max_retries=max_retries,
+            max_concurrency=max_concurrency,
+            rate_limit=rate_limit,
+            max_pages=max_pages,
+            progress=progress,
+            transport=transport,
+            retry=retry or RetryPolicy(),
+        )
         self._auth = auth
+        self._closed = False
         # The blocking flavour's private event loop, started on first use.
-        self._runner: _LoopThread | None = None
+        self._runner: LoopThread | None = None
         self._runner_lock = threading.Lock()
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._core = ClientCore(
@@ -105,13 +90,7 @@ class _TaskCenterBase:
             project_id=project_id,
             region=region,
             auth=auth_for_project(auth, project_id),
-            timeout=timeout,
-            retry=retry or RetryPolicy(),
-            max_retries=max_retries,
-            max_concurrency=max_concurrency,
-            rate_limiter=rate_limit,
-            progress=progress,
-            transport=transport,
+            settings=self.settings,
         )
 
     @classmethod
@@ -162,11 +141,20 @@ class _TaskCenterBase:
     def endpoint(self) -> str:
         return self._core.endpoint
 
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(region={self.region!r}, project_id={self.project_id!r}, "
-            f"endpoint={self.endpoint!r}, auth={self._core.auth!r})"
+            f"endpoint={self.endpoint!r}, auth={self._core.auth!r}{', closed' if self._closed else ''})"
         )
+
+    def _check_open(self) -> None:
+        """Like httpx: a closed client refuses work rather than silently reconnecting."""
+        if self._closed:
+            raise RuntimeError(_CLOSED.format(type(self).__name__))
 
     # --- argument handling shared by both flavours ---------------------------------------------------------
     @staticmethod
@@ -190,12 +178,13 @@ class _TaskCenterBase:
         end: TimeLike | None,
         job_ids: Sequence[str] | None,
         filters: Mapping[str, Any],
+        on_progress: ProgressCallback | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, TaskCenterError]]:
-        _check_filters(filters)
+        check_filters(filters)
         if job_ids is not None and (start is not None or end is not None or filters):
             raise ValueError("fetch takes either job_ids or a time range with filters, not both")
         window = None if job_ids is not None else self._window(start, end)
-        return await _fetch_records(self._core, window, job_ids, filters, False)
+        return await fetch_records(self._core, window, job_ids, filters, False, on_progress)
 
     async def _fetch_many_parts(
         self,
@@ -204,11 +193,12 @@ class _TaskCenterBase:
         end: TimeLike | None,
         filters: Mapping[str, Any],
     ) -> tuple[list[dict[str, Any]], dict[str, TaskCenterError]]:
-        _check_filters(filters)
+        self._check_open()
+        check_filters(filters)
         cores = [self._sibling_core(target) for target in targets]
         try:
             results = await asyncio.gather(
-                *(_fetch_records(core, self._window(start, end), None, filters, True) for core in cores)
+                *(fetch_records(core, self._window(start, end), None, filters, True) for core in cores)
             )
         finally:
             await asyncio.gather(*(core.aclose() for core in cores))
@@ -234,50 +224,19 @@ class _TaskCenterBase:
     def _sibling_core(self, target: Target) -> ClientCore:
         """A fresh core on the caller's loop for a fetch_many target: a (region, project) pair or a client."""
         if isinstance(target, _TaskCenterBase):
-            source, auth, options = target._core, target._auth, target._options
+            target._check_open()
+            source, auth = target._core, target._auth
             region, project_id, endpoint = source.region, source.project_id, source.endpoint
         else:
             region, project_id = target
-            source, auth, options = self._core, self._auth, self._options
+            source, auth = self._core, self._auth
             endpoint = source.endpoint if region == source.region else resolve_endpoint(region, None)
         return ClientCore(
             endpoint=endpoint,
             project_id=project_id,
             region=region,
             auth=auth_for_project(auth, project_id),
-            timeout=options["timeout"],
-            retry=options["retry"] or RetryPolicy(),
-            max_retries=options["max_retries"],
-            max_concurrency=options["max_concurrency"],
-            rate_limiter=options["rate_limit"],
-            progress=options["progress"],
-            transport=options["transport"],
-        )
-
-
-async def _fetch_records(
-    core: ClientCore,
-    window: tuple[datetime, datetime] | None,
-    job_ids: Sequence[str] | None,
-    filters: Mapping[str, Any],
-    tag_target: bool,
-) -> tuple[list[dict[str, Any]], dict[str, TaskCenterError]]:
-    """Records for a frame: a listing of the window, or the given job ids; plus per-id failures."""
-    extra = {"region": core.region, "project_id": core.project_id} if tag_target else None
-    if job_ids is not None:
-        batch = await core.get_jobs(job_ids)
-        now = datetime.now(timezone.utc)
-        return _observed_records([(job, now) for job in batch], extra), batch.failures
-    assert window is not None
-    stamped = await core.list_stamped(window[0], window[1], filters.get("status"), filters.get("name"))
-    return _observed_records(stamped, extra), {}
-
-
-def _check_filters(filters: Mapping[str, Any]) -> None:
-    unknown = set(filters) - {"status", "name"}
-    if unknown:
-        raise TypeError(
-            f"unknown filter(s) {', '.join(sorted(unknown))}; ListTasks filters are status and name"
+            settings=source.settings,
         )
 
 
@@ -285,11 +244,13 @@ class TaskCenter(_TaskCenterBase):
     """Blocking client for the DDS task center of one project.
 
     ``region`` picks the endpoint (or give ``endpoint``; plain HTTP only on loopback); ``auth`` is an
-    ``AkSkAuth``, ``TokenAuth`` or ``PasswordAuth``. ``timeout`` is per request in seconds; ``max_retries``
-    bounds retries of throttling, 5xx, "busy", timeouts and dropped connections (never other 4xx);
-    ``max_concurrency`` bounds requests in flight; ``rate_limit`` caps requests started per second;
-    ``progress`` shows a tqdm bar on long fetches; ``transport`` replaces the network (an async-capable
-    httpx transport such as ``httpx.MockTransport``); ``retry`` tunes the backoff (``RetryPolicy``).
+    ``AkSkAuth``, ``TokenAuth`` or ``PasswordAuth``. The other keywords are the :class:`ClientSettings`
+    (``timeout`` per network operation, ``deadline`` per request, ``max_response_bytes``,
+    ``max_retry_after``, ``max_retries``, ``max_concurrency``, ``rate_limit``, ``max_pages``, ``progress``,
+    ``transport``, ``retry``). Retries of throttling, 5xx, "busy", timeouts and dropped connections are
+    logged at INFO on the ``ddsjobs_analytics.client`` logger; ``on_progress(done, total)`` on
+    ``list_jobs``/``get_jobs``/``fetch`` reports progress (called from the client's worker thread).
+    After ``close()`` (or the ``with`` block) every call raises RuntimeError.
 
     >>> with TaskCenter(region="cn-north-4", project_id="…", auth=AkSkAuth(ak, sk)) as tc:  # doctest: +SKIP
     ...     frame = tc.fetch()  # the last 30 days as a jobs frame
@@ -297,8 +258,11 @@ class TaskCenter(_TaskCenterBase):
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         with self._runner_lock:
+            if self._closed:
+                coro.close()
+                raise RuntimeError(_CLOSED.format(type(self).__name__))
             if self._runner is None:
-                self._runner = _LoopThread()
+                self._runner = LoopThread()
                 self._finalizer = weakref.finalize(self, self._runner.stop)
             runner = self._runner
         return runner.run(coro)
@@ -307,13 +271,16 @@ class TaskCenter(_TaskCenterBase):
         """Close the connections and stop the private event loop (safe to call twice)."""
         with self._runner_lock:
             runner, self._runner = self._runner, None
+            self._closed = True
         if runner is not None:
             runner.run(self._core.aclose())
             runner.stop()
             if self._finalizer is not None:
                 self._finalizer.detach()
+        self._core.closed = True
 
     def __enter__(self) -> TaskCenter:
+        self._check_open()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -323,17 +290,26 @@ class TaskCenter(_TaskCenterBase):
         """The job (ShowJobDetail's ``job`` object); NotFoundError for an unknown or expired id."""
         return self._run(self._core.get_job(job_id))
 
-    def get_jobs(self, job_ids: Sequence[str], *, strict: bool = False) -> JobBatch:
+    def get_jobs(
+        self, job_ids: Sequence[str], *, strict: bool = False, on_progress: ProgressCallback | None = None
+    ) -> JobBatch:
         """Jobs by id, concurrently, in request order (each id once). Failed ids are in ``.failures`` and
         summarised in a PartialResultWarning (``strict=True``: PartialResultError instead); an AuthError
         stops the batch."""
-        return self._check_batch(self._run(self._core.get_jobs(job_ids)), strict)
+        return self._check_batch(self._run(self._core.get_jobs(job_ids, on_progress)), strict)
 
     def list_jobs(
-        self, start: TimeLike, end: TimeLike, *, status: str | None = None, name: str | None = None
+        self,
+        start: TimeLike,
+        end: TimeLike,
+        *,
+        status: str | None = None,
+        name: str | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> list[dict[str, Any]]:
         """Jobs created in ``[start, end]`` (naive times are UTC), in 30-day windows, each job once."""
-        stamped = self._run(self._core.list_stamped(*self._window(start, end), status, name))
+        window = self._window(start, end)
+        stamped = self._run(self._core.list_stamped(*window, status, name, on_progress))
         return [job for job, _ in stamped]
 
     def fetch(
@@ -342,10 +318,11 @@ class TaskCenter(_TaskCenterBase):
         end: TimeLike | None = None,
         *,
         job_ids: Sequence[str] | None = None,
+        on_progress: ProgressCallback | None = None,
         **filters: Any,
     ) -> pd.DataFrame:
         """A jobs frame of ``[start, end]`` (default: the last 30 days) or of ``job_ids``."""
-        return self._finish_fetch(self._run(self._fetch_parts(start, end, job_ids, filters)))
+        return self._finish_fetch(self._run(self._fetch_parts(start, end, job_ids, filters, on_progress)))
 
     def fetch_many(
         self,
@@ -367,12 +344,14 @@ class AsyncTaskCenter(_TaskCenterBase):
     """The same client as coroutines, on the caller's event loop (use ``async with``)."""
 
     async def aclose(self) -> None:
+        self._closed = True
         await self._core.aclose()
 
     async def close(self) -> None:
         await self.aclose()
 
     async def __aenter__(self) -> AsyncTaskCenter:
+        self._check_open()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -380,17 +359,28 @@ class AsyncTaskCenter(_TaskCenterBase):
 
     async def get_job(self, job_id: str) -> dict[str, Any]:
         """The job (ShowJobDetail's ``job`` object); NotFoundError for an unknown or expired id."""
+        self._check_open()
         return await self._core.get_job(job_id)
 
-    async def get_jobs(self, job_ids: Sequence[str], *, strict: bool = False) -> JobBatch:
+    async def get_jobs(
+        self, job_ids: Sequence[str], *, strict: bool = False, on_progress: ProgressCallback | None = None
+    ) -> JobBatch:
         """Jobs by id, concurrently, in request order; failures in ``.failures`` (see ``TaskCenter``)."""
-        return self._check_batch(await self._core.get_jobs(job_ids), strict)
+        self._check_open()
+        return self._check_batch(await self._core.get_jobs(job_ids, on_progress), strict)
 
     async def list_jobs(
-        self, start: TimeLike, end: TimeLike, *, status: str | None = None, name: str | None = None
+        self,
+        start: TimeLike,
+        end: TimeLike,
+        *,
+        status: str | None = None,
+        name: str | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> list[dict[str, Any]]:
         """Jobs created in ``[start, end]`` (naive times are UTC), in 30-day windows, each job once."""
-        stamped = await self._core.list_stamped(*self._window(start, end), status, name)
+        self._check_open()
+        stamped = await self._core.list_stamped(*self._window(start, end), status, name, on_progress)
         return [job for job, _ in stamped]
 
     async def fetch(
@@ -399,10 +389,12 @@ class AsyncTaskCenter(_TaskCenterBase):
         end: TimeLike | None = None,
         *,
         job_ids: Sequence[str] | None = None,
+        on_progress: ProgressCallback | None = None,
         **filters: Any,
     ) -> pd.DataFrame:
         """A jobs frame of ``[start, end]`` (default: the last 30 days) or of ``job_ids``."""
-        return self._finish_fetch(await self._fetch_parts(start, end, job_ids, filters))
+        self._check_open()
+        return self._finish_fetch(await self._fetch_parts(start, end, job_ids, filters, on_progress))
 
     async def fetch_many(
         self,

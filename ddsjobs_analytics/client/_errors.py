@@ -8,14 +8,19 @@ Our exception hierarchy:
   + ThrottledError                - 429, APIGW.0308, DBS.280443: too many requests (retried)
   + InvalidRequestError           - any other 4xx: a parameter the service rejected (never retried)
   + ServerError                   - 5xx, DBS.200998 "system busy", DBS.280005 (retried)
-  + TransportError                - timeouts and dropped connections, after the retries ran out
+  + TransportError                - timeouts, dropped connections and missed deadlines, after the retries
+  + ProtocolError                 - a reply that is not the documented JSON shape: HTML, ``[]``, too deep,
+                                    too large, endless paging (never retried: the server would say it again)
   + PartialResultError            - a batch in which some items failed; carries the results and failures
 
 * UserWarning
   + PartialResultWarning          - the same, as a warning, when a batch returns what did succeed
 
 Every error carries what is needed to report it (status, error code and message, request id, method,
-URL) and never a credential: the URL holds the project and job ids only, and headers are not kept.
+URL) and never a credential: the URL holds the project and job ids only, headers are not kept, and what
+a server sends back (``error_msg``, body excerpts) is scrubbed of the AK, SK, token and password.
+A status-200 reply carrying an error body (``{"error_code": "DBS.200998", …}``) is a ``ServerError``,
+retried when its code means "busy" or "throttled".
 """
 
 from __future__ import annotations
@@ -33,10 +38,13 @@ __all__ = [
     "NotFoundError",
     "PartialResultError",
     "PartialResultWarning",
+    "ProtocolError",
     "ServerError",
     "TaskCenterError",
     "ThrottledError",
     "TransportError",
+    "error_fields",
+    "error_from_fields",
     "error_from_httpx",
     "error_from_response",
     "parse_error_body",
@@ -74,6 +82,17 @@ class TaskCenterError(Exception):
         self.method = method
         self.url = url
 
+    def fields(self) -> dict[str, Any]:
+        """The keyword arguments that rebuild this error's details (for an error of another class)."""
+        return {
+            "status": self.status,
+            "error_code": self.error_code,
+            "error_msg": self.error_msg,
+            "request_id": self.request_id,
+            "method": self.method,
+            "url": self.url,
+        }
+
     def __repr__(self) -> str:
         fields = ", ".join(
             f"{name}={value!r}"
@@ -97,9 +116,13 @@ class NotFoundError(TaskCenterError):
 
 
 class ThrottledError(TaskCenterError):
-    """The gateway or the service throttled the caller (429, APIGW.0308, DBS.280443)."""
+    """The gateway or the service throttled the caller (429, APIGW.0308, DBS.280443).
+
+    ``retry_after``: the seconds the server asked for, when it said (and that was too long to wait).
+    """
 
     retryable = True
+    retry_after: float | None = None
 
 
 class InvalidRequestError(TaskCenterError):
@@ -116,6 +139,11 @@ class TransportError(TaskCenterError):
     """The request timed out or the connection dropped, and retrying did not help."""
 
     retryable = True
+
+
+class ProtocolError(TaskCenterError):
+    """The reply is not what the API documents (not JSON, wrong shape, too deep or too large, endless
+    paging); the message shows a short excerpt of it, without credentials."""
 
 
 class PartialResultError(TaskCenterError):
@@ -135,16 +163,22 @@ def parse_error_body(body: bytes) -> tuple[str | None, str | None]:
     """``(error_code, error_msg)`` from any of the three spellings the SDK accepts; Nones when absent."""
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, None
+    return error_fields(payload)
+
+
+def error_fields(payload: object) -> tuple[str | None, str | None]:
+    """``(error_code, error_msg)`` of a decoded body; Nones when it is not an error body."""
     if not isinstance(payload, dict):
         return None, None
+    fields: dict[str, Any] = payload
     # Some gateways nest the error one level down: {"error": {"code": ..., "message": ...}}.
-    if isinstance(payload.get("error"), dict):
-        payload = payload["error"]
+    if isinstance(fields.get("error"), dict):
+        fields = fields["error"]
     for code_key, msg_key in (("error_code", "error_msg"), ("errorCode", "errorMsg"), ("code", "message")):
-        if code_key in payload or msg_key in payload:
-            code, msg = payload.get(code_key), payload.get(msg_key)
+        if code_key in fields or msg_key in fields:
+            code, msg = fields.get(code_key), fields.get(msg_key)
             return (str(code) if code is not None else None, str(msg) if msg is not None else None)
     return None, None
 
@@ -162,15 +196,22 @@ def error_class(status: int, error_code: str | None) -> type[TaskCenterError]:
     return InvalidRequestError
 
 
-def error_from_response(
-    status: int, body: bytes, *, request_id: str | None, method: str, url: str
+def error_from_fields(
+    status: int,
+    code: str | None,
+    msg: str | None,
+    *,
+    request_id: str | None,
+    method: str,
+    url: str,
+    cls: type[TaskCenterError] | None = None,
+    note: str = "",
 ) -> TaskCenterError:
-    """Build the typed error for a non-2xx response."""
-    code, msg = parse_error_body(body)
-    cls = error_class(status, code)
+    """The typed error for a status and the body's error code and message (``cls`` overrides the class)."""
+    cls = cls or error_class(status, code)
     detail = f"{code}: {msg}" if code or msg else "no error body"
-    error = cls(
-        f"{method} {url} -> HTTP {status} ({detail})",
+    return cls(
+        f"{method} {url} -> HTTP {status}{note} ({detail})",
         status=status,
         error_code=code,
         error_msg=msg,
@@ -178,7 +219,15 @@ def error_from_response(
         method=method,
         url=url,
     )
-    if cls is ServerError and status in _NOT_RETRYABLE_5XX and code not in BUSY_CODES:
+
+
+def error_from_response(
+    status: int, body: bytes, *, request_id: str | None, method: str, url: str
+) -> TaskCenterError:
+    """Build the typed error for a non-2xx response."""
+    code, msg = parse_error_body(body)
+    error = error_from_fields(status, code, msg, request_id=request_id, method=method, url=url)
+    if isinstance(error, ServerError) and status in _NOT_RETRYABLE_5XX and code not in BUSY_CODES:
         error.retryable = False
     return error
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -18,21 +19,26 @@ import httpx
 
 from .._names import STATUSES, canonical_job_type
 from ._auth import canonical_wire_query
+from ._body import BodyTooLarge, decode_json, error_in_payload, job_of, jobs_of, read_capped
+from ._config import ClientSettings
 from ._errors import (
     AuthError,
     NotFoundError,
-    ServerError,
+    ProtocolError,
     TaskCenterError,
+    ThrottledError,
     TransportError,
-    error_from_httpx,
+    error_from_response,
 )
-from ._redact import install_log_redaction
-from ._retry import RateLimiter, RetryPolicy, parse_retry_after
+from ._pool import ShardedClients
+from ._progress import Progress, ProgressCallback
+from ._redact import auth_secrets, install_log_redaction, scrub
+from ._retry import parse_retry_after
 from ._timerange import format_api_time, split_windows
 
-__all__ = ["PAGE_LIMIT", "ClientCore", "JobBatch", "map_bounded"]
+__all__ = ["PAGE_LIMIT", "ClientCore", "JobBatch", "ProgressCallback", "map_bounded"]
 
-logger = logging.getLogger("ddsjobs_analytics")
+logger = logging.getLogger("ddsjobs_analytics.client")
 install_log_redaction()
 
 PAGE_LIMIT = 100  # ListTasks' maximum page size
@@ -42,7 +48,31 @@ _STALLED_PAGES = 3  # full pages in a row without one new id: the server is igno
 
 T = TypeVar("T")
 R = TypeVar("R")
-Stamped = tuple[dict[str, Any], datetime]
+# A job and when it was read, as ISO text: one string per page keeps ``jobs_frame`` on its Arrow path.
+Stamped = tuple[dict[str, Any], str]
+_MAX_MESSAGE = 1000  # characters of an error message kept (a server may echo megabytes)
+
+
+async def _within(seconds: float, coro: Coroutine[Any, Any, T]) -> T:
+    """``await coro``, cancelled after ``seconds`` (asyncio.TimeoutError); no extra task on 3.11+."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await coro
+    return await asyncio.wait_for(coro, seconds)  # pragma: no cover - Python 3.10
+
+
+def _reason(error: TaskCenterError, retry_after: float | None) -> str:
+    """Why an attempt failed, e.g. ``ServerError HTTP 500 DBS.280005`` (never a secret)."""
+    parts = [type(error).__name__]
+    if error.status is not None:
+        parts.append(f"HTTP {error.status}")
+    if error.error_code:
+        parts.append(error.error_code)
+    if isinstance(error, TransportError) and error.args:
+        parts.append(str(error.args[0]).rpartition(" failed: ")[2])
+    if retry_after is not None:
+        parts.append(f"Retry-After {retry_after:g} s")
+    return " ".join(parts)
 
 
 class JobBatch(list[dict[str, Any]]):
@@ -97,70 +127,6 @@ async def map_bounded(
     return results  # type: ignore[return-value]  # every slot was filled by a worker
 
 
-class _NoCookies(httpx.Cookies):
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-
-class _CookielessClient(httpx.AsyncClient):
-    """The task center sets no cookies; skipping httpx's cookie jar saves a good share of the per-request CPU
-    (it builds a ``urllib`` request for every response), which matters at hundreds of requests a second."""
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return _NoCookies()
-
-    @cookies.setter
-    def cookies(self, value: object) -> None:
-        return None
-
-
-_CONNECTIONS_PER_SHARD = 4
-
-
-class _ShardedClients:
-    """``max_concurrency`` connections split over several small httpx clients.
-
-    httpcore's pool rescans every connection (a socket poll each) whenever a request starts or ends, which
-    costs more CPU than the request itself at 16 connections; pools of four keep that scan short. Each
-    request goes to the least busy shard, so with at most ``max_concurrency`` requests in flight (the
-    core's semaphore) a shard always has a free connection.
-    """
-
-    def __init__(self, concurrency: int, **client_options: Any) -> None:
-        sizes = [_CONNECTIONS_PER_SHARD] * (concurrency // _CONNECTIONS_PER_SHARD)
-        if concurrency % _CONNECTIONS_PER_SHARD:
-            sizes.append(concurrency % _CONNECTIONS_PER_SHARD)
-        # One TLS context for all shards: building one reads the CA bundle (tens of milliseconds).
-        client_options.setdefault("verify", httpx.create_ssl_context())
-        self._clients = [
-            _CookielessClient(
-                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size), **client_options
-            )
-            for size in sizes
-        ]
-        self._capacity = sizes
-        self._busy = [0] * len(sizes)
-
-    async def get(self, url: httpx.URL) -> httpx.Response:
-        shard = min(range(len(self._clients)), key=lambda i: self._busy[i] / self._capacity[i])
-        self._busy[shard] += 1
-        try:
-            return await self._clients[shard].get(url)
-        finally:
-            self._busy[shard] -= 1
-
-    async def aclose(self) -> None:
-        await asyncio.gather(*(client.aclose() for client in self._clients))
-
-
-def _progress(enabled: bool, **options: Any) -> Any:
-    from tqdm.auto import tqdm
-
-    # ``delay``: short calls never draw a bar; long fetches show one after a second.
-    return tqdm(disable=not enabled, delay=1.0, leave=False, **options)
-
-
 class ClientCore:
     """Connection, retries, limits and the three API operations; all methods are coroutines."""
 
@@ -171,47 +137,34 @@ class ClientCore:
         project_id: str,
         region: str | None,
         auth: httpx.Auth,
-        timeout: float,
-        retry: RetryPolicy,
-        max_retries: int,
-        max_concurrency: int,
-        rate_limiter: RateLimiter | None,
-        progress: bool,
-        transport: httpx.AsyncBaseTransport | None,
+        settings: ClientSettings,
         headers: dict[str, str] | None = None,
     ) -> None:
-        if max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency!r}")
-        if max_retries < 0:
-            raise ValueError(f"max_retries must be 0 or more, got {max_retries!r}")
         self.endpoint = endpoint
         self.project_id = project_id
         self.region = region
         self.auth = auth
-        self.timeout = timeout
-        self.retry = retry
-        self.max_retries = max_retries
-        self.max_concurrency = max_concurrency
-        self.rate_limiter = rate_limiter
-        self.progress = progress
-        self._transport = transport
+        self.settings = settings
+        self.closed = False
         self._headers = {"Content-Type": "application/json", **(headers or {})}
-        self._client: _ShardedClients | None = None
+        self._client: ShardedClients | None = None
         self._semaphore: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- connection --------------------------------------------------------------------------------------
-    def _bind(self) -> tuple[_ShardedClients, asyncio.Semaphore]:
+    def _bind(self) -> tuple[ShardedClients, asyncio.Semaphore]:
+        if self.closed:
+            raise RuntimeError("this task-center client has been closed; create a new one to send requests")
         loop = asyncio.get_running_loop()
         if self._client is None or self._semaphore is None:
-            self._client = _ShardedClients(
-                self.max_concurrency,
+            self._client = ShardedClients(
+                self.settings.max_concurrency,
                 auth=self.auth,
-                timeout=self.timeout,
-                transport=self._transport,
+                timeout=self.settings.timeout,
+                transport=self.settings.transport,
                 headers=self._headers,
             )
-            self._semaphore = asyncio.Semaphore(self.max_concurrency)
+            self._semaphore = asyncio.Semaphore(self.settings.max_concurrency)
             self._loop = loop
         elif loop is not self._loop:
             raise RuntimeError(
@@ -221,6 +174,7 @@ class ClientCore:
         return self._client, self._semaphore
 
     async def aclose(self) -> None:
+        self.closed = True
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -230,18 +184,48 @@ class ClientCore:
         query = canonical_wire_query(list(params)).decode("ascii")
         return httpx.URL(f"{self.endpoint}{path}" + (f"?{query}" if query else ""))
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return auth_secrets(self.auth)
+
     # --- one GET, with retries ---------------------------------------------------------------------------
+    async def _exchange(self, client: ShardedClients, url: httpx.URL) -> tuple[httpx.Response, bytes]:
+        async with client.stream(url) as response:
+            return response, await read_capped(response, self.settings.max_response_bytes)
+
     async def _attempt(
         self, url: httpx.URL, attempt: int
     ) -> tuple[Any, TaskCenterError | None, float | None]:
         """One HTTP attempt: (payload, None, None) on success, else (None, error, Retry-After seconds)."""
         client, semaphore = self._bind()
-        method, shown = "GET", str(url)
+        method, shown, deadline = "GET", str(url), self.settings.request_deadline
         async with semaphore:
-            if self.rate_limiter is not None:
-                await self.rate_limiter.acquire()
+            if self.settings.limiter is not None:
+                await self.settings.limiter.acquire()
             try:
-                response = await client.get(url)
+                response, body = await _within(deadline, self._exchange(client, url))
+            except asyncio.TimeoutError:
+                logger.debug(
+                    "%s %s -> deadline of %g s passed (attempt %d)", method, url.path, deadline, attempt + 1
+                )
+                error = TransportError(
+                    f"{method} {shown} failed: no complete reply within the deadline of {deadline:g} s",
+                    method=method,
+                    url=shown,
+                )
+                return None, error, None
+            except BodyTooLarge as too_large:
+                cap = self.settings.max_response_bytes
+                return (
+                    None,
+                    ProtocolError(
+                        f"{method} {shown} returned more than max_response_bytes={cap} bytes "
+                        f"(at least {too_large.size}); reading stopped there",
+                        method=method,
+                        url=shown,
+                    ),
+                    None,
+                )
             except httpx.RequestError as exc:  # transport failures, and a body that cannot be decoded
                 # Only the class name is kept: httpx/h11 messages may quote a header value.
                 logger.debug("%s %s -> %s (attempt %d)", method, url.path, type(exc).__name__, attempt + 1)
@@ -253,38 +237,70 @@ class ClientCore:
             except TaskCenterError as error:  # raised by an auth flow (e.g. IAM refused the password)
                 return None, error, None
         logger.debug("%s %s -> %s (attempt %d)", method, url.path, response.status_code, attempt + 1)
-        if response.is_success:
-            try:
-                return response.json(), None, None
-            except ValueError:
-                return (
-                    None,
-                    ServerError(f"{method} {shown} returned a body that is not JSON", url=shown),
-                    None,
-                )
-        refusal = error_from_httpx(response, method=method, url=shown)
-        return None, refusal, parse_retry_after(response.headers.get("Retry-After"))
+        request_id = response.headers.get("X-Request-Id")
+        if not response.is_success:
+            refusal = error_from_response(
+                response.status_code, body, request_id=request_id, method=method, url=shown
+            )
+            return None, refusal, parse_retry_after(response.headers.get("Retry-After"))
+        try:
+            payload = decode_json(body, where=f"{method} {shown}", secrets=self.secrets)
+        except ProtocolError as error:
+            error.status, error.request_id, error.method = response.status_code, request_id, method
+            return None, error, None
+        carried = error_in_payload(
+            payload, status=response.status_code, method=method, url=shown, request_id=request_id
+        )
+        if carried is not None:
+            return None, carried, parse_retry_after(response.headers.get("Retry-After"))
+        return payload, None, None
+
+    def _scrub(self, error: TaskCenterError) -> TaskCenterError:
+        """Credentials out of the message and ``error_msg``, whatever the server echoed; long ones cut."""
+        secrets = self.secrets
+        message = scrub(str(error.args[0]) if error.args else "", secrets)
+        if len(message) > _MAX_MESSAGE:
+            message = message[:_MAX_MESSAGE] + "…"
+        error.args = (message,)
+        if error.error_msg is not None:
+            error.error_msg = scrub(error.error_msg, secrets)
+        return error
+
+    def _too_long_to_wait(self, error: TaskCenterError, retry_after: float) -> ThrottledError:
+        limit = self.settings.max_retry_after
+        throttled = ThrottledError(
+            f"{error.args[0]}; the server asked to retry after {retry_after:g} s, more than "
+            f"max_retry_after={limit:g} s",
+            **error.fields(),
+        )
+        throttled.retry_after = retry_after
+        return throttled
 
     async def get(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
         """GET ``path`` and decode the JSON, retrying what can succeed on a second try."""
         url = self.url(path, params)
-        for attempt in range(self.max_retries + 1):
+        tries = self.settings.max_retries + 1
+        for attempt in range(tries):
             payload, error, retry_after = await self._attempt(url, attempt)
             if error is None:
                 return payload
-            if not error.retryable or attempt == self.max_retries:
+            error = self._scrub(error)
+            if error.retryable and retry_after is not None and retry_after > self.settings.max_retry_after:
+                raise self._too_long_to_wait(error, retry_after) from None
+            if not error.retryable or attempt == tries - 1:
                 if attempt:
                     error.args = (f"{error.args[0]} (after {attempt + 1} attempts)",)
                 raise error
-            wait = self.retry.delay(attempt, retry_after)
-            logger.debug(
-                "GET %s: %s on attempt %d, retrying in %.3f s",
+            wait = self.settings.retry.delay(attempt, retry_after)
+            logger.info(
+                "GET %s: attempt %d/%d failed (%s); retrying in %.2f s",
                 url.path,
-                type(error).__name__,
                 attempt + 1,
+                tries,
+                _reason(error, retry_after),
                 wait,
             )
-            await self.retry.sleep(wait)
+            await self.settings.retry.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- ShowJobDetail -----------------------------------------------------------------------------------
@@ -293,28 +309,27 @@ class ClientCore:
             raise ValueError(f"job id must be a non-empty string, got {job_id!r}")
         path = f"/v3/{self.project_id}/jobs"
         payload = await self.get(path, [("id", job_id)])
-        job = payload.get("job") if isinstance(payload, dict) else None
-        if not isinstance(job, dict) or not job:
-            raise NotFoundError(
-                f"GET {path}?id={job_id} returned no job",
-                method="GET",
-                url=str(self.url(path, [("id", job_id)])),
-            )
+        shown = str(self.url(path, [("id", job_id)]))
+        job = job_of(payload, url=shown, secrets=self.secrets)
+        if job is None:
+            raise NotFoundError(f"GET {path}?id={job_id} returned no job", method="GET", url=shown)
         return job
 
-    async def get_jobs(self, job_ids: Sequence[str]) -> JobBatch:
+    async def get_jobs(self, job_ids: Sequence[str], on_progress: ProgressCallback | None = None) -> JobBatch:
         if isinstance(job_ids, str):
             raise TypeError("get_jobs takes a list of job ids; use get_job for a single id")
         unique = list(dict.fromkeys(job_ids))
-        with _progress(self.progress, total=len(unique), desc="jobs", unit="job") as bar:
+        with Progress(
+            self.settings.progress, on_progress, total=len(unique), desc="jobs", unit="job"
+        ) as progress:
 
             async def one(job_id: str) -> dict[str, Any]:
                 try:
                     return await self.get_job(job_id)
                 finally:
-                    bar.update(1)
+                    progress.job_done()
 
-            outcomes = await map_bounded(one, unique, self.max_concurrency)
+            outcomes = await map_bounded(one, unique, self.settings.max_concurrency)
         batch = JobBatch()
         for job_id, outcome in zip(unique, outcomes, strict=True):
             if isinstance(outcome, TaskCenterError):
@@ -334,32 +349,44 @@ class ClientCore:
             params.append(("name", canonical_job_type(name)))
         return params
 
-    async def _page(self, params: list[tuple[str, str]], offset: int) -> list[dict[str, Any]]:
+    async def _page(
+        self, params: list[tuple[str, str]], offset: int
+    ) -> tuple[list[dict[str, Any]], int | None]:
         path = f"/v3.1/{self.project_id}/jobs"
-        payload = await self.get(path, [*params, ("offset", str(offset)), ("limit", str(PAGE_LIMIT))])
-        jobs = payload.get("jobs") if isinstance(payload, dict) else None
-        if jobs is None:
-            jobs = []
-        if not isinstance(jobs, list) or not all(isinstance(job, dict) and "id" in job for job in jobs):
-            raise ServerError(f"GET {path} returned a 'jobs' that is not a list of jobs with ids", url=path)
-        return jobs
+        page_params = [*params, ("offset", str(offset)), ("limit", str(PAGE_LIMIT))]
+        payload = await self.get(path, page_params)
+        return jobs_of(payload, url=str(self.url(path, page_params)), secrets=self.secrets)
 
-    async def _list_window(self, params: list[tuple[str, str]], bar: Any) -> list[Stamped]:
+    def _check_paging(self, pages: int, offset: int, total: int | None) -> None:
+        """Refuse a listing that cannot end: more pages than ``max_pages``, or far past ``total_count``."""
+        limit = self.settings.max_pages
+        if pages > limit:
+            raise ProtocolError(
+                f"ListTasks went on for more than max_pages={limit} pages ({offset} jobs) in one 30-day "
+                "window; refusing to page on (raise max_pages if the project really has that many jobs)"
+            )
+        if total is not None and offset > 2 * total + 10 * PAGE_LIMIT:
+            raise ProtocolError(
+                f"ListTasks returned full pages up to offset {offset} although total_count is {total}"
+            )
+
+    async def _list_window(self, params: list[tuple[str, str]], progress: Progress) -> list[Stamped]:
         """Every job of one window: page until a short page (``total_count`` is not reliably returned).
 
         Jobs created while paging push the older ones to later offsets, so a page may repeat ids of the
         previous one; those are skipped. When that happened, the top of the listing is re-read until a
         page reaches a job already seen, picking up the newcomers that landed on pages already read
-        (the listing is newest first in practice; nothing else is assumed of the order).
+        (the listing is newest first in practice; nothing else is assumed of the order). Pages that repeat
+        without a new id, or that never end, raise ProtocolError.
         """
         seen: dict[str, Stamped] = {}
 
         async def sweep(catching_up: bool) -> bool:
-            offset, stalled, shifted = 0, 0, False
+            offset, stalled, shifted, pages = 0, 0, False, 0
             while True:
-                jobs = await self._page(params, offset)
-                now = datetime.now(timezone.utc)
-                bar.update(1)
+                jobs, total = await self._page(params, offset)
+                now = datetime.now(timezone.utc).isoformat()
+                pages += 1
                 fresh = 0
                 for job in jobs:
                     if job["id"] in seen:
@@ -367,33 +394,39 @@ class ClientCore:
                     else:
                         seen[job["id"]] = (job, now)
                         fresh += 1
-                bar.set_postfix(jobs=len(seen), refresh=False)
+                progress.page_read(fresh)
                 if len(jobs) < PAGE_LIMIT or (catching_up and fresh < len(jobs)):
                     return shifted
                 stalled = 0 if fresh else stalled + 1
                 if stalled >= _STALLED_PAGES:
-                    raise ServerError(
+                    raise ProtocolError(
                         f"ListTasks paging made no progress for {stalled} pages at offset {offset}; "
                         "the service seems to ignore 'offset'"
                     )
                 offset += len(jobs)
+                self._check_paging(pages, offset, total)
 
         if await sweep(catching_up=False):
             await sweep(catching_up=True)
         return list(seen.values())
 
     async def list_stamped(
-        self, start: datetime, end: datetime, status: str | None = None, name: str | None = None
+        self,
+        start: datetime,
+        end: datetime,
+        status: str | None = None,
+        name: str | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> list[Stamped]:
         """Jobs created in ``[start, end]`` with the time each was read, de-duplicated (first one kept)."""
         windows = split_windows(start, end)
         window_params = [self._list_params(lo, hi, status, name) for lo, hi in windows]
-        with _progress(self.progress, desc="pages", unit="page") as bar:
+        with Progress(self.settings.progress, on_progress, desc="pages", unit="page") as progress:
 
             async def one(params: list[tuple[str, str]]) -> list[Stamped]:
-                return await self._list_window(params, bar)
+                return await self._list_window(params, progress)
 
-            outcomes = await map_bounded(one, window_params, self.max_concurrency)
+            outcomes = await map_bounded(one, window_params, self.settings.max_concurrency)
         merged: dict[str, Stamped] = {}
         for outcome in outcomes:
             if isinstance(outcome, TaskCenterError):

@@ -16,7 +16,8 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from .._sample import Fleet
-from ._service import Request, RequestRecord, TaskCenterService, forward
+from ._misbehave import write_chunked, write_slowly
+from ._service import Reply, Request, RequestRecord, TaskCenterService, forward
 
 __all__ = ["Simulator", "running", "serve"]
 
@@ -30,6 +31,7 @@ class _Server(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        self.streamed_bytes = 0  # body bytes of endless and huge replies put on the wire
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -85,7 +87,9 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
-        request = Request(self.command, split.path, split.query, self.headers.get, body)
+        request = Request(
+            self.command, split.path, split.query, self.headers.get, body, tuple(self.headers.items())
+        )
         reply = self.server.service.handle(request)
         if reply.delay_s > 0 and self.server.stopping.wait(reply.delay_s):
             reply.drop = True
@@ -94,14 +98,50 @@ class _Handler(BaseHTTPRequestHandler):
             _hang_up(self.connection)
             return
         payload = reply.payload()
+        if reply.endless or reply.huge:
+            self._stream(reply)
+            return
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("X-Request-Id", uuid.uuid4().hex)
         for name, value in reply.headers.items():
             self.send_header(name, value)
+        if reply.trickle == "headers":
+            self.close_connection = True
+            head = b"".join(getattr(self, "_headers_buffer", [])) + b"\r\n"
+            self._headers_buffer: list[bytes] = []
+            write_slowly(self.wfile, head, self.server.service.options.trickle_s, self.server.stopping)
+        else:
+            self.end_headers()
+        if reply.trickle == "body":
+            self.close_connection = True
+            write_slowly(self.wfile, payload, self.server.service.options.trickle_s, self.server.stopping)
+        else:
+            self.wfile.write(payload)
+
+    def _stream(self, reply: Reply) -> None:
+        """An endless chunked body, or a huge declared one, until the client hangs up."""
+        self.close_connection = True
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        size = self.server.service.options.huge_body_bytes
+        self.send_header(*(("Content-Length", str(size)) if reply.huge else ("Transfer-Encoding", "chunked")))
         self.end_headers()
-        self.wfile.write(payload)
+
+        def count(sent: int) -> None:
+            self.server.streamed_bytes += sent
+
+        if reply.endless:
+            write_chunked(self.wfile, self.server.stopping, count)
+            return
+        block = b" " * 65536
+        for start in range(0, size, len(block)):
+            if self.server.stopping.is_set():
+                return
+            part = block[: min(len(block), size - start)]
+            self.wfile.write(part)
+            count(len(part))
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         # The Date header tells the simulated clock, which advance() moves.

@@ -11,10 +11,9 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Concatenate, ParamSpec, TypeVar
-from urllib.parse import parse_qsl
 
 from .._names import JOB_NAMES, STATUSES
 from .._sample import Fleet, generate_fleet
@@ -22,10 +21,12 @@ from .._time import parse_api_times
 from . import _errors
 from ._auth import TOKEN_LIFETIME_S, Credentials, TokenStore, iam_login, iam_token_body, verify_signature
 from ._errors import ApiError
+from ._messages import Reply, Request, RequestRecord
+from ._misbehave import MISBEHAVIOURS, endless_page, misbehave
 
 __all__ = ["FAULTS", "Options", "Reply", "Request", "RequestRecord", "TaskCenterService"]
 
-FAULTS: tuple[str, ...] = ("429", "429-retry-after", "500", "503", "drop", "timeout")
+FAULTS: tuple[str, ...] = ("429", "429-retry-after", "500", "503", "drop", "timeout", *MISBEHAVIOURS)
 _LIST_PATH = re.compile(r"/v3\.1/([^/]+)/jobs/?")
 _DETAIL_PATH = re.compile(r"/v3/([^/]+)/jobs/?")
 _IAM_PATH = re.compile(r"/v3/auth/tokens/?")
@@ -43,6 +44,9 @@ class Options:
     random 500/503 or of closing the connection unanswered; ``shift_during_paging``: jobs that arrive after
     every ListTasks page; ``timeout_s``: how long the "timeout" fault stalls; ``detail_lag_s``: how long a new
     job stays invisible to ShowJobDetail; ``horizon_days``: how far back anything can be queried.
+    Misbehaviour (``_misbehave``): ``trickle_s`` per byte of a trickled reply; ``huge_body_bytes`` of the
+    "huge-body" fault; ``endless_pages``: every ListTasks page is full of new ids; ``record_override``:
+    fields set on every served record (e.g. ``{"fail_reason": "x\\ud800"}``).
     """
 
     latency_ms: float = 0.0
@@ -56,6 +60,10 @@ class Options:
     detail_lag_s: float = 0.0
     horizon_days: float = 30.0
     max_span_days: float = 30.0
+    trickle_s: float = 1.0
+    huge_body_bytes: int = 300 * 1024 * 1024
+    endless_pages: bool = False
+    record_override: dict[str, Any] | None = None
 
     def update(self, **changes: Any) -> None:
         names = {f.name for f in dataclasses.fields(self)}
@@ -69,44 +77,6 @@ class Options:
         for rate in ("error_rate", "drop_rate"):
             if not 0.0 <= getattr(self, rate) <= 1.0:
                 raise ValueError(f"{rate} must be within [0, 1], not {getattr(self, rate)!r}")
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    query_string: str
-    header: Callable[[str], str | None]
-    body: bytes = b""
-
-    @property
-    def query(self) -> list[tuple[str, str]]:
-        return parse_qsl(self.query_string, keep_blank_values=True)
-
-
-@dataclass
-class Reply:
-    """What to send: a JSON reply, or ``drop`` (close without answering), after ``delay_s``."""
-
-    status: int = 200
-    body: dict[str, Any] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    drop: bool = False
-    delay_s: float = 0.0
-
-    def payload(self) -> bytes:
-        return json.dumps(self.body, ensure_ascii=False).encode("utf-8") if self.body is not None else b""
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One served request, for assertions: no header, so no secret, is kept."""
-
-    method: str
-    path: str
-    query: tuple[tuple[str, str], ...]
-    status: int | None
-    fault: str | None = None
 
 
 def parse_api_time(value: str) -> int:
@@ -232,6 +202,8 @@ class TaskCenterService:
                 reply = self._route(request)
             except ApiError as error:
                 reply = Reply(error.status, error.body(), dict(error.headers))
+            if fault in MISBEHAVIOURS:
+                misbehave(fault, reply, request.headers)
         reply.delay_s += self.options.latency_ms / 1000.0
         with self.lock:
             status = None if reply.drop else reply.status
@@ -249,8 +221,8 @@ class TaskCenterService:
                 return "throttle", _error_reply(
                     _errors.throttled(self.options.throttle or 0, self.options.retry_after)
                 )
-        if fault is None:
-            return None, None
+        if fault is None or fault in MISBEHAVIOURS:
+            return fault, None
         if fault == "drop":
             return fault, Reply(drop=True)
         if fault == "timeout":
@@ -347,7 +319,7 @@ class TaskCenterService:
             if not len(indices):
                 raise _errors.job_not_found(job_id)
             record = self.fleet.render(indices[:1], now, shape="v3")[0]
-        return Reply(200, {"job": record})
+        return Reply(200, {"job": {**record, **(self.options.record_override or {})}})
 
     def _list_tasks(self, request: Request, project_id: str) -> Reply:
         query = dict(request.query)
@@ -373,6 +345,10 @@ class TaskCenterService:
                 name=name,
             )
             page = self.fleet.render(indices[offset : offset + limit], now)
+            if self.options.endless_pages:
+                page = endless_page(self.fleet.render(indices[:limit], now), limit)
+            if self.options.record_override:
+                page = [{**record, **self.options.record_override} for record in page]
             if self.options.shift_during_paging:
                 region = self.fleet.region_of_project(project_id)
                 self.fleet.spawn(self.options.shift_during_paging, now, region=region)
