@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from ddsjobs_analytics._frame import jobs_frame
-from ddsjobs_analytics.archive import ArchiveLockedError, JobArchive, _store, sync
+from ddsjobs_analytics.archive import ArchiveLockedError, JobArchive, _files, _transaction, sync
 from ddsjobs_analytics.client import JobBatch, NotFoundError, ServerError
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -241,22 +241,22 @@ def test_an_interrupted_sync_changes_nothing_and_the_next_one_completes(
     before = archive.load()
     center.finish("oct")
     center.add("nov", datetime(2026, 11, 19, tzinfo=timezone.utc), "Completed")
-    real = _store._write_partition_file
-    writes: list[Path] = []
+    real = _files.write_staged_partition
+    writes: list[str] = []
 
-    def crash_on_second(table: Any, path: Path) -> None:
-        writes.append(path)
+    def crash_on_second(root: Path, name: str, table: Any) -> Any:
+        writes.append(name)
         if len(writes) == 2:
             raise OSError("power cut (injected)")
-        real(table, path)
+        return real(root, name, table)
 
-    monkeypatch.setattr(_store, "_write_partition_file", crash_on_second)
+    monkeypatch.setattr(_transaction, "write_staged_partition", crash_on_second)
     with pytest.raises(OSError, match="injected"):
         sync(center, archive, now=NOW + HOUR)
     assert archive.sync_state("r1", "p1") == mark
     pd.testing.assert_frame_equal(archive.load(), before)
 
-    monkeypatch.setattr(_store, "_write_partition_file", real)
+    monkeypatch.setattr(_transaction, "write_staged_partition", real)
     stats = sync(center, archive, now=NOW + HOUR)
     assert (stats.new, stats.updated) == (1, 1)
     assert states(archive) == {"oct": "Completed", "nov": "Completed"}
