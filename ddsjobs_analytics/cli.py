@@ -6,6 +6,7 @@ Sub-commands::
     ddsjobs report    [INPUT …] --out DIR   report from files, an archive, or the bundled sample
     ddsjobs fetch     --region R --project-id P --since 30d --out jobs.parquet|.csv
     ddsjobs sync      --archive PATH --region R --project-id P
+    ddsjobs archive   verify|repair --archive PATH   check an archive's integrity, or rebuild it
     ddsjobs simulate  --port 8080           serve the local task-center simulator
 """
 
@@ -89,6 +90,10 @@ def _build_parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--overlap", default="1d", help="later runs re-list this much before the high-water mark"
     )
+
+    archive = commands.add_parser("archive", help="verify (read-only) or repair a job archive")
+    archive.add_argument("action", choices=["verify", "repair"])
+    archive.add_argument("--archive", type=Path, required=True)
 
     simulate = commands.add_parser("simulate", help="serve the local task-center simulator on 127.0.0.1")
     simulate.add_argument("--port", type=int, default=8080)
@@ -245,6 +250,18 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_archive(args: argparse.Namespace) -> int:
+    """``verify`` prints the problems found (exit 1 if any); ``repair`` rebuilds, then verifies."""
+    from ddsjobs_analytics.archive import JobArchive
+
+    archive = JobArchive(args.archive)
+    if args.action == "repair":
+        print(archive.repair())
+    report = archive.verify()
+    print(report)
+    return 0 if report.ok else 1
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from ddsjobs_analytics.simulator import serve
 
@@ -264,6 +281,7 @@ _COMMANDS = {
     "report": _cmd_report,
     "fetch": _cmd_fetch,
     "sync": _cmd_sync,
+    "archive": _cmd_archive,
     "simulate": _cmd_simulate,
 }
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,7 +31,7 @@ __all__ = ["Found", "VerifyReport", "inspect", "quarantine", "syncs_from_rows", 
 log = logging.getLogger("ddsjobs_analytics.archive")
 
 # A high-water mark rebuilt from rows ignores `created` values this far past now (clock skew).
-_SKEW = np.timedelta64(1, "D")
+_SKEW = pd.Timedelta(days=1)
 
 
 @dataclass

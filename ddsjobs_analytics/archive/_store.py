@@ -348,6 +348,7 @@ class JobArchive:
             drop_leftovers(self.path)
             self._replace_all(table, manifest, retire=sorted(found.tables))
         log.warning("archive %s repaired: %s", self.path, found.summary())
+        found.report.notes.append(f"repaired: {found.summary()}, {table.num_rows:,} jobs written")
         return found.report
 
     def nonterminal_jobs(self, region: str | None, project_id: str) -> pd.DataFrame:
