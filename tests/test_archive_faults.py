@@ -9,6 +9,7 @@ to the simulator's truth. Counts are printed (``-s``) and recorded in tests/READ
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import random
@@ -85,7 +86,7 @@ def assert_truth(path: Path, truth: pd.DataFrame) -> None:
 
 
 def assert_recovers(world: World, kind: str, path: Path) -> None:
-    """The crash image at ``path`` opens, holds the jobs of before or after, globs agree; a re-run converges."""
+    """The crash image at ``path`` opens, holds the jobs of before or after, globs agree; re-runs converge."""
     archive = JobArchive(path)  # opening finishes a committed transaction
     found = state(path)
     before = {} if kind == "first" else world.states["base"]
@@ -130,25 +131,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 # --------------------------------------------------------------------------------------------- crash points
 
 
+@functools.cache
 def _dead_pid() -> int:
-    child = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
-    )
-    return int(child.stdout)
+    argv = [sys.executable, "-c", "import os; print(os.getpid())"]
+    return int(subprocess.run(argv, capture_output=True, text=True).stdout)
 
 
 def _as_if_dead(lock: Path) -> None:
     """The image's lock, as the crashed (now dead) writer left it: its pid no longer runs."""
     if lock.exists():
-        holder = json.loads(lock.read_text())
-        lock.write_text(
-            json.dumps(
-                {**holder, "pid": _DEAD_PID[0] or _DEAD_PID.__setitem__(0, _dead_pid()) or _DEAD_PID[0]}
-            )
-        )
-
-
-_DEAD_PID = [0]
+        lock.write_text(json.dumps({**json.loads(lock.read_text()), "pid": _dead_pid()}))
 
 
 class Crash(OSError):
