@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import re
 import shutil
 import socket
 import subprocess
@@ -336,3 +337,21 @@ def test_the_cli_verifies_and_repairs(archive: JobArchive, capsys: pytest.Captur
     out = capsys.readouterr().out
     assert "repaired: 5 rows read from 3 file(s), 0 file(s) moved to _quarantine/" in out
     assert out.rstrip().endswith("OK")
+
+
+def test_the_readme_duckdb_query_runs_on_an_archive(archive: JobArchive) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (query,) = re.findall(r"```sql\n(.*?)```", readme, flags=re.DOTALL)
+    rows = duckdb.sql(query.replace("~/dds-jobs", str(archive.path))).fetchall()
+    frame = archive.load()
+    expected = frame.assign(month=frame["created"].dt.strftime("%Y-%m")).groupby(
+        ["month", "status"], observed=True
+    )
+    assert [(str(month), status, jobs) for month, status, jobs, _ in rows] == [
+        (month, status, len(group)) for (month, status), group in expected
+    ]
+    medians = {(str(m), s): median for m, s, _, median in rows}
+    assert (
+        medians[("2026-10", "Completed")]
+        == frame.loc[frame["job_id"].isin(["oct-2", "oct-3"]), "duration_s"].median()
+    )
