@@ -68,9 +68,22 @@ def _cumprod_by_group(values: FloatArray, group: IntArray) -> FloatArray:
     return pd.Series(values).groupby(group, sort=False).cumprod().to_numpy(dtype=np.float64)
 
 
+def _group_time_order(group: IntArray, time: FloatArray) -> IntArray:
+    """The permutation sorting by ``group``, then ``time``: the same as ``np.lexsort((time, group))``.
+
+    Two stable argsorts are about twice as fast: by time, then by the group codes narrowed to int16/int32
+    (a stable sort of small integers is a radix sort).
+    """
+    by_time = np.argsort(time, kind="stable")
+    codes = group[by_time]
+    if len(codes) and codes.min() >= 0 and codes.max() <= np.iinfo(np.int32).max:
+        codes = codes.astype(np.int16 if codes.max() <= np.iinfo(np.int16).max else np.int32)
+    return by_time[np.argsort(codes, kind="stable")]
+
+
 def _product_limit(group: IntArray, time: FloatArray, observed: npt.NDArray[np.bool_]) -> _Steps:
     """Kaplan–Meier steps per group; ``time`` must be finite."""
-    order = np.lexsort((time, group))
+    order = _group_time_order(group, time)
     group, time, observed = group[order], time[order], observed[order]
     n = len(time)
     if n == 0:

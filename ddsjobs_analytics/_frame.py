@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._names import TERMINAL_STATUSES, canonical_job_type
+from ._schema import JOB_COLUMNS
 
 __all__ = [
     "JOB_COLUMNS",
@@ -39,24 +40,6 @@ __all__ = [
     "require_columns",
 ]
 
-JOB_COLUMNS: tuple[str, ...] = (
-    "job_id",
-    "job_name",
-    "job_type",
-    "status",
-    "created",
-    "ended",
-    "utc_offset",
-    "duration_s",
-    "age_s",
-    "progress",
-    "fail_reason",
-    "instance_id",
-    "instance_name",
-    "region",
-    "project_id",
-    "observed_at",
-)
 
 ErrorMode = Literal["warn", "raise", "ignore"]
 RecordsInput = Iterable[Any] | Mapping[str, Any] | str | os.PathLike[str]
