@@ -185,13 +185,13 @@ class Injector:
             monkeypatch.setattr(os, name, wrapper)
         real_write = _files._write_file
 
-        def write(path: Path, payload: Any) -> None:
+        def write(path: Path, payload: Any, **options: Any) -> None:
             def half() -> None:  # the crash lands mid-write: half the bytes are on disk
                 with open(path, "wb") as handle:
                     handle.write(bytes(memoryview(payload))[: len(memoryview(payload)) // 2])
 
             self.hit("write", (path,), half)
-            real_write(path, payload)
+            real_write(path, payload, **options)
 
         monkeypatch.setattr(_files, "_write_file", write)
 

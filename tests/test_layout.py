@@ -42,11 +42,9 @@ OVERSIZED: dict[str, str] = {
     f"{PACKAGE}._plots": "analysis helper: splitting into a plots package plus interval logic",
 }
 # (importer, imported) deferred import that closes a cycle → why it is allowed for now.
-DEFERRED_CYCLES: dict[tuple[str, str], str] = {
-}
+DEFERRED_CYCLES: dict[tuple[str, str], str] = {}
 # (importer, "module.name") private name imported across a package boundary → why it is allowed for now.
-PRIVATE_IMPORTS: dict[tuple[str, str], str] = {
-}
+PRIVATE_IMPORTS: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)

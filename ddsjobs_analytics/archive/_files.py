@@ -105,12 +105,13 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _write_file(path: Path, payload: bytes | memoryview) -> None:
+def _write_file(path: Path, payload: bytes | memoryview, *, durable: bool = True) -> None:
     try:
         with open(path, "wb") as handle:
             handle.write(payload)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
     except OSError as exc:
         path.unlink(missing_ok=True)
         raise named_os_error(exc, path) from exc
@@ -119,10 +120,10 @@ def _write_file(path: Path, payload: bytes | memoryview) -> None:
         raise
 
 
-def write_atomic(path: Path, payload: bytes, *, tx: str) -> None:
+def write_atomic(path: Path, payload: bytes, *, tx: str, durable: bool = True) -> None:
     """``payload`` into a temp file beside ``path``, fsync it, rename it over ``path``, fsync the folder."""
     temp = path.with_name(f".{path.name}.{tx}.tmp")
-    _write_file(temp, payload)
+    _write_file(temp, payload, durable=durable)
     try:
         os.replace(temp, path)
     except OSError as exc:
@@ -131,7 +132,8 @@ def write_atomic(path: Path, payload: bytes, *, tx: str) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    fsync_directory(path.parent)
+    if durable:
+        fsync_directory(path.parent)
 
 
 def parquet_bytes(table: pa.Table) -> pa.Buffer:

@@ -178,5 +178,7 @@ def finished_manifest(manifest: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in manifest.items() if key != "pending"}
 
 
-def write_manifest(root: Path, manifest: Mapping[str, Any], tx: str) -> None:
-    write_atomic(root / MANIFEST, json.dumps(manifest, indent=1).encode(), tx=tx)
+def write_manifest(root: Path, manifest: Mapping[str, Any], tx: str, *, durable: bool = True) -> None:
+    """Replace the manifest atomically; ``durable=False`` skips the fsyncs (for a rewrite that only
+    records a finished transaction: if a crash loses it, the transaction is finished again)."""
+    write_atomic(root / MANIFEST, json.dumps(manifest, indent=1).encode(), tx=tx, durable=durable)

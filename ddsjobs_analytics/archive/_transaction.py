@@ -179,5 +179,5 @@ def finish(root: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
             if directory.is_dir() and not any(directory.iterdir()):
                 directory.rmdir()
     finished = finished_manifest(manifest)
-    write_manifest(root, finished, pending.get("tx") or new_transaction())
+    write_manifest(root, finished, pending.get("tx") or new_transaction(), durable=False)
     return finished
