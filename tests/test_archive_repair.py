@@ -111,6 +111,10 @@ def test_a_deleted_manifest_is_refused_then_rebuilt_by_repair(archive: JobArchiv
     with pytest.raises(ArchiveCorruptError, match=r"no _archive\.json.*ddsjobs archive repair"):
         upsert(JobArchive(archive.path), [record("x")])
     assert snapshot(archive.path) == files  # nothing written, nothing deleted
+    with pytest.raises(
+        ArchiveCorruptError, match=r"_archive\.json: missing, but partition files are on disk"
+    ):
+        JobArchive(archive.path).load()
     report = JobArchive(archive.path).repair()
     assert "the manifest is missing" in str(report)
     repaired = JobArchive(archive.path)

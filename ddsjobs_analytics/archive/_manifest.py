@@ -96,6 +96,8 @@ def read_manifest(root: Path, *, missing_ok: bool = False) -> dict[str, Any] | N
     except FileNotFoundError:
         if missing_ok:
             return None
+        if any(root.glob("month=*/part-*.parquet")):
+            raise _bad(path, "missing, but partition files are on disk") from None
         raise ArchiveNotFoundError(
             f"no job archive at {root} (no {MANIFEST}); run `ddsjobs sync --archive {root}` first"
         ) from None

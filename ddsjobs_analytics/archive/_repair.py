@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._time import utcnow
-from ._errors import ArchiveCorruptError, ArchiveNotFoundError
+from ._errors import ArchiveCorruptError
 from ._files import QUARANTINE, is_leftover, is_part_file, read_parquet, staged_name
 from ._manifest import MANIFEST, manifest_files, partition_digest, read_manifest
 from ._schema import ARCHIVE_SCHEMA, SCHEMA_VERSION, month_keys
@@ -77,11 +77,11 @@ def _disk_files(root: Path) -> tuple[set[str], list[str], list[str]]:
 
 
 def _manifest_or_problem(root: Path, report: VerifyReport) -> dict[str, Any] | None:
-    try:
-        manifest = read_manifest(root)
-    except ArchiveNotFoundError:
+    if not (root / MANIFEST).exists():
         report.problems.append(f"no {MANIFEST}: the manifest is missing (repair rebuilds it from the files)")
         return None
+    try:
+        manifest = read_manifest(root)
     except ArchiveCorruptError as exc:
         report.problems.append(str(exc))
         return None
