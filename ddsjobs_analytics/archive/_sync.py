@@ -36,7 +36,11 @@ CLOCK_SKEW = timedelta(days=1)
 
 
 class TaskCenterLike(Protocol):
-    """What :func:`sync` needs from a task center (``ddsjobs_analytics.client.TaskCenter`` has it)."""
+    """What :func:`sync` needs from a task center (``ddsjobs_analytics.client.TaskCenter`` has it).
+
+    ``get_jobs`` may return a batch with ``failures`` (id → exception); an id counts as lost only when its
+    exception is the client's ``NotFoundError`` (or a subclass), anything else is a reported failure.
+    """
 
     @property
     def region(self) -> str | None: ...
