@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
 
         base = work / "base"
         t0 = time.perf_counter()
-        built = JobArchive(base)._apply(initial)
+        built = JobArchive(base).upsert_table(initial)
         build_s = time.perf_counter() - t0
         size_mb = sum(p.stat().st_size for p in base.rglob("*.parquet")) / 1e6
         print(
@@ -214,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(base, trial)
 
         stats_box: list[object] = []
-        upsert_s = best_of(args.repeat, lambda: stats_box.append(JobArchive(trial)._apply(batch)), fresh_copy)
+        upsert_s = best_of(
+            args.repeat, lambda: stats_box.append(JobArchive(trial).upsert_table(batch)), fresh_copy
+        )
         stats = stats_box[-1]
         after = JobArchive(trial)
         touched = sorted(set(month_keys(batch.column("created"))))

@@ -24,6 +24,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PARTIAL",
     "EXIT_USAGE",
+    "run_archive",
     "run_check",
     "run_demo",
     "run_fetch",
@@ -163,6 +164,18 @@ def run_simulate(args: argparse.Namespace) -> int:
         latency_ms=args.latency,
     )
     return EXIT_OK
+
+
+def run_archive(args: argparse.Namespace) -> int:
+    """``verify`` prints the problems found (exit 1 if any); ``repair`` rebuilds, then verifies."""
+    from .archive import JobArchive
+
+    archive = JobArchive(args.archive)
+    if args.action == "repair":
+        say(args, str(archive.repair()))
+    report = archive.verify()
+    say(args, str(report))
+    return EXIT_OK if report.ok else EXIT_FAILURE
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from ddsjobs_analytics._commands import (
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_USAGE,
+    run_archive,
     run_check,
     run_demo,
     run_fetch,
@@ -347,6 +348,25 @@ def _check_parser(commands: Any) -> None:
     group.add_argument("--fdr", type=float, default=0.05, help="false discovery rate (default 0.05)")
 
 
+def _archive_parser(commands: Any) -> None:
+    archive = _command(
+        commands,
+        "archive",
+        summary="check a job archive's integrity (verify, read-only) or rebuild its manifest (repair)",
+        usage="{verify,repair} --archive PATH [options]",
+        example="ddsjobs archive verify --archive ~/dds-jobs",
+        run=run_archive,
+        exit_codes="exit codes: 0 the archive is sound, 1 problems found (or a failure), 2 usage error",
+    )
+    archive.add_argument(
+        "action",
+        choices=["verify", "repair"],
+        help="verify: report problems, change nothing; repair: rebuild from the part files, then verify "
+        "(files it cannot account for are moved to _quarantine/, never deleted)",
+    )
+    archive.add_argument("--archive", type=Path, required=True, metavar="PATH", help="the archive folder")
+
+
 _PARSERS: list[Callable[[Any], None]] = [
     _demo_parser,
     _report_parser,
@@ -354,6 +374,7 @@ _PARSERS: list[Callable[[Any], None]] = [
     _sync_parser,
     _simulate_parser,
     _check_parser,
+    _archive_parser,
 ]
 
 

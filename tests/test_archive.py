@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import socket
@@ -28,7 +29,9 @@ from ddsjobs_analytics.archive import (
     ArchiveVersionError,
     JobArchive,
     SyncStats,
-    _store,
+    _files,
+    _records,
+    _transaction,
 )
 from ddsjobs_analytics.archive._migrate import V1_COLUMNS
 
@@ -78,6 +81,10 @@ def by_id(archive: JobArchive, **load: Any) -> pd.DataFrame:
 def snapshot(path: Path) -> dict[str, int]:
     """Every file of the archive with its mtime in ns (a rewrite changes the name or the mtime)."""
     return {str(p.relative_to(path)): p.stat().st_mtime_ns for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def _store_module() -> Any:
+    return importlib.import_module("ddsjobs_analytics.archive._store")
 
 
 @pytest.fixture
@@ -202,11 +209,19 @@ def test_a_terminal_job_seen_again_in_the_other_api_shape_is_unchanged(archive: 
     assert by_id(archive).loc["b", "fail_reason"] == "disk full (retried)"
 
 
-def test_a_running_job_seen_again_refreshes_its_age(archive: JobArchive) -> None:
+def test_a_running_job_seen_again_unchanged_is_a_noop_and_a_change_refreshes_it(archive: JobArchive) -> None:
     upsert(archive, [record("a", created="2026-11-02T12:00:00+0000")], T2)
-    stats = upsert(archive, [record("a", created="2026-11-02T12:00:00+0000")], T3)
+    before = snapshot(archive.path)
+    # Re-fetched by id (the v3 shape spells job_name differently): the same facts, not an update.
+    again = upsert(
+        archive, [v3_record(record("a", created="2026-11-02T12:00:00+0000"), "Create_MongoDB")], T3
+    )
+    assert (again.updated, again.unchanged, again.partitions_written) == (0, 1, 0)
+    assert snapshot(archive.path) == before
+    stats = upsert(archive, [record("a", created="2026-11-02T12:00:00+0000", progress="60%")], T3)
     assert (stats.updated, stats.still_running) == (1, 1)
     df = by_id(archive)
+    assert df.loc["a", "progress"] == 0.6
     assert df.loc["a", "age_s"] == 7200.0  # T3 − created
     assert (df.loc["a", "first_seen"], df.loc["a", "last_seen"]) == (ts(T2), ts(T3))
 
@@ -214,13 +229,15 @@ def test_a_running_job_seen_again_refreshes_its_age(archive: JobArchive) -> None
 def test_a_batch_listing_a_job_twice_keeps_the_best_record(archive: JobArchive) -> None:
     batch = pa.concat_tables(
         [
-            _store.table_from_records(
+            _records.table_from_records(
                 [record("a", "Completed")], observed_at=T1, region="r1", project_id="p1"
             ),
-            _store.table_from_records([record("a", "Running")], observed_at=T2, region="r1", project_id="p1"),
+            _records.table_from_records(
+                [record("a", "Running")], observed_at=T2, region="r1", project_id="p1"
+            ),
         ]
     )
-    stats = archive._apply(batch)
+    stats = archive.upsert_table(batch)
     assert (stats.new, stats.still_running) == (1, 0)
     df = by_id(archive)
     assert len(df) == 1
@@ -290,13 +307,13 @@ def test_load_opens_only_the_partitions_of_the_range(
 ) -> None:
     upsert(archive, THREE_MONTHS)
     opened: list[str] = []
-    real = _store._read_parquet
+    real = _files.read_parquet
 
-    def counting(path: Path, columns: Any, dictionary: Any) -> pa.Table:
+    def counting(path: Path, columns: Any, dictionary: Any, digest: Any) -> pa.Table:
         opened.append(path.parent.name)
-        return real(path, columns, dictionary)
+        return real(path, columns, dictionary, digest)
 
-    monkeypatch.setattr(_store, "_read_parquet", counting)
+    monkeypatch.setattr(_store_module(), "read_parquet", counting)
     october = archive.load("2026-10-01", "2026-11-01")
     assert opened == ["month=2026-10"]
     assert sorted(october["job_id"]) == ["oct-1", "oct-2", "oct-3"]
@@ -386,7 +403,7 @@ def test_missing_archive_and_foreign_directory(tmp_path: Path) -> None:
 
 
 def test_rebuild_rederives_columns_from_raw(archive: JobArchive, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = _store.jobs_frame
+    real = _records.jobs_frame
 
     def buggy(*args: Any, **kwargs: Any) -> pd.DataFrame:
         frame = real(*args, **kwargs)
@@ -394,11 +411,11 @@ def test_rebuild_rederives_columns_from_raw(archive: JobArchive, monkeypatch: py
         frame["utc_offset"] = pd.array([None] * len(frame), dtype="Int16")
         return frame
 
-    monkeypatch.setattr(_store, "jobs_frame", buggy)
+    monkeypatch.setattr(_records, "jobs_frame", buggy)
     upsert(archive, THREE_MONTHS, T1)
     upsert(archive, [record("oct-1", "Failed", created="2026-10-05T00:00:00+0000", fail_reason="y")], T2)
     assert by_id(archive).loc["nov-1", "progress"] == 30.0
-    monkeypatch.setattr(_store, "jobs_frame", real)
+    monkeypatch.setattr(_records, "jobs_frame", real)
 
     stats = archive.rebuild()
     assert (stats.updated, stats.unchanged) == (len(THREE_MONTHS), 0)
@@ -439,16 +456,16 @@ def test_a_crash_between_partition_writes_leaves_the_previous_archive(
     upsert(archive, THREE_MONTHS, T1)
     before = archive.load()
     manifest_before = (archive.path / "_archive.json").read_text()
-    real = _store._write_partition_file
-    calls: list[Path] = []
+    real = _files.write_staged_partition
+    calls: list[str] = []
 
-    def crash_on_second(table: pa.Table, path: Path) -> None:
-        calls.append(path)
+    def crash_on_second(root: Path, name: str, table: pa.Table) -> Any:
+        calls.append(name)
         if len(calls) == 2:
             raise OSError("disk full (injected)")
-        real(table, path)
+        return real(root, name, table)
 
-    monkeypatch.setattr(_store, "_write_partition_file", crash_on_second)
+    monkeypatch.setattr(_transaction, "write_staged_partition", crash_on_second)
     update = [
         record("oct-9", "Completed", created="2026-10-20T00:00:00+0000"),
         record("nov-1", "Completed", created="2026-11-01T00:00:00+0000"),
@@ -460,7 +477,7 @@ def test_a_crash_between_partition_writes_leaves_the_previous_archive(
     pd.testing.assert_frame_equal(JobArchive(archive.path).load(), before)
     assert not (archive.path / ".lock").exists()
 
-    monkeypatch.setattr(_store, "_write_partition_file", real)
+    monkeypatch.setattr(_transaction, "write_staged_partition", real)
     stats = upsert(archive, update, T2)
     assert (stats.new, stats.updated) == (1, 1)
     df = by_id(archive)
@@ -472,7 +489,7 @@ def test_a_crash_between_partition_writes_leaves_the_previous_archive(
         "month=2026-10",
         "month=2026-11",
     ]
-    assert not list(archive.path.rglob("*.tmp"))
+    assert not list(archive.path.rglob("*.tmp")) and not list(archive.path.rglob("*.staged"))
 
 
 def test_a_crash_inside_a_file_write_leaves_no_temp_file(
@@ -484,10 +501,10 @@ def test_a_crash_inside_a_file_write_leaves_no_temp_file(
         handle.write(b"PAR1 partial")
         raise OSError("killed mid-write (injected)")
 
-    monkeypatch.setattr(_store.pq, "write_table", half_written)
+    monkeypatch.setattr(_files.pq, "write_table", half_written)
     with pytest.raises(OSError, match="injected"):
         upsert(archive, [record("nov-2", created="2026-11-05T00:00:00+0000")], T2)
-    assert not [p for p in archive.path.rglob("*") if p.name.endswith(".tmp")]
+    assert not [p for p in archive.path.rglob("*") if p.name.endswith((".tmp", ".staged"))]
     assert len(JobArchive(archive.path).load()) == len(THREE_MONTHS)
 
 
@@ -496,17 +513,17 @@ def test_a_reader_racing_a_commit_rereads_the_new_manifest(
 ) -> None:
     upsert(archive, THREE_MONTHS, T1)
     writer = JobArchive(archive.path)
-    real = _store._read_parquet
+    real = _files.read_parquet
     raced: list[Path] = []
 
-    def read_after_a_commit(path: Path, columns: Any, dictionary: Any) -> pa.Table:
+    def read_after_a_commit(path: Path, columns: Any, dictionary: Any, digest: Any) -> pa.Table:
         if not raced:  # a writer commits between our manifest read and this open: our file is superseded
             raced.append(path)
-            monkeypatch.setattr(_store, "_read_parquet", real)
+            monkeypatch.setattr(_store_module(), "read_parquet", real)
             upsert(writer, [record("nov-1", "Completed", created="2026-11-01T00:00:00+0000")], T2)
-        return real(path, columns, dictionary)
+        return real(path, columns, dictionary, digest)
 
-    monkeypatch.setattr(_store, "_read_parquet", read_after_a_commit)
+    monkeypatch.setattr(_store_module(), "read_parquet", read_after_a_commit)
     df = archive.load("2026-11-01")
     assert not raced[0].exists()
     assert list(df["status"]) == ["Completed"]
@@ -518,7 +535,7 @@ def test_a_reader_racing_a_commit_rereads_the_new_manifest(
 def test_a_second_writer_is_refused_with_the_holder_named(archive: JobArchive) -> None:
     upsert(archive, [record("a")])
     other = JobArchive(archive.path)
-    with archive._writing():
+    with archive.locked():
         with pytest.raises(ArchiveLockedError) as caught:
             upsert(other, [record("b")])
         # Re-entrant for the holder itself.
@@ -580,7 +597,7 @@ def test_a_missing_partition_file_and_a_corrupt_manifest_are_named(archive: JobA
     upsert(archive, THREE_MONTHS)
     gone = next(archive.path.glob("month=2026-09/*.parquet"))
     gone.unlink()
-    with pytest.raises(ArchiveCorruptError, match="is missing"):
+    with pytest.raises(ArchiveCorruptError, match=r"listed in _archive\.json but missing"):
         archive.load()
     (archive.path / "_archive.json").write_text("{not json")
     with pytest.raises(ArchiveCorruptError, match=r"_archive\.json"):
@@ -592,7 +609,7 @@ def test_a_missing_partition_file_and_a_corrupt_manifest_are_named(archive: JobA
 
 def write_v1_archive(path: Path, records: list[dict[str, Any]], observed_at: str) -> None:
     """The schema-1 layout: ``created_month=YYYYMM/data.parquet``, no utc_offset/age_s, snappy."""
-    table = _store.table_from_records(records, observed_at=observed_at, region="r1", project_id="p1")
+    table = _records.table_from_records(records, observed_at=observed_at, region="r1", project_id="p1")
     table = table.select(list(V1_COLUMNS))
     months = pa.compute.fill_null(pa.compute.strftime(table.column("created"), format="%Y%m"), "unknown")
     for month in set(months.to_pylist()):

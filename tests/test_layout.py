@@ -39,18 +39,11 @@ FORBIDDEN_IN_CORE = (f"{PACKAGE}.client", "httpx")
 # module → why it may still be over MAX_LINES. Only modules being split right now (issue #10).
 OVERSIZED: dict[str, str] = {
     f"{PACKAGE}._plots": "analysis helper: splitting into a plots package plus interval logic",
-    f"{PACKAGE}.archive._store": "archive helper: splitting into files / manifest / records / store",
 }
 # (importer, imported) deferred import that closes a cycle → why it is allowed for now.
-DEFERRED_CYCLES: dict[tuple[str, str], str] = {
-    (f"{PACKAGE}.archive._store", f"{PACKAGE}.archive._migrate"): "archive helper: breaking this cycle (#10)",
-    (f"{PACKAGE}.archive._migrate", f"{PACKAGE}.archive._store"): "archive helper: breaking this cycle (#10)",
-}
+DEFERRED_CYCLES: dict[tuple[str, str], str] = {}
 # (importer, "module.name") private name imported across a package boundary → why it is allowed for now.
-PRIVATE_IMPORTS: dict[tuple[str, str], str] = {
-    (f"{PACKAGE}.archive._store", f"{PACKAGE}._frame._as_record_list"): "archive helper: public reader (#10)",
-    (f"{PACKAGE}.archive._store", f"{PACKAGE}._frame._unwrap"): "archive helper: public reader (#10)",
-}
+PRIVATE_IMPORTS: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ first against a fake task center, then end to end against the simulator through 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -12,8 +13,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from ddsjobs_analytics._frame import jobs_frame
-from ddsjobs_analytics.archive import ArchiveLockedError, JobArchive, _store, sync
+from ddsjobs_analytics import client
+from ddsjobs_analytics._frame import DataQualityWarning, jobs_frame
+from ddsjobs_analytics.archive import ArchiveLockedError, JobArchive, _files, _transaction, sync
 from ddsjobs_analytics.client import JobBatch, NotFoundError, ServerError
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -241,22 +243,22 @@ def test_an_interrupted_sync_changes_nothing_and_the_next_one_completes(
     before = archive.load()
     center.finish("oct")
     center.add("nov", datetime(2026, 11, 19, tzinfo=timezone.utc), "Completed")
-    real = _store._write_partition_file
-    writes: list[Path] = []
+    real = _files.write_staged_partition
+    writes: list[str] = []
 
-    def crash_on_second(table: Any, path: Path) -> None:
-        writes.append(path)
+    def crash_on_second(root: Path, name: str, table: Any) -> Any:
+        writes.append(name)
         if len(writes) == 2:
             raise OSError("power cut (injected)")
-        real(table, path)
+        return real(root, name, table)
 
-    monkeypatch.setattr(_store, "_write_partition_file", crash_on_second)
+    monkeypatch.setattr(_transaction, "write_staged_partition", crash_on_second)
     with pytest.raises(OSError, match="injected"):
         sync(center, archive, now=NOW + HOUR)
     assert archive.sync_state("r1", "p1") == mark
     pd.testing.assert_frame_equal(archive.load(), before)
 
-    monkeypatch.setattr(_store, "_write_partition_file", real)
+    monkeypatch.setattr(_transaction, "write_staged_partition", real)
     stats = sync(center, archive, now=NOW + HOUR)
     assert (stats.new, stats.updated) == (1, 1)
     assert states(archive) == {"oct": "Completed", "nov": "Completed"}
@@ -313,3 +315,88 @@ def test_sync_twice_against_the_simulator_matches_its_truth(tmp_path: Path) -> N
     assert spawned <= asked_by_id
     ended = set(expected.loc[expected["status"] != "Running", "job_id"])
     assert len(spawned & ended) >= 15, "most spawned jobs should have ended within 30 hours"
+
+
+# --------------------------------------------------------------------------------------------- hardening (#9)
+
+
+def test_an_absurd_created_never_becomes_the_high_water_mark(
+    center: FakeTaskCenter, archive: JobArchive
+) -> None:
+    center.add("a", NOW - 2 * HOUR, "Completed")
+    center.add("far", datetime(9999, 1, 1, tzinfo=timezone.utc), "Completed")
+    real_list = center.list_jobs
+    # A service that lists a job created in year 9999 whatever the window.
+    center.list_jobs = lambda start, end: [*real_list(start, end), center._record("far", "v3.1")]  # type: ignore[method-assign]
+    sync(center, archive, now=NOW)
+    assert pd.Timestamp(archive.sync_state("r1", "p1")["max_created"]) == NOW - 2 * HOUR
+    raw = archive.load(columns=["job_id", "raw"]).set_index("job_id")["raw"]
+    assert "9999-01-01" in raw["far"]  # the record is kept as received
+    stats = sync(center, archive, now=NOW + HOUR)  # and the next sync still works
+    assert center.windows[-1] == (NOW - 2 * HOUR - DAY, NOW + HOUR)
+    assert stats.new == 0
+
+
+def test_a_future_mark_already_stored_is_ignored(
+    center: FakeTaskCenter, archive: JobArchive, caplog: pytest.LogCaptureFixture
+) -> None:
+    center.add("a", NOW - 2 * HOUR, "Completed")
+    sync(center, archive, now=NOW)
+    manifest_path = archive.path / "_archive.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["syncs"][0]["max_created"] = "9999-01-01T00:00:00+00:00"
+    manifest_path.write_text(json.dumps(manifest))
+    with caplog.at_level("WARNING", logger="ddsjobs_analytics.archive"):
+        sync(center, archive, now=NOW + HOUR)
+    assert "ignoring the archive's max_created 9999-01-01" in caplog.text
+    assert center.windows[-1] == (NOW - DAY, NOW + HOUR)  # from listed_until minus the overlap
+    assert pd.Timestamp(archive.sync_state("r1", "p1")["max_created"]) == NOW - 2 * HOUR
+
+
+def test_an_unchanged_running_job_refetched_by_id_is_not_an_update(
+    center: FakeTaskCenter, archive: JobArchive
+) -> None:
+    center.add("long", NOW - 5 * DAY)
+    center.add("recent", NOW - HOUR, "Completed")
+    sync(center, archive, now=NOW)
+    before = {p.name for p in archive.path.rglob("*.parquet")}
+    for hours in (6, 12):
+        stats = sync(center, archive, overlap="1h", now=NOW + hours * HOUR)
+        assert stats.refetched == 1
+        assert (stats.updated, stats.partitions_written) == (0, 0)
+    assert {p.name for p in archive.path.rglob("*.parquet")} == before
+
+
+def test_not_found_is_recognised_by_type_not_by_name(center: FakeTaskCenter, archive: JobArchive) -> None:
+    class NotFoundError(Exception):  # the same name, not the client's error
+        pass
+
+    class Gone(client.NotFoundError):  # another name, but the client's error
+        pass
+
+    for job_id in ("impostor", "gone", "keyerror"):
+        center.add(job_id, NOW - 5 * DAY)
+    center.add("recent", NOW - HOUR, "Completed")
+    sync(center, archive, now=NOW)
+    center.failing = {"impostor": NotFoundError("x"), "gone": Gone("y"), "keyerror": KeyError("z")}
+    stats = sync(center, archive, now=NOW + HOUR)
+    assert stats.lost == ["gone"]
+    assert sorted(stats.refetch_failed) == ["impostor", "keyerror"]
+
+
+def test_a_lone_surrogate_in_a_listed_record_fails_nothing(
+    center: FakeTaskCenter, archive: JobArchive
+) -> None:
+    center.add("a", NOW - 2 * HOUR, "Failed")
+    center.add("b", NOW - HOUR, "Completed")
+    real = center._record
+
+    def odd(job_id: str, shape: str) -> dict[str, Any]:
+        found = real(job_id, shape)
+        return {**found, "fail_reason": "x\ud800"} if job_id == "a" else found
+
+    center._record = odd  # type: ignore[method-assign]
+    with pytest.warns(DataQualityWarning, match="lone surrogate.*job a"):
+        stats = sync(center, archive, now=NOW)
+    assert stats.new == 2
+    assert states(archive) == {"a": "Failed", "b": "Completed"}

@@ -12,6 +12,7 @@ from ._errors import (
     ArchiveNotFoundError,
     ArchiveVersionError,
 )
+from ._repair import VerifyReport
 from ._schema import ARCHIVE_COLUMNS, SCHEMA_VERSION
 from ._stats import SyncStats
 from ._store import JobArchive
@@ -29,5 +30,6 @@ __all__ = [
     "JobArchive",
     "SyncStats",
     "TaskCenterLike",
+    "VerifyReport",
     "sync",
 ]

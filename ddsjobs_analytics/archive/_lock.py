@@ -8,6 +8,7 @@ another host is never broken automatically, because its pid cannot be checked fr
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import threading
@@ -19,6 +20,8 @@ from types import TracebackType
 from ._errors import ArchiveLockedError
 
 __all__ = ["ArchiveLock"]
+
+log = logging.getLogger("ddsjobs_analytics.archive")
 
 # A lock file that is still empty or unparsable after this long was left by a writer that died
 # between creating it and writing its details.
@@ -115,12 +118,36 @@ class ArchiveLock:
             "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "token": token,
         }
+        # Written in full under a temp name, then linked into place: `.lock` never exists half-written, and
+        # a failed write (a full disk) leaves no lock behind.
+        temp = self.path.with_name(f".lock.{token}.tmp")
+        try:
+            with open(temp, "w", encoding="utf-8") as handle:
+                json.dump(details, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise OSError(
+                exc.errno, f"cannot write the archive lock {temp}: {exc.strerror or exc}", str(temp)
+            ) from exc
+        try:
+            return self._link(temp, token)
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def _link(self, temp: Path, token: str) -> str:
         for _ in range(3):
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                os.link(temp, self.path)
             except FileExistsError:
                 holder = _read_holder(self.path)
                 if _is_stale(self.path, holder):
+                    log.warning(
+                        "archive %s: taking over the stale lock of %s (that process is gone)",
+                        self.path.parent,
+                        _describe(holder),
+                    )
                     self._break_stale(holder)
                     continue
                 raise ArchiveLockedError(
@@ -129,10 +156,6 @@ class ArchiveLock:
                     lock_path=self.path,
                     holder=holder,
                 ) from None
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(details, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
             return token
         raise ArchiveLockedError(
             f"archive {self.path.parent}: could not take the lock (it keeps changing hands)",

@@ -2,8 +2,9 @@
 
 Per job, the record to keep: a terminal status (Completed/Failed) beats any other; among equals the newer
 ``observed_at`` wins (ties: the incoming record). Once the archive holds a job as terminal, only a newer,
-*different* terminal record replaces it; re-observing the same record changes nothing (nor does the same
-terminal job in the other API shape, v3 vs v3.1), so re-listing an overlap window rewrites no partition.
+*different* terminal record replaces it. Re-observing a job with the same facts (status, progress, times,
+reason, instance: the canonical columns, in either API shape, v3 or v3.1) changes nothing, Running or not,
+so re-listing an overlap window or re-fetching an unchanged Running job rewrites no partition.
 ``first_seen``/``last_seen`` are the min/max over the observations that were applied.
 """
 
@@ -17,7 +18,7 @@ import pyarrow.compute as pc
 
 from .._names import TERMINAL_STATUSES
 
-__all__ = ["MergeOutcome", "merge", "reduce_by_job", "winners"]
+__all__ = ["MergeOutcome", "equal", "merge", "reduce_by_job", "terminal_mask", "winners", "with_seen"]
 
 _TERMINAL = pa.array(sorted(TERMINAL_STATUSES), type=pa.string())
 _TIME = pa.timestamp("us", tz="UTC")
@@ -46,7 +47,7 @@ def _micros(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(table.column(name).cast(pa.int64()).to_numpy(zero_copy_only=False))
 
 
-def _equal(left: pa.ChunkedArray | pa.Array, right: pa.ChunkedArray | pa.Array) -> np.ndarray:
+def equal(left: pa.ChunkedArray | pa.Array, right: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Element-wise equality where null equals null."""
     same = pc.fill_null(pc.equal(left, right), False)
     both_null = pc.and_(pc.is_null(left), pc.is_null(right))
@@ -77,7 +78,7 @@ def winners(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         pc.sort_indices(order_keys, sort_keys=[(name, "ascending") for name in order_keys.column_names])
     )
     ids = table.column("job_id").take(pa.array(order))
-    starts = np.flatnonzero(np.r_[True, ~_equal(ids[1:], ids[:-1])]) if n else np.empty(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, ~equal(ids[1:], ids[:-1])]) if n else np.empty(0, dtype=np.int64)
     ends = np.r_[starts[1:], n] - 1 if n else starts
     first = np.minimum.reduceat(_micros(table, "first_seen")[order], starts) if n else starts
     last = np.maximum.reduceat(_micros(table, "last_seen")[order], starts) if n else starts
@@ -119,24 +120,28 @@ def merge(stored: pa.Table, incoming: pa.Table) -> MergeOutcome:
     i_obs, s_obs = _micros(mine, "observed_at"), _micros(theirs, "observed_at")
     same = np.ones(len(in_rows), dtype=bool)
     for name in ("raw", "region", "project_id"):
-        same &= _equal(mine.column(name), theirs.column(name))
-    # A terminal job seen again in the other API shape is the same record, not an update.
-    reshaped = np.flatnonzero(i_rank & s_rank & ~same)
+        same &= equal(mine.column(name), theirs.column(name))
+    # A job seen again with the same facts, in either API shape (whose job_name spellings differ), is the
+    # same record: compare the canonical columns where raw differs. Not an update, nothing rewritten.
+    same_rank = i_rank == s_rank
+    reshaped = np.flatnonzero(same_rank & ~same)
     if len(reshaped):
-        same_target = _equal(
+        left = incoming.select(_CONTENT).take(pa.array(in_rows[reshaped]))
+        right = stored.select(_CONTENT).take(pa.array(st_rows[reshaped]))
+        same_target = equal(
             mine.column("region").take(pa.array(reshaped)), theirs.column("region").take(pa.array(reshaped))
-        ) & _equal(
+        )
+        same_target &= equal(
             mine.column("project_id").take(pa.array(reshaped)),
             theirs.column("project_id").take(pa.array(reshaped)),
         )
-        left = incoming.select(_CONTENT).take(pa.array(in_rows[reshaped]))
-        right = stored.select(_CONTENT).take(pa.array(st_rows[reshaped]))
         for name in _CONTENT:
-            same_target &= _equal(left.column(name), right.column(name))
+            same_target &= equal(left.column(name), right.column(name))
         same[reshaped] = same_target
+    unchanged = same_rank & same
     newer_or_equal = (i_rank > s_rank) | ((i_rank == s_rank) & (i_obs >= s_obs))
-    incoming_wins = np.where(s_rank, i_rank & (i_obs > s_obs) & ~same, newer_or_equal)
-    applies = ~s_rank | incoming_wins
+    incoming_wins = np.where(s_rank, i_rank & (i_obs > s_obs) & ~same, newer_or_equal & ~unchanged)
+    applies = (~s_rank & ~unchanged) | incoming_wins
     s_first, s_last = _micros(theirs, "first_seen"), _micros(theirs, "last_seen")
     first = np.where(applies, np.minimum(s_first, _micros(mine, "first_seen")), s_first)
     last = np.where(applies, np.maximum(s_last, _micros(mine, "last_seen")), s_last)

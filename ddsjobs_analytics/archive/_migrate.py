@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import logging
 import shutil
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ._errors import ArchiveCorruptError
+from ._manifest import new_manifest, read_manifest
+from ._records import rederive
 from ._schema import ARCHIVE_SCHEMA, SCHEMA_VERSION
-
-if TYPE_CHECKING:
-    from ._store import JobArchive
 
 __all__ = ["V1_COLUMNS", "migrate"]
 
@@ -32,9 +33,9 @@ V1_COLUMNS: tuple[str, ...] = tuple(
 V1_PARTITION_GLOB = "created_month=*"
 
 
-def _read_v1_partitions(archive: JobArchive) -> pa.Table:
+def _read_v1_partitions(root: Path) -> pa.Table:
     tables = []
-    for path in sorted(archive.path.glob(f"{V1_PARTITION_GLOB}/*.parquet")):
+    for path in sorted(root.glob(f"{V1_PARTITION_GLOB}/*.parquet")):
         try:
             table = pq.read_table(path)
         except (pa.ArrowException, OSError) as exc:
@@ -64,31 +65,30 @@ def _v1_syncs(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     return syncs
 
 
-def migrate(archive: JobArchive) -> None:
-    """Bring the archive at ``archive.path`` to :data:`SCHEMA_VERSION` (the caller holds the lock)."""
-    from ._store import rederive
+def migrate(root: Path, replace_all: Callable[[pa.Table, Mapping[str, Any]], None]) -> None:
+    """Bring the archive at ``root`` to :data:`SCHEMA_VERSION` (the caller holds the lock).
 
-    old = archive._read_manifest()
+    ``replace_all(table, manifest)`` writes ``table`` as the whole archive and commits ``manifest``.
+    """
+    old = read_manifest(root)
     assert old is not None
     version = old["schema_version"]
     if version >= SCHEMA_VERSION:  # another process migrated it while we waited for the lock
         return
     if version != 1:
-        raise ArchiveCorruptError(
-            f"archive {archive.path}: no migration from schema {version}", path=archive.path
-        )
-    table = _read_v1_partitions(archive)
+        raise ArchiveCorruptError(f"archive {root}: no migration from schema {version}", path=root)
+    table = _read_v1_partitions(root)
     log.warning(
         "migrating job archive %s from schema 1 to %d (%d jobs): re-deriving columns from the raw records",
-        archive.path,
+        root,
         SCHEMA_VERSION,
         table.num_rows,
     )
-    manifest = archive._new_manifest()
+    manifest = new_manifest()
     manifest["created"] = old.get("created", manifest["created"])
     manifest["syncs"] = _v1_syncs(old)
     manifest["migrated_from"] = version
-    archive._replace_all(rederive(table), manifest)
-    for directory in archive.path.glob(V1_PARTITION_GLOB):
+    replace_all(rederive(table), manifest)
+    for directory in root.glob(V1_PARTITION_GLOB):
         shutil.rmtree(directory, ignore_errors=True)
-    log.warning("job archive %s is now schema %d: %r", archive.path, SCHEMA_VERSION, archive)
+    log.warning("job archive %s is now schema %d (%d jobs)", root, SCHEMA_VERSION, table.num_rows)

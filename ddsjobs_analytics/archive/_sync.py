@@ -19,10 +19,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._time import parse_age, parse_moment, utcnow
+from ._records import table_from_records
 from ._stats import SyncStats
-from ._store import JobArchive, table_from_records
+from ._store import JobArchive
 
-__all__ = ["SERVICE_HORIZON", "TaskCenterLike", "sync"]
+__all__ = ["CLOCK_SKEW", "SERVICE_HORIZON", "TaskCenterLike", "sync"]
 
 log = logging.getLogger("ddsjobs_analytics.archive")
 
@@ -30,10 +31,16 @@ log = logging.getLogger("ddsjobs_analytics.archive")
 SERVICE_HORIZON = timedelta(days=30)
 # A Running job older than this cannot be known to the service any more: counted lost without asking.
 _ASK_HORIZON = timedelta(days=35)
+# A `created` further than this past now is not a plausible high-water mark (clocks differ a little).
+CLOCK_SKEW = timedelta(days=1)
 
 
 class TaskCenterLike(Protocol):
-    """What :func:`sync` needs from a task center (``ddsjobs_analytics.client.TaskCenter`` has it)."""
+    """What :func:`sync` needs from a task center (``ddsjobs_analytics.client.TaskCenter`` has it).
+
+    ``get_jobs`` may return a batch with ``failures`` (id → exception); an id counts as lost only when its
+    exception is the client's ``NotFoundError`` (or a subclass), anything else is a reported failure.
+    """
 
     @property
     def region(self) -> str | None: ...
@@ -53,6 +60,24 @@ def _as_age(value: str | timedelta) -> timedelta:
     return age
 
 
+def _plausible_mark(state: Mapping[str, Any] | None, now: pd.Timestamp) -> pd.Timestamp | None:
+    """The stored high-water mark, unless it is unreadable or in the future (then ignored, with a warning)."""
+    for key in ("max_created", "listed_until"):
+        value = None if state is None else state.get(key)
+        if not value:
+            continue
+        try:
+            mark = parse_moment(value)
+        except (TypeError, ValueError):
+            log.warning("ignoring the archive's unreadable %s %r", key, value)
+            continue
+        if mark > now + CLOCK_SKEW:
+            log.warning("ignoring the archive's %s %s: it is in the future", key, mark)
+            continue
+        return mark
+    return None
+
+
 def _window_start(
     state: Mapping[str, Any] | None,
     since: str | timedelta | datetime,
@@ -61,14 +86,14 @@ def _window_start(
 ) -> pd.Timestamp:
     """Where the listing starts: the high-water mark minus the overlap, or ``since`` on a first run."""
     earliest = now - SERVICE_HORIZON
-    mark = None if state is None else (state.get("max_created") or state.get("listed_until"))
+    mark = _plausible_mark(state, now)
     if mark is None:
         start = parse_moment(since, now=now.to_pydatetime())
         if start < earliest:
             log.info("the task center keeps about %s of jobs: listing from %s", SERVICE_HORIZON, earliest)
             start = earliest
-        return start
-    start = parse_moment(mark) - _as_age(overlap)
+        return start if start < now else now - _as_age(overlap)
+    start = min(mark, now) - _as_age(overlap)
     if start < earliest:
         log.warning(
             "last sync reached %s, beyond the task center's horizon: jobs created between %s and %s may be "
@@ -81,10 +106,33 @@ def _window_start(
     return start
 
 
+def _new_mark(
+    state: Mapping[str, Any] | None, created: pa.ChunkedArray, now: pd.Timestamp
+) -> pd.Timestamp | None:
+    """The high-water mark after this listing: the newest plausible ``created`` (absurd dates are ignored)."""
+    marks = (
+        [mark] if (mark := _plausible_mark({"max_created": (state or {}).get("max_created")}, now)) else []
+    )
+    limit = pa.scalar(now + CLOCK_SKEW, type=pa.timestamp("us", "UTC"))
+    future = pc.fill_null(pc.greater(created, limit), False)
+    if pc.any(future).as_py():
+        log.warning(
+            "%d listed job(s) were created after %s (e.g. %s): archived, but not used as the high-water mark",
+            pc.sum(future).as_py(),
+            limit,
+            created.filter(future)[0],
+        )
+    plausible = created.filter(pc.invert(future))
+    if plausible.null_count < len(plausible):
+        marks.append(pd.Timestamp(pc.max(plausible).as_py()))
+    return max(marks, default=None)
+
+
 def _is_not_found(error: object) -> bool:
-    """The service does not know the id (client NotFoundError, or anything shaped like it)."""
-    names = {cls.__name__ for cls in type(error).__mro__}
-    return bool(names & {"NotFoundError", "KeyError", "LookupError"}) or getattr(error, "status", None) == 404
+    """The service does not know the id: the client's :class:`NotFoundError` (by type, never by name)."""
+    from ddsjobs_analytics.client import NotFoundError
+
+    return isinstance(error, NotFoundError)
 
 
 def _quietly_get_jobs(
@@ -155,7 +203,7 @@ def sync(
         moment = reference if now is not None else pd.Timestamp.now(tz="UTC")
         return moment.to_pydatetime()
 
-    with archive._writing():
+    with archive.locked():
         state = archive.sync_state(region, project_id)
         start = _window_start(state, since, overlap, reference)
         log.info("sync %s: listing jobs created %s → %s", target, start, reference)
@@ -170,12 +218,7 @@ def sync(
         fetched_table = table_from_records(
             records, observed_at=observed(), region=region, project_id=project_id
         )
-
-        marks = [parse_moment(state["max_created"])] if state and state.get("max_created") else []
-        created = listed_table.column("created")
-        if created.null_count < len(created):
-            marks.append(pd.Timestamp(pc.max(created).as_py()))
-        mark = max(marks, default=None)
+        mark = _new_mark(state, listed_table.column("created"), reference)
         entry = {
             "region": region,
             "project_id": project_id,
@@ -183,7 +226,7 @@ def sync(
             "listed_until": reference.isoformat(),
             "last_sync": pd.Timestamp.now(tz="UTC").isoformat(),
         }
-        stats = archive._apply(pa.concat_tables([listed_table, fetched_table]), sync_entry=entry)
+        stats = archive.upsert_table(pa.concat_tables([listed_table, fetched_table]), sync_state=entry)
     stats.target, stats.listed, stats.window = target, len(listed), (start, reference)
     stats.refetched, stats.lost, stats.refetch_failed = asked, lost, failed
     log.info("sync %s done:\n%s", target, stats)

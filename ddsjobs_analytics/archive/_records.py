@@ -1,0 +1,162 @@
+"""Job records ⇄ archive rows: the ``jobs_frame`` columns plus each record's JSON as ``raw``.
+
+``raw`` is the record as received. Text that UTF-8 cannot hold (a lone surrogate such as ``"x\\ud800"``)
+is kept JSON-escaped in ``raw``; ``jobs_frame`` analyses it with U+FFFD in its place (a counted warning
+naming the job), so one such record never fails a whole batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .._frame import DataQualityWarning, jobs_frame
+from .._time import utcnow
+from ._merge import equal
+from ._schema import ARCHIVE_COLUMNS, ARCHIVE_SCHEMA, frame_from_table, table_from_frame
+
+__all__ = ["changed_rows", "reassemble", "rederive", "table_from_records"]
+
+
+def _record_list(records: Any) -> list[Any]:
+    """Job records from a list (or one record), with ``{"job": …}``/``{"jobs": […]}`` responses unwrapped."""
+    if isinstance(records, (str, bytes, os.PathLike, pd.DataFrame)):
+        raise TypeError(
+            f"upsert_records() takes job records (dicts), not {type(records).__name__}; "
+            "read a file with json first, or use upsert(jobs_frame(...)) with a 'raw' column"
+        )
+    items = [records] if isinstance(records, Mapping) else list(records)
+    out: list[Any] = []
+    for item in items:
+        wrapped = isinstance(item, Mapping) and "id" not in item
+        if wrapped and isinstance(item.get("job"), Mapping):
+            out.append(item["job"])
+        elif wrapped and isinstance(item.get("jobs"), list):
+            out.extend(item["jobs"])
+        else:
+            out.append(item)
+    return out
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _raw_strings(items: list[Any]) -> pa.Array:
+    texts = [json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str) for item in items]
+    try:
+        return pa.array(texts, type=pa.string())
+    except (UnicodeEncodeError, pa.ArrowException):
+        # Some record holds text UTF-8 cannot encode: keep those JSON-escaped (still the same JSON value).
+        for row, item in enumerate(items):
+            if _has_surrogate(texts[row]):
+                texts[row] = json.dumps(item, ensure_ascii=True, separators=(",", ":"), default=str)
+        return pa.array(texts, type=pa.string())
+
+
+def table_from_records(
+    records: Any,
+    *,
+    observed_at: datetime | str | None = None,
+    region: str | None = None,
+    project_id: str | None = None,
+    errors: Literal["warn", "raise", "ignore"] = "warn",
+) -> pa.Table:
+    """The archive table of job records: ``jobs_frame`` columns plus each record's JSON as ``raw``."""
+    items = _record_list(records)
+    if observed_at is None:
+        observed_at = utcnow().to_pydatetime()
+    options: dict[str, Any] = {
+        "observed_at": observed_at,
+        "region": region,
+        "project_id": project_id,
+        "errors": errors,
+    }
+    try:
+        frame = jobs_frame(items, **options)
+    except UnicodeEncodeError:
+        frame = jobs_frame(items, **options)
+    raw = pd.arrays.ArrowStringArray(_raw_strings(items))
+    return table_from_frame(frame.assign(raw=raw))
+
+
+def _loads(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def rederive(table: pa.Table) -> pa.Table:
+    """Recompute the ``jobs_frame`` columns of archive rows from ``raw`` with the current ``jobs_frame``.
+
+    Each row keeps its own ``observed_at``/``region``/``project_id`` (handed to ``jobs_frame`` as record keys
+    where the record lacks them) and its ``first_seen``/``last_seen``. A row whose ``raw`` is not a JSON
+    object keeps its stored columns, and is counted in a warning.
+    """
+    if table.num_rows == 0:
+        return table
+    records: list[dict[str, Any]] = []
+    usable: list[int] = []
+    observed = pc.strftime(table.column("observed_at"), format="%Y-%m-%dT%H:%M:%S%z").to_pylist()
+    regions, projects = table.column("region").to_pylist(), table.column("project_id").to_pylist()
+    for row, text in enumerate(table.column("raw").to_pylist()):
+        record = _loads(text)
+        if not isinstance(record, dict):
+            continue
+        for key, value in (
+            ("observed_at", observed[row]),
+            ("region", regions[row]),
+            ("project_id", projects[row]),
+        ):
+            if value is not None:
+                record.setdefault(key, value)
+        records.append(record)
+        usable.append(row)
+    kept = table.select(["raw", "first_seen", "last_seen"]).take(pa.array(usable, pa.int64()))
+    try:
+        frame = jobs_frame(records, errors="warn")
+    except UnicodeEncodeError:
+        frame = jobs_frame(records, errors="warn")
+    frame = frame.assign(**frame_from_table(kept))
+    unusable = np.setdiff1d(np.arange(table.num_rows), usable)
+    if not len(unusable):
+        return table_from_frame(frame)
+    ids = table.column("job_id").take(pa.array(unusable[:3])).to_pylist()
+    warnings.warn(
+        DataQualityWarning(
+            f"{len(unusable)} archived rows have a raw record that is not a JSON object "
+            f"(jobs {', '.join(map(str, ids))}); kept as stored",
+            {"raw": len(unusable)},
+        ),
+        stacklevel=3,
+    )
+    # Rebuilt rows first, then the unusable ones as stored; put them back in the original order.
+    combined = pa.concat_tables(
+        [table_from_frame(frame), table.take(pa.array(unusable)).cast(ARCHIVE_SCHEMA)]
+    )
+    return combined.take(pa.array(np.argsort(np.r_[usable, unusable], kind="stable")))
+
+
+def changed_rows(before: pa.Table, after: pa.Table) -> np.ndarray:
+    changed = np.zeros(before.num_rows, dtype=bool)
+    for name in ARCHIVE_COLUMNS:
+        changed |= ~equal(before.column(name), after.column(name))
+    return changed
+
+
+def reassemble(tables: Iterable[pa.Table]) -> pa.Table:
+    return pa.concat_tables([ARCHIVE_SCHEMA.empty_table(), *(t.cast(ARCHIVE_SCHEMA) for t in tables)])

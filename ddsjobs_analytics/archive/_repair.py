@@ -1,0 +1,235 @@
+"""Recovery tools: ``verify`` (report integrity problems, change nothing) and the reading half of ``repair``.
+
+``verify`` checks the manifest's sanity, each listed file's size and sha256, Parquet page checksums, row
+counts, that every row sits in its month, that no job is stored twice, and that every ``part-*.parquet`` on
+disk is accounted for. ``repair`` (in :class:`JobArchive`) reads every part file it can with
+:func:`inspect`, moves the others to ``_quarantine/`` with :func:`quarantine`, and rewrites the archive.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .._time import utcnow
+from ._errors import ArchiveCorruptError
+from ._files import QUARANTINE, is_leftover, is_part_file, read_parquet, staged_name
+from ._manifest import MANIFEST, manifest_files, partition_digest, read_manifest
+from ._schema import ARCHIVE_SCHEMA, SCHEMA_VERSION, month_keys
+
+__all__ = ["Found", "VerifyReport", "inspect", "quarantine", "syncs_from_rows", "verify_archive"]
+
+log = logging.getLogger("ddsjobs_analytics.archive")
+
+# A high-water mark rebuilt from rows ignores `created` values this far past now (clock skew).
+_SKEW = pd.Timedelta(days=1)
+
+
+@dataclass
+class VerifyReport:
+    """What :meth:`JobArchive.verify` found: ``problems`` (integrity) and ``notes`` (harmless)."""
+
+    path: Path
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files_checked: int = 0
+    rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def __str__(self) -> str:
+        head = f"archive {self.path}: {self.rows:,} jobs in {self.files_checked} file(s) checked; "
+        head += "OK" if self.ok else f"{len(self.problems)} problem(s)"
+        lines = [
+            head,
+            *(f"problem: {text}" for text in self.problems),
+            *(f"note: {text}" for text in self.notes),
+        ]
+        return "\n".join(lines)
+
+
+def _disk_files(root: Path) -> tuple[set[str], list[str], list[str]]:
+    """(part files, the archive's own leftovers, foreign files) under ``month=*`` directories."""
+    parts, leftovers, foreign = set(), [], []
+    for directory in sorted(root.glob("month=*")):
+        if not directory.is_dir():
+            continue
+        for entry in sorted(directory.iterdir()):
+            name = f"{directory.name}/{entry.name}"
+            if is_part_file(entry.name):
+                parts.add(name)
+            elif is_leftover(entry.name, top=False):
+                leftovers.append(name)
+            else:
+                foreign.append(name)
+    return parts, leftovers, foreign
+
+
+def _manifest_or_problem(root: Path, report: VerifyReport) -> dict[str, Any] | None:
+    if not (root / MANIFEST).exists():
+        report.problems.append(f"no {MANIFEST}: the manifest is missing (repair rebuilds it from the files)")
+        return None
+    try:
+        manifest = read_manifest(root)
+    except ArchiveCorruptError as exc:
+        report.problems.append(str(exc))
+        return None
+    if manifest is not None and manifest["schema_version"] < SCHEMA_VERSION:
+        report.notes.append(f"schema {manifest['schema_version']}: opening the archive migrates it")
+        return None
+    return manifest
+
+
+def _check_table(name: str, table: pa.Table, month: str | None, rows: int | None) -> list[str]:
+    problems = []
+    missing = [column for column in ARCHIVE_SCHEMA.names if column not in table.column_names]
+    if missing:
+        return [f"{name} lacks columns {missing}"]
+    if rows is not None and table.num_rows != rows:
+        problems.append(f"{name} holds {table.num_rows:,} rows, the manifest says {rows:,}")
+    if month is not None and table.num_rows:
+        stray = int((month_keys(table.column("created")) != month).sum())
+        if stray:
+            problems.append(f"{name}: {stray:,} row(s) created outside month {month}")
+    return problems
+
+
+def verify_archive(root: Path) -> VerifyReport:
+    """Check the archive at ``root`` without changing anything (see the module docstring)."""
+    report = VerifyReport(root)
+    parts, leftovers, foreign = _disk_files(root)
+    report.problems += [f"{name} is not a file this archive writes" for name in foreign]
+    if leftovers:
+        report.notes.append(
+            f"{len(leftovers)} file(s) left by an interrupted write (the next write removes them)"
+        )
+    if (root / QUARANTINE).exists():
+        report.notes.append(f"{QUARANTINE}/ holds files an earlier repair set aside")
+    manifest = _manifest_or_problem(root, report)
+    if manifest is None:
+        if parts:
+            report.notes.append(f"{len(parts)} part file(s) on disk")
+        return report
+    pending = manifest.get("pending")
+    if pending:
+        report.notes.append(
+            f"transaction {pending.get('tx')} is committed but unfinished (the next open finishes it)"
+        )
+    ids = []
+    for month, entry in sorted(manifest["partitions"].items()):
+        name = entry["file"]
+        path = root / name
+        if not path.exists() and pending and name in pending.get("staged", []):
+            path = root / staged_name(name)
+        if not path.exists():
+            report.problems.append(f"{name} is listed in {MANIFEST} but missing")
+            continue
+        expected = partition_digest(entry)
+        if expected is None:
+            report.notes.append(f"{name} predates checksums (page checksums and row counts checked only)")
+        try:
+            table = read_parquet(path, None, (), expected)
+        except ArchiveCorruptError as exc:
+            report.problems.append(str(exc))
+            continue
+        report.files_checked += 1
+        report.rows += table.num_rows
+        report.problems += _check_table(name, table, month, int(entry["rows"]))
+        if "job_id" in table.column_names:
+            ids.append(np.asarray(table.column("job_id").to_numpy(zero_copy_only=False), dtype=object))
+    all_ids = np.concatenate([np.empty(0, dtype=object), *ids])
+    duplicated = len(all_ids) - len(set(all_ids.tolist()))
+    if duplicated:
+        report.problems.append(f"{duplicated:,} job(s) are stored more than once")
+    report.problems += [
+        f"{name} is on disk but not in {MANIFEST} (damaged manifest, or restored by hand)"
+        for name in sorted(parts - manifest_files(manifest))
+    ]
+    return report
+
+
+@dataclass
+class Found:
+    """What :func:`inspect` read: the manifest (if readable), every usable part file, the unusable ones."""
+
+    manifest: dict[str, Any] | None
+    tables: dict[str, pa.Table]
+    bad_files: list[str]
+    report: VerifyReport
+
+    def summary(self) -> str:
+        rows = sum(table.num_rows for table in self.tables.values())
+        return (
+            f"{rows:,} rows read from {len(self.tables)} file(s), "
+            f"{len(self.bad_files)} file(s) moved to {QUARANTINE}/"
+        )
+
+
+def inspect(root: Path) -> Found:
+    """Read every part file under ``root`` that is intact; list the others (for :func:`quarantine`)."""
+    report = verify_archive(root)
+    try:
+        manifest = read_manifest(root, missing_ok=True)
+    except ArchiveCorruptError:
+        manifest = None
+    listed: Mapping[str, Any] = {}
+    if manifest is not None and manifest["schema_version"] == SCHEMA_VERSION:
+        listed = {entry["file"]: entry for entry in manifest["partitions"].values()}
+    parts, _, foreign = _disk_files(root)
+    tables, bad = {}, list(foreign)
+    for name in sorted(parts):
+        entry = listed.get(name)
+        try:
+            table = read_parquet(root / name, None, (), None if entry is None else partition_digest(entry))
+            tables[name] = table.select(ARCHIVE_SCHEMA.names).cast(ARCHIVE_SCHEMA)
+        except (ArchiveCorruptError, KeyError, pa.ArrowException) as exc:
+            log.warning("archive %s: %s cannot be used (%s)", root, name, exc)
+            bad.append(name)
+    return Found(manifest, tables, bad, report)
+
+
+def quarantine(root: Path, names: list[str]) -> list[Path]:
+    """Move ``names`` (relative to ``root``) into ``_quarantine/<time>/``, renamed so no glob reads them."""
+    if not names:
+        return []
+    folder = root / QUARANTINE / utcnow().strftime("%Y%m%dT%H%M%SZ")
+    moved = []
+    for name in names:
+        target = folder / f"{name}.quarantined"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(root / name, target)
+        log.warning("archive %s: moved %s to %s", root, name, target)
+        moved.append(target)
+    return moved
+
+
+def syncs_from_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """High-water marks rebuilt from the rows (when the manifest that held them is lost)."""
+    if table.num_rows == 0:
+        return []
+    limit = pa.scalar(
+        (np.datetime64(utcnow().as_unit("us").to_datetime64()) + _SKEW), pa.timestamp("us", "UTC")
+    )
+    plausible = table.filter(pc.fill_null(pc.less_equal(table.column("created"), limit), False))
+    grouped = plausible.group_by(["region", "project_id"]).aggregate([("created", "max")])
+    return [
+        {
+            "region": row["region"],
+            "project_id": row["project_id"],
+            "max_created": row["created_max"].isoformat(),
+            "listed_until": row["created_max"].isoformat(),
+        }
+        for row in grouped.to_pylist()
+        if row["project_id"] is not None
+    ]
