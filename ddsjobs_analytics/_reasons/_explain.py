@@ -1,0 +1,70 @@
+"""``explain_template``: which rule or learned position made each placeholder of a message's template."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from ._learn import LEARNED
+from ._rules import PlaceholderRule, clean
+from ._template import _rules, template_distinct
+
+__all__ = ["explain_template"]
+
+
+def _text_rule_values(message: str, rules: Sequence[PlaceholderRule]) -> dict[str, list[str]]:
+    # The values each text rule replaced, in text order (a rule's matches keep their order afterwards).
+    values: dict[str, list[str]] = defaultdict(list)
+    text = clean(message)
+    for rule in rules:
+        if rule.needs and not any(ch in text for ch in rule.needs):
+            continue
+        for match in rule.pattern.finditer(text):
+            if rule.keep is None or rule.keep(match.group(0)):
+                values[rule.placeholder].append(match.group(0))
+        text = rule.pattern.sub(lambda m, r=rule: r.placeholder if r.keep is None or r.keep(m.group(0)) else m.group(0), text)
+    return values
+
+
+def explain_template(
+    message: str, messages: Iterable[str] | None = None, *, extra_rules: Sequence[PlaceholderRule] = ()
+) -> pd.DataFrame:
+    """One row per token of ``message``'s template: the ``value`` it stands for, the ``template`` token and
+    its ``source`` — the rule (placeholder and description), a learned position (how many distinct words it
+    took in how many messages of the same shape), or "" for a word kept as is.
+
+    Learned positions need context: pass the other ``messages`` the template is learned with (e.g. the
+    frame's ``fail_reason`` column); alone, a message has none. ``attrs["template"]`` holds the template.
+    """
+    if not isinstance(message, str):
+        raise TypeError(f"explain_template: message must be a str, got {type(message).__name__}")
+    context = sorted({m for m in (messages or ()) if isinstance(m, str)} | {message})
+    templated = template_distinct(context, extra_rules)
+    at = context.index(message)
+    tokens, learned = templated.tokens[at], templated.learned[at]
+    text_rules, token_rules = _rules(extra_rules)
+    descriptions = {r.placeholder: r.description for r in (*text_rules, *token_rules)}
+    replaced = _text_rule_values(message, text_rules)
+    seen: dict[str, int] = defaultdict(int)
+    rows = []
+    for position, token in enumerate(tokens):
+        value, word, source = token.text, token.mask or token.text, ""
+        if token.mask:
+            source = f"rule {token.mask}: {descriptions.get(token.mask, 'placeholder in the message')}"
+            if value == token.mask:  # a text rule: recover the value it replaced
+                found = replaced.get(token.mask, [])
+                value = found[seen[token.mask]] if seen[token.mask] < len(found) else value
+                seen[token.mask] += 1
+        elif position in learned:
+            evidence = learned[position]
+            word = LEARNED
+            source = (
+                f"learned: {evidence.values} distinct words at this position "
+                f"across {evidence.shapes} shapes of this group"
+            )
+        rows.append({"value": value, "template": word, "source": source})
+    table = pd.DataFrame(rows, columns=["value", "template", "source"])
+    table.attrs["template"] = templated.templates[at]
+    return table
