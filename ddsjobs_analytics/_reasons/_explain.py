@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from ._learn import LEARNED
-from ._rules import PlaceholderRule, clean
-from ._template import _rules, template_distinct
+from ._rules import PlaceholderRule, apply_rule, clean
+from ._template import all_rules, template_distinct
 
 __all__ = ["explain_template"]
 
@@ -24,7 +24,7 @@ def _text_rule_values(message: str, rules: Sequence[PlaceholderRule]) -> dict[st
         for match in rule.pattern.finditer(text):
             if rule.keep is None or rule.keep(match.group(0)):
                 values[rule.placeholder].append(match.group(0))
-        text = rule.pattern.sub(lambda m, r=rule: r.placeholder if r.keep is None or r.keep(m.group(0)) else m.group(0), text)
+        text = apply_rule(rule, text)
     return values
 
 
@@ -44,9 +44,11 @@ def explain_template(
     templated = template_distinct(context, extra_rules)
     at = context.index(message)
     tokens, learned = templated.tokens[at], templated.learned[at]
-    text_rules, token_rules = _rules(extra_rules)
-    descriptions = {r.placeholder: r.description for r in (*text_rules, *token_rules)}
-    replaced = _text_rule_values(message, text_rules)
+    rules = all_rules(extra_rules)
+    descriptions: dict[str, str] = {}
+    for rule in rules:  # the first rule of a placeholder describes it (two rules make <TIME>, two <ID>)
+        descriptions.setdefault(rule.placeholder, rule.description)
+    replaced = _text_rule_values(message, [r for r in rules if not r.token])
     seen: dict[str, int] = defaultdict(int)
     rows = []
     for position, token in enumerate(tokens):

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-__all__ = ["PLACEHOLDER_RULES", "PlaceholderRule", "Token", "tokenise"]
+__all__ = ["EMPTY", "PLACEHOLDER_RULES", "PlaceholderRule", "RuleSet", "Token", "apply_rule", "rule_set", "tokenise"]
 
 
 class PlaceholderRule(NamedTuple):
@@ -210,67 +210,82 @@ PLACEHOLDER_RULES: tuple[PlaceholderRule, ...] = (
 )
 
 _UNSAFE = re.compile("[\ud800-\udfff\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
-_WHITESPACE = re.compile(r"\s+")
 _TOKEN = re.compile(
     r"(<[A-Z][A-Z_:]*>|<\*>)"  # a placeholder already there (idempotence, user rules)
     r"|([A-Za-z0-9_]+(?:[.@$#+-][A-Za-z0-9_]+)*)"  # an ASCII run; single inner . - @ $ # + keep it whole
-    r"|([\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+)"  # a CJK run
-    r"|([^\W\d_]+)"  # other letters (accented, Cyrillic…)
-    r"|(\S)"  # any other character: punctuation stands alone
+    r"|([\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+"  # a CJK run
+    r"|[^\W\d_]+"  # other letters (accented, Cyrillic…)
+    r"|\S)"  # any other character: punctuation stands alone
 )
+_HAS_DIGIT = re.compile(r"\d")
 _PLAIN = re.compile(r"[A-Za-z]+\d")  # STARTUP2, IPv4, md5, ssh2: words with one trailing digit stay words
 _SEPARATORS = frozenset(",;")
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+EMPTY = "<>"  # the placeholder of an absent value, rendered as nothing
 
 
 def clean(message: str) -> str:
     """Lone surrogates become U+FFFD, zero-width and direction marks go, whitespace runs become one space."""
     if _UNSAFE.search(message):
         message = _UNSAFE.sub(lambda m: "" if m.group(0) > "\udfff" else "\ufffd", message)
-    return _WHITESPACE.sub(" ", message).strip()
+    return " ".join(message.split())
 
 
-def _apply_rule(rule: PlaceholderRule, text: str) -> str:
-    if rule.needs and not any(ch in text for ch in rule.needs):
-        return text
+class RuleSet(NamedTuple):
+    """Rules ready to run: text rules with their ``needs`` as sets, and token rules."""
+
+    text: list[tuple[PlaceholderRule, frozenset[str]]]
+    token: list[PlaceholderRule]
+
+
+def rule_set(rules: Sequence[PlaceholderRule]) -> RuleSet:
+    """Split ``rules`` into text and token rules, each in order."""
+    return RuleSet(
+        [(r, frozenset(r.needs)) for r in rules if not r.token], [r for r in rules if r.token]
+    )
+
+
+def apply_rule(rule: PlaceholderRule, text: str) -> str:
+    """``text`` with every match of ``rule`` (that its ``keep`` accepts) replaced by its placeholder."""
     if rule.keep is None:
         return rule.pattern.sub(rule.placeholder, text)
-    keep = rule.keep
-    return rule.pattern.sub(lambda m: rule.placeholder if keep(m.group(0)) else m.group(0), text)
+    keep, placeholder = rule.keep, rule.placeholder
+    return rule.pattern.sub(lambda m: placeholder if keep(m.group(0)) else m.group(0), text)
 
 
-def split_rules(rules: Sequence[PlaceholderRule]) -> tuple[list[PlaceholderRule], list[PlaceholderRule]]:
-    """(text rules, token rules) of ``rules``, each in order."""
-    return [r for r in rules if not r.token], [r for r in rules if r.token]
-
-
-def tokenise(
-    message: str, text_rules: Sequence[PlaceholderRule], token_rules: Sequence[PlaceholderRule]
-) -> list[Token]:
+def tokenise(message: str, rules: RuleSet) -> list[Token]:
     """The tokens of a cleaned ``message`` after the text rules (in order) and the token rules."""
-    for rule in text_rules:
-        message = _apply_rule(rule, message)
+    present = set(message)
+    for rule, needs in rules.text:
+        if not needs or not needs.isdisjoint(present):
+            message = apply_rule(rule, message)
     tokens: list[Token] = []
+    append = tokens.append
     for chunk in message.split(" "):
         spaced = True
-        for match in _TOKEN.finditer(chunk):
-            text = match.group(0)
-            if match.lastindex == 1:
-                token = Token(text, text, spaced)
-            elif match.lastindex == 2 and any(ch in _DIGITS for ch in text) and not _PLAIN.fullmatch(text):
-                mask = next((r.placeholder for r in token_rules if r.pattern.fullmatch(text)), "")
-                token = Token(mask or text, mask, spaced)
+        for placeholder, ascii_run, text in _TOKEN.findall(chunk):
+            if placeholder:
+                token = Token(placeholder, placeholder, spaced)
+            elif ascii_run:
+                mask = ""
+                if not ascii_run.isalpha() and _HAS_DIGIT.search(ascii_run) and not _PLAIN.fullmatch(ascii_run):
+                    mask = next((r.placeholder for r in rules.token if r.pattern.fullmatch(ascii_run)), "")
+                token = Token(ascii_run, mask, spaced)
             else:
                 token = Token(text, "", spaced)
+                if text in _CLOSING and tokens and tokens[-1].text == _CLOSING[text]:
+                    # An empty "()" holds a value that is absent: "(<HOST>)" and "()" are one template.
+                    append(Token("", EMPTY, False))
+            spaced = False
             # A list of one placeholder ("<IP:PORT>, <IP:PORT>") is one value, whatever its length.
             if (
                 token.mask
+                and token.mask != "<NUM>"
                 and len(tokens) >= 2
                 and tokens[-1].text in _SEPARATORS
                 and tokens[-2].mask == token.mask
-                and token.mask != "<NUM>"
             ):
                 tokens.pop()
-            else:
-                tokens.append(token)
-            spaced = False
+                continue
+            append(token)
     return tokens

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._learn import LEARNED, VALUE, Learned, learn_templates
-from ._rules import PLACEHOLDER_RULES, PlaceholderRule, Token, clean, split_rules, tokenise
+from ._rules import EMPTY, PLACEHOLDER_RULES, PlaceholderRule, Token, clean, rule_set, tokenise
 
-__all__ = ["Templated", "template_distinct"]
+__all__ = ["Templated", "all_rules", "template_distinct"]
 
 
 
@@ -22,13 +23,14 @@ class Templated:
     learned: list[dict[int, Learned]]
 
 
-def _rules(extra_rules: Sequence[PlaceholderRule]) -> tuple[list[PlaceholderRule], list[PlaceholderRule]]:
+def all_rules(extra_rules: Sequence[PlaceholderRule]) -> list[PlaceholderRule]:
+    """The user's ``extra_rules`` (checked), then :data:`PLACEHOLDER_RULES`."""
+    if isinstance(extra_rules, PlaceholderRule):
+        extra_rules = [extra_rules]
     for rule in extra_rules:
         if not isinstance(rule, PlaceholderRule):
             raise TypeError(f"extra_rules: expected PlaceholderRule items, got {type(rule).__name__} {rule!r}")
-    extra_text, extra_token = split_rules(extra_rules)
-    text, token = split_rules(PLACEHOLDER_RULES)
-    return [*extra_text, *text], [*extra_token, *token]
+    return [*extra_rules, *PLACEHOLDER_RULES]
 
 
 def _render(tokens: list[Token], template: tuple[str, ...]) -> str:
@@ -36,8 +38,33 @@ def _render(tokens: list[Token], template: tuple[str, ...]) -> str:
     for token, word in zip(tokens, template, strict=True):
         if token.spaced and parts:
             parts.append(" ")
-        parts.append(word)
+        parts.append("" if word == EMPTY else word)
     return "".join(parts)
+
+
+_ZEROS = str.maketrans("123456789", "000000000")
+_HEX_ZEROS = str.maketrans("123456789abcdefABCDEF", "0" * 21)
+_HEX_RUN = re.compile(r"[0-9A-Fa-f][0-9A-Fa-f-]{4,}[0-9A-Fa-f]")
+
+
+def _zero_hex(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return run.translate(_HEX_ZEROS) if _DIGIT.search(run) else run
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def fingerprint(message: str) -> str:
+    """``message`` with every digit, and every run of 6+ hex digits and hyphens holding a digit, as zeros.
+
+    Messages with one fingerprint differ only in numbers and ids; they are tokenised once, through the
+    smallest of them. This is what keeps the cost per distinct message low when almost every message is
+    distinct (each carries its own ids).
+    """
+    if not _DIGIT.search(message):
+        return message
+    return _HEX_RUN.sub(_zero_hex, message).translate(_ZEROS)
 
 
 def template_distinct(messages: Sequence[str], extra_rules: Sequence[PlaceholderRule] = ()) -> Templated:
@@ -45,19 +72,24 @@ def template_distinct(messages: Sequence[str], extra_rules: Sequence[Placeholder
 
     Every decision is made on sorted distinct values, so the result does not depend on the order given.
     """
-    text_rules, token_rules = _rules(extra_rules)
+    rules = rule_set(all_rules(extra_rules))
     cleaned = [clean(m) for m in messages]
-    tokens = [tokenise(c, text_rules, token_rules) if c else [] for c in cleaned]
+    keys = [fingerprint(c) for c in cleaned]
+    first: dict[str, str] = {}
+    for c, key in zip(cleaned, keys, strict=True):
+        if c and (key not in first or c < first[key]):
+            first[key] = c
+    reps = sorted(first.values())
+    tokens = [tokenise(c, rules) for c in reps]
     # Learning sees every placeholder as one kind of value: "blk_<ID>" and "blk_<NAME>" are one position.
     shape_of = [tuple(VALUE if t.mask else t.text for t in toks) for toks in tokens]
-    shapes = sorted({s for s in shape_of if s})
+    shapes = sorted(set(shape_of))
     index = {s: i for i, s in enumerate(shapes)}
     learned_shapes, evidence = learn_templates(shapes)
     clusters: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for at, shape in enumerate(shape_of):
-        if shape:
-            clusters[learned_shapes[index[shape]]].append(at)
-    templates: list[str | None] = [None] * len(messages)
+        clusters[learned_shapes[index[shape]]].append(at)
+    rep_templates: list[str] = [""] * len(reps)
     for skeleton, members in clusters.items():
         # A value position keeps its placeholder if every message agrees on it, else it is <*>.
         words = list(skeleton)
@@ -65,9 +97,14 @@ def template_distinct(messages: Sequence[str], extra_rules: Sequence[Placeholder
             if word == VALUE:
                 masks = {tokens[at][j].mask for at in members}
                 words[j] = masks.pop() if len(masks) == 1 else LEARNED
-        # Spacing from the smallest message of the cluster (it rarely differs).
-        text = _render(tokens[min(members, key=cleaned.__getitem__)], tuple(words))
+        # Spacing from the smallest message of the cluster (it rarely differs); reps are sorted.
+        text = _render(tokens[min(members)], tuple(words))
         for at in members:
-            templates[at] = text
-    learned = [evidence[index[s]] if s else {} for s in shape_of]
-    return Templated(templates, tokens, learned)
+            rep_templates[at] = text
+    rep_index = {c: i for i, c in enumerate(reps)}
+    at_of = [rep_index[first[key]] if c else -1 for c, key in zip(cleaned, keys, strict=True)]
+    return Templated(
+        [rep_templates[i] if i >= 0 else None for i in at_of],
+        [tokens[i] if i >= 0 else [] for i in at_of],
+        [evidence[index[shape_of[i]]] if i >= 0 else {} for i in at_of],
+    )
