@@ -23,7 +23,15 @@ from ._frame import (
 from ._names import JOB_NAMES, canonical_job_type
 from ._plots import plot_duration_trend, plot_durations, plot_fail_reasons, plot_failure_rates, plot_timeline
 from ._postmortem import PostMortem, postmortem
-from ._reasons import fail_reason_groups, fail_reason_template
+from ._reasons import (
+    PLACEHOLDER_RULES,
+    PlaceholderRule,
+    explain_template,
+    fail_reason_groups,
+    fail_reason_template,
+    jobs_in_group,
+    with_templates,
+)
 from ._report import ReportPaths, summary_text, write_csv, write_report
 from ._sample import load_sample, sample_records
 
@@ -70,7 +78,9 @@ __all__ = [
     "JobArchive",
     "NotFoundError",
     "PartialResultWarning",
+    "PLACEHOLDER_RULES",
     "PasswordAuth",
+    "PlaceholderRule",
     "PostMortem",
     "RecordError",
     "ReportPaths",
@@ -85,10 +95,12 @@ __all__ = [
     "canonical_job_type",
     "duration_stats",
     "empty_jobs_frame",
+    "explain_template",
     "fail_reason_groups",
     "fail_reason_template",
     "failure_rates",
     "jobs_frame",
+    "jobs_in_group",
     "kaplan_meier",
     "km_quantile",
     "km_survival_at",
@@ -105,6 +117,7 @@ __all__ = [
     "summary_text",
     "sync",
     "wilson_interval",
+    "with_templates",
     "write_csv",
     "write_report",
 ]
@@ -118,7 +131,9 @@ _LAZY = {
             "InvalidRequestError",
             "NotFoundError",
             "PartialResultWarning",
-            "PasswordAuth",
+            "PLACEHOLDER_RULES",
+    "PasswordAuth",
+    "PlaceholderRule",
             "ServerError",
             "TaskCenter",
             "TaskCenterError",

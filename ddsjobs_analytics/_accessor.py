@@ -16,7 +16,7 @@ from ._durations import duration_stats, stuck_jobs
 from ._failures import failure_rates
 from ._plots import plot_duration_trend, plot_durations, plot_fail_reasons, plot_failure_rates, plot_timeline
 from ._postmortem import postmortem
-from ._reasons import fail_reason_groups
+from ._reasons import fail_reason_groups, with_templates
 from ._report import summary_text, write_report
 
 __all__ = ["JobsAccessor"]
@@ -57,6 +57,7 @@ class JobsAccessor:
     failure_rates = _bound(failure_rates)
     fail_reason_groups = _bound(fail_reason_groups)
     stuck_jobs = _bound(stuck_jobs)
+    with_templates = _bound(with_templates)
     postmortem = _bound(postmortem)
     summary_text = _bound(summary_text)
     # charts

@@ -57,7 +57,9 @@ def _skeleton_groups(members: list[Shape], indices: list[int]) -> list[list[int]
         # Placeholder positions are values whatever their frequency: the skeleton is made of words.
         tally = Counter(f for f, word in zip(freqs, shape, strict=True) if word != VALUE)
         skeleton = max(tally.items(), key=lambda item: (item[1], item[0]))[0] if tally else 0
-        key = tuple(word if freq >= skeleton else None for word, freq in zip(shape, freqs, strict=True))
+        key = tuple(
+            word if freq >= skeleton and word != VALUE else None for word, freq in zip(shape, freqs, strict=True)
+        )
         groups[key].append(index)
     return list(groups.values())
 
@@ -69,8 +71,14 @@ def _refine(
         return
     length = len(shapes[group[0]])
     distinct = [{shapes[i][j] for i in group} for j in range(length)]
-    variable = {j: Learned(len(words), len(group)) for j, words in enumerate(distinct) if len(words) > MAX_SPLIT_VALUES}
-    for part in _split(group, shapes, [j for j in range(length) if 1 < len(distinct[j]) <= MAX_SPLIT_VALUES]):
+    # A position that holds a masked value in some messages is a value position in all of them
+    # ("user zhangwei" / "user admin01").
+    variable = {
+        j: Learned(len(words), len(group))
+        for j, words in enumerate(distinct)
+        if len(words) > MAX_SPLIT_VALUES or (VALUE in words and len(words) > 1)
+    }
+    for part in _split(group, shapes, [j for j in range(length) if 1 < len(distinct[j]) and j not in variable]):
         for i in part:
             shape = shapes[i]
             templates[i] = tuple(LEARNED if j in variable else word for j, word in enumerate(shape))

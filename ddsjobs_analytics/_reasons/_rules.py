@@ -197,7 +197,7 @@ PLACEHOLDER_RULES: tuple[PlaceholderRule, ...] = (
     ),
     PlaceholderRule(
         "<NAME>",
-        re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)+"),
+        re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_.]+[A-Za-z0-9]+)+"),
         "names joined by - _ or . that start with a letter and hold a digit: dds-prod-32, cn-north-4a",
         token=True,
     ),
@@ -227,7 +227,7 @@ EMPTY = "<>"  # the placeholder of an absent value, rendered as nothing
 def clean(message: str) -> str:
     """Lone surrogates become U+FFFD, zero-width and direction marks go, whitespace runs become one space."""
     if _UNSAFE.search(message):
-        message = _UNSAFE.sub(lambda m: "" if m.group(0) > "\udfff" else "\ufffd", message)
+        message = _UNSAFE.sub(lambda m: "\ufffd" if "\ud800" <= m.group(0) <= "\udfff" else "", message)
     return " ".join(message.split())
 
 
