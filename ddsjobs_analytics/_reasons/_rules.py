@@ -180,6 +180,12 @@ PLACEHOLDER_RULES: tuple[PlaceholderRule, ...] = (
         needs=".",
     ),
     PlaceholderRule(
+        "<NUM>",
+        re.compile(rf"(?<![{_A}.,])\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?(?![{_A}]|,\d)"),
+        "numbers with thousands separators: 1,024, 12,345.6",
+        needs=",",
+    ),
+    PlaceholderRule(
         "<HEX>",
         re.compile(
             rf"(?<![{_A}-])(?:0[xX]{_HEX}+|{_HEX}{{16,}}"
