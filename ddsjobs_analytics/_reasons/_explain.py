@@ -14,16 +14,17 @@ from ._template import all_rules, template_distinct
 __all__ = ["explain_template"]
 
 
-def _text_rule_values(message: str, rules: Sequence[PlaceholderRule]) -> dict[str, list[str]]:
-    # The values each text rule replaced, in text order (a rule's matches keep their order afterwards).
-    values: dict[str, list[str]] = defaultdict(list)
+def _text_rule_values(message: str, rules: Sequence[PlaceholderRule]) -> dict[str, list[tuple[str, str]]]:
+    # Per placeholder, the (value, rule description) each text rule replaced, in order of the rules and then
+    # of the text; two rules of one placeholder (<TIME>) rarely both match one message.
+    values: dict[str, list[tuple[str, str]]] = defaultdict(list)
     text = clean(message)
     for rule in rules:
         if rule.needs and not any(ch in text for ch in rule.needs):
             continue
         for match in rule.pattern.finditer(text):
             if rule.keep is None or rule.keep(match.group(0)):
-                values[rule.placeholder].append(match.group(0))
+                values[rule.placeholder].append((match.group(0), rule.description))
         text = apply_rule(rule, text)
     return values
 
@@ -45,20 +46,20 @@ def explain_template(
     at = context.index(message)
     tokens, learned = templated.tokens[at], templated.learned[at]
     rules = all_rules(extra_rules)
-    descriptions: dict[str, str] = {}
-    for rule in rules:  # the first rule of a placeholder describes it (two rules make <TIME>, two <ID>)
-        descriptions.setdefault(rule.placeholder, rule.description)
+    token_rules = {r.placeholder: r.description for r in reversed(rules) if r.token}
     replaced = _text_rule_values(message, [r for r in rules if not r.token])
     seen: dict[str, int] = defaultdict(int)
     rows = []
     for position, token in enumerate(tokens):
         value, word, source = token.text, token.mask or token.text, ""
         if token.mask:
-            source = f"rule {token.mask}: {descriptions.get(token.mask, 'placeholder in the message')}"
+            description = token_rules.get(token.mask, "a placeholder in the message")
             if value == token.mask:  # a text rule: recover the value it replaced
                 found = replaced.get(token.mask, [])
-                value = found[seen[token.mask]] if seen[token.mask] < len(found) else value
+                if seen[token.mask] < len(found):
+                    value, description = found[seen[token.mask]]
                 seen[token.mask] += 1
+            source = f"rule {token.mask}: {description}"
         elif position in learned:
             evidence = learned[position]
             word = LEARNED
