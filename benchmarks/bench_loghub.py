@@ -85,12 +85,17 @@ def loghub_table(directory: Path) -> pd.DataFrame:
     for system in (*DEVELOPMENT, *HELD_OUT):
         path = directory / f"{system}_2k.log_structured.csv"
         if not path.exists():
-            sys.exit(f"missing {path}: give the directory holding the 16 Loghub-2k *_2k.log_structured.csv files")
+            sys.exit(
+                f"missing {path}: give the directory holding the 16 Loghub-2k *_2k.log_structured.csv files"
+            )
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         rows[system] = score(frame["Content"].tolist(), frame["EventId"].tolist())
         rows[system]["split"] = "dev" if system in DEVELOPMENT else "held-out"
-        print(f"  {system:<12} ours {rows[system]['ours']:.3f}  drain default {rows[system]['drain default']:.3f}"
-              f"  drain best {rows[system]['drain best']:.3f}", flush=True)
+        print(
+            f"  {system:<12} ours {rows[system]['ours']:.3f}  "
+            f"drain default {rows[system]['drain default']:.3f}  drain best {rows[system]['drain best']:.3f}",
+            flush=True,
+        )
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -113,8 +118,10 @@ def main() -> None:
     print("| system | split | ours | Drain3 default (sim_th 0.4) | Drain3 best sim_th per system |")
     print("|---|---|---:|---:|---:|")
     for system, row in table.iterrows():
-        print(f"| {system} | {row['split']} | {row['ours']:.3f} | {row['drain default']:.3f} | "
-              f"{row['drain best']:.3f} ({row['best sim_th']}) |")
+        print(
+            f"| {system} | {row['split']} | {row['ours']:.3f} | {row['drain default']:.3f} | "
+            f"{row['drain best']:.3f} ({row['best sim_th']}) |"
+        )
     for label, rows in (
         ("mean, 8 dev", table["split"] == "dev"),
         ("mean, 8 held-out", table["split"] != "dev"),
@@ -127,8 +134,11 @@ def main() -> None:
     for name in ("fail_reasons_heldout.jsonl", "fail_reasons_labelled.jsonl"):
         messages, truth = labelled(name)
         row = score(messages, truth)
-        print(f"  {name:<28} {len(messages)} messages, {len(set(truth))} templates: ours {row['ours']:.3f}, "
-              f"Drain3 default {row['drain default']:.3f}, best {row['drain best']:.3f} (sim_th {row['best sim_th']})")
+        print(
+            f"  {name:<28} {len(messages)} messages, {len(set(truth))} templates: ours {row['ours']:.3f}, "
+            f"Drain3 default {row['drain default']:.3f}, "
+            f"best {row['drain best']:.3f} (sim_th {row['best sim_th']})"
+        )
 
 
 if __name__ == "__main__":

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_loghub import DRAIN3_EXAMPLE_MASKING
 from drain3 import TemplateMiner
 from drain3.masking import MaskingInstruction
 from drain3.template_miner_config import TemplateMinerConfig
-from bench_loghub import DRAIN3_EXAMPLE_MASKING
 from make_labelled_reasons import DATA_FILE, MessageGenerator
 
 from ddsjobs_analytics._names import JOB_NAMES
@@ -37,6 +37,7 @@ from ddsjobs_analytics._reasons import (
     fail_reason_template,
     grouping_accuracy,
 )
+
 
 @dataclass(frozen=True)
 class DrainConfig:
@@ -129,7 +130,10 @@ def failed_jobs_frame(n_jobs: int, *, distinct_share: float = 0.9, seed: int = 7
     rng = np.random.default_rng(seed)
     ids = rng.integers(0, 2**63, size=(n_distinct, 2), dtype=np.int64)
     pool = np.array(
-        [f"{m} Request id {a:016x}{b:016x}." for (m, _), (a, b) in zip(generator.draw(n_distinct), ids, strict=True)],
+        [
+            f"{m} Request id {a:016x}{b:016x}."
+            for (m, _), (a, b) in zip(generator.draw(n_distinct), ids, strict=True)
+        ],
         dtype=object,
     )
     messages = np.concatenate([pool, pool[rng.integers(0, n_distinct, n_jobs - n_distinct)]])
@@ -215,9 +219,9 @@ def report_speed(n_jobs: int, drain_n: int, config: DrainConfig) -> None:
     ours, groups = timed(lambda: fail_reason_groups(df))
     assert isinstance(groups, pd.DataFrame)
     print(f"ours: fail_reason_groups on all {n_jobs:,} jobs: {ours}, {len(groups)} groups")
-    print(f"  per distinct message: {ours.cpu / n_distinct * 1e6:.1f} us CPU ({ours.wall / n_distinct * 1e6:.1f} us wall)")
+    per_cpu, per_wall = ours.cpu / n_distinct * 1e6, ours.wall / n_distinct * 1e6
+    print(f"  per distinct message: {per_cpu:.1f} us CPU ({per_wall:.1f} us wall)")
     messages = [str(m) for m in df["fail_reason"].iloc[:drain_n]]
-    del df
     drain, clusters = timed(lambda: drain_ingest(messages, config))
     scale = n_jobs / drain_n
     what = "all" if drain_n == n_jobs else f"the first {drain_n:,} (extrapolated linearly)"

@@ -91,7 +91,9 @@ def test_order_uuid_before_hex_before_num() -> None:
     message = f"Job {UUID} wrote 5f1a2b3c4d5e6f7a8b9c0d1e 42 times; 12345678-1234-1234-1234-123456789012 too"
     assert template(message) == "Job <UUID> wrote <HEX> <NUM> times; <UUID> too"
     names = [rule.placeholder for rule in PLACEHOLDER_RULES]
-    token_num = next(i for i, rule in enumerate(PLACEHOLDER_RULES) if rule.placeholder == "<NUM>" and rule.token)
+    token_num = next(
+        i for i, rule in enumerate(PLACEHOLDER_RULES) if rule.placeholder == "<NUM>" and rule.token
+    )
     assert names.index("<UUID>") < names.index("<HEX>") < token_num
 
 

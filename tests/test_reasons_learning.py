@@ -1,4 +1,4 @@
-"""Learned templates: unseen value shapes, order independence, unicode, extra rules, explanations, drill-down."""
+"""Learned templates: unseen value shapes, order independence, unicode, extra rules, explain, drill-down."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ddsjobs_analytics import explain_template, jobs_in_group, jobs_frame
+from ddsjobs_analytics import explain_template, jobs_frame, jobs_in_group
 from ddsjobs_analytics._reasons import (
     PlaceholderRule,
     fail_reason_groups,
@@ -44,7 +44,17 @@ def assert_one_group_per_label(labelled: list[tuple[str, str]]) -> dict[str, str
     return {label: next(iter(t)) for label, t in by_label.items()}
 
 
-USERS = ["ops-admin", "li-na", "deploy_bot", "zhangwei", "wangfang", "admin01", "sre-oncall", "chen.jie", "u_2231"]
+USERS = [
+    "ops-admin",
+    "li-na",
+    "deploy_bot",
+    "zhangwei",
+    "wangfang",
+    "admin01",
+    "sre-oncall",
+    "chen.jie",
+    "u_2231",
+]
 HOSTS = [
     "48e6bc-0.dds.internal",
     "9f01aa-2.dds.internal",
@@ -90,10 +100,15 @@ def test_chinese_text_with_glued_ids() -> None:
 
 def test_blk_ids_and_uuids() -> None:
     labelled = [
-        (f"Block blk_{rng.choice(['', '-'])}{rng.randint(10**15, 10**18)} is missing on 10.2.{i}.9:50010.", "blk")
+        (
+            f"Block blk_{rng.choice(['', '-'])}{rng.randint(10**15, 10**18)} is missing on 10.2.{i}.9:50010.",
+            "blk",
+        )
         for i in range(6)
     ]
-    labelled += [(f"Volume {hexs(8)}-{hexs(4)}-{hexs(4)}-{hexs(4)}-{hexs(12)} is busy.", "busy") for _ in range(5)]
+    labelled += [
+        (f"Volume {hexs(8)}-{hexs(4)}-{hexs(4)}-{hexs(4)}-{hexs(12)} is busy.", "busy") for _ in range(5)
+    ]
     found = assert_one_group_per_label(labelled)
     assert found["blk"] == "Block <NAME> is missing on <IP:PORT>."
     assert found["busy"] == "Volume <UUID> is busy."
@@ -113,7 +128,10 @@ def test_near_miss_templates_stay_apart() -> None:
 
 def test_a_few_constant_words_split_many_words_are_variable() -> None:
     # Three states: each its own template. Nine user names at one position: one template with <*>.
-    states = [f"Member 10.0.0.{i}:8635 is in state {s}." for i, s in enumerate(["RECOVERING", "ROLLBACK", "STARTUP2"] * 3)]
+    states = [
+        f"Member 10.0.0.{i}:8635 is in state {s}."
+        for i, s in enumerate(["RECOVERING", "ROLLBACK", "STARTUP2"] * 3)
+    ]
     got = set(templates_of(states))
     assert got == {f"Member <IP:PORT> is in state {s}." for s in ("RECOVERING", "ROLLBACK", "STARTUP2")}
     names = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan"]
@@ -185,7 +203,9 @@ def test_explain_template_names_rules_and_learned_positions() -> None:
     assert table["source"].iloc[6].startswith("rule <NUM>:")
     # Six names are plain words; admin01, chen.jie (a namespace shape) and u_2231 are masked values, which
     # count as one more value: 7 distinct values over 7 distinct shapes.
-    assert table["source"].iloc[4] == "learned: 7 distinct words at this position across 7 shapes of this group"
+    assert (
+        table["source"].iloc[4] == "learned: 7 distinct words at this position across 7 shapes of this group"
+    )
     assert (table["source"].iloc[:4] == "").all()
     alone = explain_template("Host 48e6bc-0.dds.internal is unreachable.")
     assert alone["value"].tolist()[1] == "48e6bc-0.dds.internal"

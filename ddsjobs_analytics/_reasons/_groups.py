@@ -25,9 +25,7 @@ def _check_strings(uniques: np.ndarray, messages: pd.Series) -> None:
             )
 
 
-def fail_reason_template(
-    messages: pd.Series, *, extra_rules: Sequence[PlaceholderRule] = ()
-) -> pd.Series:
+def fail_reason_template(messages: pd.Series, *, extra_rules: Sequence[PlaceholderRule] = ()) -> pd.Series:
     """The template of each failure message, learned from all the distinct messages given.
 
     Values of a known shape become named placeholders (``<NUM>``, ``<IP>``, ``<HOST>``, ``<ID>``…, see
@@ -57,11 +55,15 @@ def template_id(template: str) -> str:
 
 def _ids(templates: pd.Series) -> pd.Series:
     categories = templates.cat.categories
-    ids = pd.Categorical.from_codes(
-        templates.cat.codes.to_numpy(),
-        categories=pd.Index([template_id(str(t)) for t in categories], dtype=object),
-        validate=False,
-    ) if len(set(categories)) else pd.Categorical([None] * len(templates))
+    ids = (
+        pd.Categorical.from_codes(
+            templates.cat.codes.to_numpy(),
+            categories=pd.Index([template_id(str(t)) for t in categories], dtype=object),
+            validate=False,
+        )
+        if len(set(categories))
+        else pd.Categorical([None] * len(templates))
+    )
     return pd.Series(ids, index=templates.index, name="template_id")
 
 
@@ -222,7 +224,7 @@ def _finish_columns(result: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out["sample_job_ids"] = pd.Series(
         [[str(i) for i in ids] for ids in out["sample_job_ids"]], index=out.index, dtype=object
     )
-    out["template_id"] = pd.Series([template_id(t) for t in out["template"].astype(object)], index=out.index, dtype=string)
+    out["template_id"] = pd.Series(
+        [template_id(t) for t in out["template"].astype(object)], index=out.index, dtype=string
+    )
     return out
-
-

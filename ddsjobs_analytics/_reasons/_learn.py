@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import NamedTuple
 
-__all__ = ["LEARNED", "VALUE", "MAX_SPLIT_VALUES", "Learned", "learn_templates"]
+__all__ = ["LEARNED", "MAX_SPLIT_VALUES", "VALUE", "Learned", "learn_templates"]
 
 LEARNED = "<*>"
 VALUE = "\x00"  # a position masked by a rule (any placeholder)
@@ -58,7 +58,8 @@ def _skeleton_groups(members: list[Shape], indices: list[int]) -> list[list[int]
         tally = Counter(f for f, word in zip(freqs, shape, strict=True) if word != VALUE)
         skeleton = max(tally.items(), key=lambda item: (item[1], item[0]))[0] if tally else 0
         key = tuple(
-            word if freq >= skeleton and word != VALUE else None for word, freq in zip(shape, freqs, strict=True)
+            word if freq >= skeleton and word != VALUE else None
+            for word, freq in zip(shape, freqs, strict=True)
         )
         groups[key].append(index)
     return list(groups.values())
@@ -78,7 +79,9 @@ def _refine(
         for j, words in enumerate(distinct)
         if len(words) > MAX_SPLIT_VALUES or (VALUE in words and len(words) > 1)
     }
-    for part in _split(group, shapes, [j for j in range(length) if 1 < len(distinct[j]) and j not in variable]):
+    for part in _split(
+        group, shapes, [j for j in range(length) if len(distinct[j]) > 1 and j not in variable]
+    ):
         for i in part:
             shape = shapes[i]
             templates[i] = tuple(LEARNED if j in variable else word for j, word in enumerate(shape))

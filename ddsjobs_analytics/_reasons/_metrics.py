@@ -12,6 +12,7 @@ import pandas as pd
 
 __all__ = ["adjusted_rand_index", "grouping_accuracy"]
 
+
 def _codes(labels: Sequence[Hashable] | pd.Series | np.ndarray) -> np.ndarray:
     codes, _ = pd.factorize(pd.Series(list(labels) if not isinstance(labels, pd.Series) else labels))
     if (codes < 0).any():

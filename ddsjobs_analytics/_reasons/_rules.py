@@ -13,7 +13,16 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-__all__ = ["EMPTY", "PLACEHOLDER_RULES", "PlaceholderRule", "RuleSet", "Token", "apply_rule", "rule_set", "tokenise"]
+__all__ = [
+    "EMPTY",
+    "PLACEHOLDER_RULES",
+    "PlaceholderRule",
+    "RuleSet",
+    "Token",
+    "apply_rule",
+    "rule_set",
+    "tokenise",
+]
 
 
 class PlaceholderRule(NamedTuple):
@@ -61,7 +70,7 @@ _TLD = (
     r"(?:com|net|org|edu|gov|mil|int|io|cn|hk|tw|jp|kr|sg|uk|de|fr|ru|br|in|au|eu|us|ca|"
     r"local|localdomain|lan|internal|intranet|corp|cloud|cluster|svc|arpa)"
 )
-_HOSTNAME = rf"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+_HOSTNAME = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 
 
 def _is_host(token: str) -> bool:
@@ -246,9 +255,7 @@ class RuleSet(NamedTuple):
 
 def rule_set(rules: Sequence[PlaceholderRule]) -> RuleSet:
     """Split ``rules`` into text and token rules, each in order."""
-    return RuleSet(
-        [(r, frozenset(r.needs)) for r in rules if not r.token], [r for r in rules if r.token]
-    )
+    return RuleSet([(r, frozenset(r.needs)) for r in rules if not r.token], [r for r in rules if r.token])
 
 
 def apply_rule(rule: PlaceholderRule, text: str) -> str:
@@ -274,7 +281,11 @@ def tokenise(message: str, rules: RuleSet) -> list[Token]:
                 token = Token(placeholder, placeholder, spaced)
             elif ascii_run:
                 mask = ""
-                if not ascii_run.isalpha() and _HAS_DIGIT.search(ascii_run) and not _PLAIN.fullmatch(ascii_run):
+                if (
+                    not ascii_run.isalpha()
+                    and _HAS_DIGIT.search(ascii_run)
+                    and not _PLAIN.fullmatch(ascii_run)
+                ):
                     mask = next((r.placeholder for r in rules.token if r.pattern.fullmatch(ascii_run)), "")
                 token = Token(ascii_run, mask, spaced)
             else:

@@ -1,4 +1,4 @@
-"""Templates of a set of distinct messages: masks (:mod:`._rules`), then learned positions (:mod:`._learn`)."""
+"""Templates of distinct messages: masks (:mod:`._rules`), then learned positions (:mod:`._learn`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from ._learn import LEARNED, VALUE, Learned, learn_templates
 from ._rules import EMPTY, PLACEHOLDER_RULES, PlaceholderRule, Token, clean, rule_set, tokenise
 
 __all__ = ["Templated", "all_rules", "template_distinct"]
-
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,9 @@ def all_rules(extra_rules: Sequence[PlaceholderRule]) -> list[PlaceholderRule]:
         extra_rules = [extra_rules]
     for rule in extra_rules:
         if not isinstance(rule, PlaceholderRule):
-            raise TypeError(f"extra_rules: expected PlaceholderRule items, got {type(rule).__name__} {rule!r}")
+            raise TypeError(
+                f"extra_rules: expected PlaceholderRule items, got {type(rule).__name__} {rule!r}"
+            )
     return [*extra_rules, *PLACEHOLDER_RULES]
 
 
