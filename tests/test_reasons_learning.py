@@ -245,7 +245,8 @@ def test_drill_down_returns_exactly_the_jobs_of_a_group() -> None:
     assert set(cancelled["reason_template"].astype(str)) == {"Job cancelled by user <*>."}
     hosts = jobs_in_group(df, groups["template_id"].iloc[1])
     assert hosts["job_id"].astype(str).tolist() == ["h2", "h1"]
-    assert jobs_in_group(df, "00000000").empty
+    assert jobs_in_group(df, "000000000000").empty
+    assert jobs_in_group(df.iloc[:0], groups["template_id"].iloc[0]).empty
     tagged = df.ddsjobs.with_templates()
     assert tagged["template_id"].isna().tolist() == [False] * 8 + [True]
     assert len(tagged) == len(df)

@@ -49,22 +49,16 @@ def fail_reason_template(messages: pd.Series, *, extra_rules: Sequence[Placehold
 
 
 def template_id(template: str) -> str:
-    """A short stable id of a template: 8 hex digits of its BLAKE2b hash (the same in every run)."""
-    return hashlib.blake2b(template.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+    """A short stable id of a template: 12 hex digits of its BLAKE2b hash (the same in every run)."""
+    return hashlib.blake2b(template.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
 
 
 def _ids(templates: pd.Series) -> pd.Series:
-    categories = templates.cat.categories
-    ids = (
-        pd.Categorical.from_codes(
-            templates.cat.codes.to_numpy(),
-            categories=pd.Index([template_id(str(t)) for t in categories], dtype=object),
-            validate=False,
-        )
-        if len(set(categories))
-        else pd.Categorical([None] * len(templates))
+    ids = pd.Index([template_id(str(t)) for t in templates.cat.categories], dtype=object)
+    codes = templates.cat.codes.to_numpy()
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=ids), index=templates.index, name="template_id"
     )
-    return pd.Series(ids, index=templates.index, name="template_id")
 
 
 def with_templates(df: pd.DataFrame, *, extra_rules: Sequence[PlaceholderRule] = ()) -> pd.DataFrame:
