@@ -207,6 +207,9 @@ def test_explain_template_names_rules_and_learned_positions() -> None:
         table["source"].iloc[4] == "learned: 7 distinct words at this position across 7 shapes of this group"
     )
     assert (table["source"].iloc[:4] == "").all()
+    # Same fingerprint as context[1] (digits differ only): the values shown are the message's own.
+    twin = explain_template("Job cancelled by user li-na after 99s.", context)
+    assert twin["value"].tolist()[4:7] == ["li-na", "after", "99s"]
     alone = explain_template("Host 48e6bc-0.dds.internal is unreachable.")
     assert alone["value"].tolist()[1] == "48e6bc-0.dds.internal"
     assert alone["source"].tolist()[1].startswith("rule <HOST>:")

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from ._learn import LEARNED
-from ._rules import PlaceholderRule, apply_rule, clean
+from ._rules import PlaceholderRule, apply_rule, clean, rule_set, tokenise
 from ._template import all_rules, template_distinct
 
 __all__ = ["explain_template"]
@@ -44,8 +44,10 @@ def explain_template(
     context = sorted({m for m in (messages or ()) if isinstance(m, str)} | {message})
     templated = template_distinct(context, extra_rules)
     at = context.index(message)
-    tokens, learned = templated.tokens[at], templated.learned[at]
     rules = all_rules(extra_rules)
+    learned = templated.learned[at]
+    # Templated holds the tokens of the message's fingerprint representative; the values shown are this one's.
+    tokens = tokenise(clean(message), rule_set(rules)) if clean(message) else []
     token_rules = {r.placeholder: r.description for r in reversed(rules) if r.token}
     replaced = _text_rule_values(message, [r for r in rules if not r.token])
     seen: dict[str, int] = defaultdict(int)
