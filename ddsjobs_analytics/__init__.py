@@ -36,7 +36,15 @@ if TYPE_CHECKING:
         plot_timeline,
     )
     from ._postmortem import PostMortem, postmortem
-    from ._reasons import fail_reason_groups, fail_reason_template
+    from ._reasons import (
+        PLACEHOLDER_RULES,
+        PlaceholderRule,
+        explain_template,
+        fail_reason_groups,
+        fail_reason_template,
+        jobs_in_group,
+        with_templates,
+    )
     from ._report import ReportPaths, summary_text, write_csv, write_report
     from ._sample import load_sample, sample_records
     from ._sources import load_jobs
@@ -70,6 +78,7 @@ __version__ = "0.1.0"
 __all__ = [
     "JOB_COLUMNS",
     "JOB_NAMES",
+    "PLACEHOLDER_RULES",
     "AkSkAuth",
     "ArchiveCorruptError",
     "ArchiveError",
@@ -84,6 +93,7 @@ __all__ = [
     "NotFoundError",
     "PartialResultWarning",
     "PasswordAuth",
+    "PlaceholderRule",
     "PostMortem",
     "RecordError",
     "ReportPaths",
@@ -100,11 +110,13 @@ __all__ = [
     "default_periods",
     "duration_stats",
     "empty_jobs_frame",
+    "explain_template",
     "fail_reason_groups",
     "fail_reason_template",
     "failure_rates",
     "incident_comparison",
     "jobs_frame",
+    "jobs_in_group",
     "kaplan_meier",
     "km_quantile",
     "km_survival_at",
@@ -125,6 +137,7 @@ __all__ = [
     "summary_text",
     "sync",
     "wilson_interval",
+    "with_templates",
     "write_csv",
     "write_report",
 ]
@@ -158,7 +171,18 @@ _LAZY = {
         "_plots",
     ),
     **dict.fromkeys(("PostMortem", "postmortem"), "_postmortem"),
-    **dict.fromkeys(("fail_reason_groups", "fail_reason_template"), "_reasons"),
+    **dict.fromkeys(
+        (
+            "PLACEHOLDER_RULES",
+            "PlaceholderRule",
+            "explain_template",
+            "fail_reason_groups",
+            "fail_reason_template",
+            "jobs_in_group",
+            "with_templates",
+        ),
+        "_reasons",
+    ),
     **dict.fromkeys(("ReportPaths", "summary_text", "write_csv", "write_report"), "_report"),
     **dict.fromkeys(("load_sample", "sample_records"), "_sample"),
     "load_jobs": "_sources",

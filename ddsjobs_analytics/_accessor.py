@@ -19,7 +19,7 @@ from ._failures import failure_rates
 from ._incident import incident_comparison
 from ._plots import plot_duration_trend, plot_durations, plot_fail_reasons, plot_failure_rates, plot_timeline
 from ._postmortem import postmortem
-from ._reasons import fail_reason_groups
+from ._reasons import fail_reason_groups, with_templates
 from ._report import summary_text, write_report
 
 __all__ = ["JobsAccessor"]
@@ -62,6 +62,7 @@ class JobsAccessor:
     compare_periods = _bound(compare_periods)
     new_fail_reasons = _bound(new_fail_reasons)
     incident_comparison = _bound(incident_comparison)
+    with_templates = _bound(with_templates)
     postmortem = _bound(postmortem)
     summary_text = _bound(summary_text)
     # charts

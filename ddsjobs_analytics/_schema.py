@@ -328,6 +328,11 @@ FAIL_REASON_GROUPS = TableSpec(
         Column("last_seen", "datetime64[us, UTC]", "latest `created`"),
         Column("example", "string[pyarrow]", "the message of the newest job"),
         Column("sample_job_ids", "list", "up to 5 job ids, newest first"),
+        Column(
+            "template_id",
+            "string[pyarrow]",
+            "a short stable id of the template: `jobs_in_group(df, template_id)` returns its jobs",
+        ),
     ),
 )
 

@@ -265,11 +265,12 @@ def test_postmortem_with_no_jobs_in_the_window(sample: pd.DataFrame) -> None:
 
 
 def test_modules_name_the_same_columns_as_the_contract() -> None:
-    from ddsjobs_analytics import _durations, _postmortem, _reasons
+    from ddsjobs_analytics import _durations, _postmortem
+    from ddsjobs_analytics._reasons import _groups
 
     assert POSTMORTEM_JOBS.names == _postmortem.JOB_VIEW_COLUMNS
     assert STUCK_JOBS.names[: len(_durations.STUCK_IDENTITY_COLUMNS)] == _durations.STUCK_IDENTITY_COLUMNS
-    assert FAIL_REASON_GROUPS.names == _reasons._GROUP_COLUMNS
+    assert FAIL_REASON_GROUPS.names == _groups._GROUP_COLUMNS
     assert tuple(_durations.QUANTILES) == DURATION_STATS.names[3:7]
 
 

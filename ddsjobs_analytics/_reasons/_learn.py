@@ -1,0 +1,104 @@
+"""The learning half of templating: which word positions of same-shaped messages are variables.
+
+Works on the distinct masked token sequences ("shapes") of all messages analysed, so its result does not
+depend on their order or on how often each repeats. Shapes of one length are grouped by their most common
+pattern (the idea of Brain, Yu et al. 2023: in each shape, the largest set of positions whose (position,
+word) pairs are equally frequent across the length group is the shape's constant skeleton). Within a group,
+a position with more than :data:`MAX_SPLIT_VALUES` distinct words is a variable (``<*>``); a position with
+fewer splits the group, one per word (like the branches of Drain's parse tree, but decided from the whole
+group at once rather than from the messages seen so far).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import NamedTuple
+
+__all__ = ["LEARNED", "MAX_SPLIT_VALUES", "VALUE", "Learned", "learn_templates"]
+
+LEARNED = "<*>"
+VALUE = "\x00"  # a position masked by a rule (any placeholder)
+# A position of a group taking more distinct words than this is a variable; fewer, and each word is a
+# template of its own ("in state RECOVERING" / "in state ROLLBACK").
+MAX_SPLIT_VALUES = 3
+
+Shape = tuple[str, ...]
+
+
+class Learned(NamedTuple):
+    """Why a position became ``<*>``: ``values`` distinct words across the ``shapes`` of its group."""
+
+    values: int
+    shapes: int
+
+
+def learn_templates(shapes: Sequence[Shape]) -> tuple[list[Shape], list[dict[int, Learned]]]:
+    """For each shape, its template (variable positions as ``<*>``) and the evidence for each ``<*>``."""
+    templates: list[Shape] = list(shapes)
+    evidence: list[dict[int, Learned]] = [{} for _ in shapes]
+    by_length: dict[int, list[int]] = defaultdict(list)
+    for index, shape in enumerate(shapes):
+        by_length[len(shape)].append(index)
+    for indices in by_length.values():
+        if len(indices) == 1:
+            continue
+        for group in _skeleton_groups([shapes[i] for i in indices], indices):
+            _refine(group, shapes, templates, evidence)
+    return templates, evidence
+
+
+def _skeleton_groups(members: list[Shape], indices: list[int]) -> list[list[int]]:
+    length = len(members[0])
+    counts = [Counter(shape[j] for shape in members) for j in range(length)]
+    groups: dict[tuple[str | None, ...], list[int]] = defaultdict(list)
+    for index, shape in zip(indices, members, strict=True):
+        freqs = [counts[j][shape[j]] for j in range(length)]
+        # Placeholder positions are values whatever their frequency: the skeleton is made of words.
+        tally = Counter(f for f, word in zip(freqs, shape, strict=True) if word != VALUE)
+        skeleton = max(tally.items(), key=lambda item: (item[1], item[0]))[0] if tally else 0
+        key = tuple(
+            word if freq >= skeleton and word != VALUE else None
+            for word, freq in zip(shape, freqs, strict=True)
+        )
+        groups[key].append(index)
+    return list(groups.values())
+
+
+def _refine(
+    group: list[int], shapes: Sequence[Shape], templates: list[Shape], evidence: list[dict[int, Learned]]
+) -> None:
+    if len(group) == 1:
+        return
+    length = len(shapes[group[0]])
+    distinct = [{shapes[i][j] for i in group} for j in range(length)]
+    # A position that holds a masked value in some messages is a value position in all of them
+    # ("user zhangwei" / "user admin01").
+    variable = {
+        j: Learned(len(words), len(group))
+        for j, words in enumerate(distinct)
+        if len(words) > MAX_SPLIT_VALUES or (VALUE in words and len(words) > 1)
+    }
+    for part in _split(
+        group, shapes, [j for j in range(length) if len(distinct[j]) > 1 and j not in variable]
+    ):
+        for i in part:
+            shape = shapes[i]
+            templates[i] = tuple(LEARNED if j in variable else word for j, word in enumerate(shape))
+            evidence[i] = variable
+
+
+def _split(group: list[int], shapes: Sequence[Shape], columns: list[int]) -> list[list[int]]:
+    # Split on the column with the fewest distinct words first (ties: leftmost); recompute in each part.
+    if not columns:
+        return [group]
+    counts = [(len({shapes[i][j] for i in group}), j) for j in columns]
+    live = sorted(c for c in counts if c[0] > 1)
+    if not live:
+        return [group]
+    column = live[0][1]
+    parts: dict[str, list[int]] = defaultdict(list)
+    for i in group:
+        parts[shapes[i][column]].append(i)
+    rest = [j for _, j in live[1:]]
+    return [piece for key in sorted(parts) for piece in _split(parts[key], shapes, rest)]

@@ -1,0 +1,111 @@
+"""Templates of distinct messages: masks (:mod:`._rules`), then learned positions (:mod:`._learn`)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ._learn import LEARNED, VALUE, Learned, learn_templates
+from ._rules import EMPTY, PLACEHOLDER_RULES, PlaceholderRule, Token, clean, rule_set, tokenise
+
+__all__ = ["Templated", "all_rules", "template_distinct"]
+
+
+@dataclass(frozen=True)
+class Templated:
+    """The templates of distinct messages, and what :func:`explain_template` needs to say why."""
+
+    templates: list[str | None]  # one per message given; None for a blank message
+    tokens: list[list[Token]]
+    learned: list[dict[int, Learned]]
+
+
+def all_rules(extra_rules: Sequence[PlaceholderRule]) -> list[PlaceholderRule]:
+    """The user's ``extra_rules`` (checked), then :data:`PLACEHOLDER_RULES`."""
+    if isinstance(extra_rules, PlaceholderRule):
+        extra_rules = [extra_rules]
+    for rule in extra_rules:
+        if not isinstance(rule, PlaceholderRule):
+            raise TypeError(
+                f"extra_rules: expected PlaceholderRule items, got {type(rule).__name__} {rule!r}"
+            )
+    return [*extra_rules, *PLACEHOLDER_RULES]
+
+
+def _render(tokens: list[Token], template: tuple[str, ...]) -> str:
+    parts: list[str] = []
+    for token, word in zip(tokens, template, strict=True):
+        if token.spaced and parts:
+            parts.append(" ")
+        parts.append("" if word == EMPTY else word)
+    return "".join(parts)
+
+
+_ZEROS = str.maketrans("123456789", "000000000")
+_HEX_ZEROS = str.maketrans("123456789abcdefABCDEF", "0" * 21)
+_HEX_RUN = re.compile(r"[0-9A-Fa-f][0-9A-Fa-f-]{4,}[0-9A-Fa-f]")
+
+
+def _zero_hex(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return run.translate(_HEX_ZEROS) if _DIGIT.search(run) else run
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def fingerprint(message: str) -> str:
+    """``message`` with every digit, and every run of 6+ hex digits and hyphens holding a digit, as zeros.
+
+    Messages with one fingerprint differ only in numbers and ids; they are tokenised once, through the
+    smallest of them. This is what keeps the cost per distinct message low when almost every message is
+    distinct (each carries its own ids).
+    """
+    if not _DIGIT.search(message):
+        return message
+    return _HEX_RUN.sub(_zero_hex, message).translate(_ZEROS)
+
+
+def template_distinct(messages: Sequence[str], extra_rules: Sequence[PlaceholderRule] = ()) -> Templated:
+    """Template each of ``messages`` (distinct strings) in the context of all of them.
+
+    Every decision is made on sorted distinct values, so the result does not depend on the order given.
+    """
+    rules = rule_set(all_rules(extra_rules))
+    cleaned = [clean(m) for m in messages]
+    keys = [fingerprint(c) for c in cleaned]
+    first: dict[str, str] = {}
+    for c, key in zip(cleaned, keys, strict=True):
+        if c and (key not in first or c < first[key]):
+            first[key] = c
+    reps = sorted(first.values())
+    tokens = [tokenise(c, rules) for c in reps]
+    # Learning sees every placeholder as one kind of value: "blk_<ID>" and "blk_<NAME>" are one position.
+    shape_of = [tuple(VALUE if t.mask else t.text for t in toks) for toks in tokens]
+    shapes = sorted(set(shape_of))
+    index = {s: i for i, s in enumerate(shapes)}
+    learned_shapes, evidence = learn_templates(shapes)
+    clusters: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for at, shape in enumerate(shape_of):
+        clusters[learned_shapes[index[shape]]].append(at)
+    rep_templates: list[str] = [""] * len(reps)
+    for skeleton, members in clusters.items():
+        # A value position keeps its placeholder if every message agrees on it, else it is <*>.
+        words = list(skeleton)
+        for j, word in enumerate(skeleton):
+            if word == VALUE:
+                masks = {tokens[at][j].mask for at in members}
+                words[j] = masks.pop() if len(masks) == 1 else LEARNED
+        # Spacing from the smallest message of the cluster (it rarely differs); reps are sorted.
+        text = _render(tokens[min(members)], tuple(words))
+        for at in members:
+            rep_templates[at] = text
+    rep_index = {c: i for i, c in enumerate(reps)}
+    at_of = [rep_index[first[key]] if c else -1 for c, key in zip(cleaned, keys, strict=True)]
+    return Templated(
+        [rep_templates[i] if i >= 0 else None for i in at_of],
+        [tokens[i] if i >= 0 else [] for i in at_of],
+        [evidence[index[shape_of[i]]] if i >= 0 else {} for i in at_of],
+    )
