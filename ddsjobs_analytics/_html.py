@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._plots import format_duration
+from ._format import format_duration
 
 __all__ = ["Section", "data_uri_png", "render_page", "table_html", "with_index_columns"]
 

@@ -16,17 +16,9 @@ from matplotlib.axes import Axes
 
 from ._durations import duration_stats
 from ._failures import failure_rates
+from ._format import format_duration
 from ._frame import require_columns
-from ._plots import (
-    date_numbers,
-    format_duration,
-    instance_labels,
-    job_finish,
-    overlapping,
-    parse_time,
-    plot_timeline,
-    select_instance,
-)
+from ._intervals import instance_labels, job_finish, overlapping, parse_time, select_instance
 from ._reasons import fail_reason_template
 
 __all__ = ["JOB_VIEW_COLUMNS", "PostMortem", "postmortem"]
@@ -83,6 +75,8 @@ class PostMortem:
         self, ax: Axes | None = None, *, tz: str | dt.tzinfo | None = None, concurrent: bool = False
     ) -> Axes:
         """Timeline of the window, failures highlighted; ``concurrent=True`` adds other instances' lanes."""
+        from ._plots import date_numbers, plot_timeline  # charts load only when one is drawn
+
         rows = pd.concat([self.jobs, self.concurrent.drop(columns="scope")]) if concurrent else self.jobs
         margin = self.context if concurrent else pd.Timedelta(0)
         ax = plot_timeline(rows, start=self.start - margin, end=self.end + margin, ax=ax, tz=tz)

@@ -1,0 +1,182 @@
+"""The timeline: a Gantt chart of jobs per instance (or per job type on one instance)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from .._frame import require_columns
+from .._intervals import (
+    instance_labels,
+    job_finish,
+    open_ended,
+    overlapping,
+    pack,
+    parse_time,
+    select_instance,
+    tzinfo_of,
+)
+from ._axes import (
+    FAILED_HATCH,
+    OTHER_STATUS_COLOR,
+    STATUS_COLORS,
+    _axes,
+    _date_axis,
+    _no_data,
+    _tz_label,
+    date_numbers,
+)
+
+
+def plot_timeline(
+    data: pd.DataFrame,
+    *,
+    instance: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    ax: Axes | None = None,
+    tz: str | dt.tzinfo | None = None,
+    max_lanes: int = 40,
+) -> Axes:
+    """Gantt chart of jobs over time: one lane per instance, or per job type when there is one instance.
+
+    Failed jobs are red and hatched, completed ones blue, running ones drawn open-ended up to when they
+    were observed, with an arrow. Overlapping jobs in a lane are stacked. Times are shown in ``tz`` (UTC
+    by default); naive ``start``/``end`` are read in that zone too. With more than ``max_lanes`` instances,
+    the ones with the most failures, then the most jobs, are kept.
+    """
+    require_columns(
+        data,
+        ["job_id", "job_type", "status", "created", "ended", "instance_id", "instance_name", "observed_at"],
+        func="plot_timeline",
+    )
+    tzinfo = tzinfo_of(tz)
+    start_ts = parse_time(start, tzinfo, name="start", func="plot_timeline")
+    end_ts = parse_time(end, tzinfo, name="end", func="plot_timeline")
+    if start_ts is not None and end_ts is not None and end_ts <= start_ts:
+        raise ValueError(f"plot_timeline: end ({end_ts}) must be later than start ({start_ts})")
+    rows = data if instance is None else select_instance(data, instance, func="plot_timeline")
+    rows = rows[overlapping(rows, start_ts, end_ts)]
+    title = "Jobs per instance"
+    if rows.empty:
+        return _no_data(_axes(ax, (9, 3)), "No jobs in this time range", title)
+
+    one_instance = rows["instance_id"].nunique(dropna=False) == 1
+    lane_key = rows["job_type"].astype("string") if one_instance else instance_labels(rows)
+    if one_instance:
+        title = f"Jobs on {instance_labels(rows).iloc[0]} ({rows['instance_id'].iloc[0]})"
+    failed = rows["status"] == "Failed"
+    lane_rank = (
+        pd.DataFrame({"lane": lane_key, "failed": failed, "created": rows["created"]})
+        .groupby("lane")
+        .agg(failed=("failed", "sum"), jobs=("failed", "size"), first=("created", "min"))
+    )
+    note = ""
+    if len(lane_rank) > max_lanes:
+        kept = lane_rank.sort_values(["failed", "jobs"], ascending=False, kind="stable").index[:max_lanes]
+        # On the y axis, not in the title: callers (post-mortem, report) replace the title.
+        note = f"{max_lanes} of {len(lane_rank)} lanes: most failures, then most jobs"
+        lane_rank = lane_rank.loc[kept]
+        mask = lane_key.isin(kept)
+        rows, lane_key = rows[mask], lane_key[mask]
+    lanes = list(lane_rank.sort_values("first", kind="stable").index)
+
+    left = date_numbers(rows["created"])
+    right = date_numbers(job_finish(rows))
+    lane_of = pd.Categorical(lane_key, categories=lanes).codes
+    # Stack overlapping jobs inside each lane; each lane gets as many sub-rows as it needs.
+    sub_row = np.zeros(len(rows), dtype=int)
+    lane_base = np.zeros(len(lanes))
+    lane_height = np.ones(len(lanes))
+    offset = 0.0
+    for index in range(len(lanes)):
+        members = np.flatnonzero(lane_of == index)
+        sub_row[members], depth = pack(left[members], right[members])
+        lane_base[index], lane_height[index] = offset, depth
+        offset += depth + 0.6
+    bar_height = 0.8
+    y = lane_base[lane_of] + sub_row
+    ax = _axes(ax, (10, 1.4 + 0.32 * offset))
+
+    status = rows["status"].astype("string").fillna("unknown").to_numpy()
+    running = open_ended(rows).to_numpy()
+    other = ~np.isin(status, list(STATUS_COLORS))
+    for name in (*STATUS_COLORS, "Other"):
+        drawn = other if name == "Other" else status == name
+        if drawn.any():
+            color = STATUS_COLORS.get(name, OTHER_STATUS_COLOR)
+            ax.barh(
+                y[drawn],
+                right[drawn] - left[drawn],
+                left=left[drawn],
+                height=bar_height,
+                color=color,
+                alpha=0.55 if name == "Running" else 0.9,
+                hatch=FAILED_HATCH if name == "Failed" else None,
+                edgecolor="#7A1F22" if name == "Failed" else color,
+                linewidth=0.6,
+                linestyle="--" if name == "Running" else "-",
+                label=name,
+            )
+    if (status == "Failed").any():
+        # A marker at each failure's end keeps failures visible when the bar is too short to see at this zoom.
+        done = status == "Failed"
+        ax.scatter(
+            right[done],
+            y[done] - 0.45,
+            marker="v",
+            s=22,
+            color=STATUS_COLORS["Failed"],
+            zorder=3,
+            label="failure",
+        )
+    if running.any():
+        # The arrow says "still going": the bar stops only because that is when the job was last seen.
+        ax.scatter(right[running], y[running], marker=">", s=36, color=STATUS_COLORS["Running"], zorder=3)
+
+    centers = lane_base + (lane_height - 1) / 2
+    ax.set_yticks(centers, lanes, parse_math=False)
+    ax.set_ylabel(note)
+    ax.set_ylim(offset - 0.9, -1.1)  # first lane on top, with room for its failure markers
+    for boundary in lane_base[1:] - 0.8:
+        ax.axhline(boundary, color="0.85", linewidth=0.6)
+    lo = date_numbers(pd.DatetimeIndex([start_ts]))[0] if start_ts is not None else left.min()
+    hi = date_numbers(pd.DatetimeIndex([end_ts]))[0] if end_ts is not None else right.max()
+    margin = 0 if (start_ts is not None and end_ts is not None) else (hi - lo) * 0.02 or 1 / 1440
+    ax.set_xlim(lo - (0 if start_ts is not None else margin), hi + (0 if end_ts is not None else margin))
+    _date_axis(ax, tzinfo)
+    ax.set_xlabel(f"time ({_tz_label(tzinfo)})")
+    ax.set_title(title)
+    # A legend entry for each kind of mark drawn, and only those.
+    handles: list[Any] = []
+    if (status == "Completed").any():
+        handles.append(Patch(facecolor=STATUS_COLORS["Completed"], label="completed"))
+    if (status == "Failed").any():
+        handles += [
+            Patch(facecolor=STATUS_COLORS["Failed"], hatch=FAILED_HATCH, edgecolor="#7A1F22", label="failed"),
+            Line2D(
+                [], [], color=STATUS_COLORS["Failed"], marker="v", linestyle="none", label="failure (end)"
+            ),
+        ]
+    if running.any():
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=STATUS_COLORS["Running"],
+                marker=">",
+                linestyle="--",
+                label="running (to last seen)",
+            )
+        )
+    if other.any():
+        handles.append(Patch(facecolor=OTHER_STATUS_COLOR, label="other status"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
