@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import _accessor  # noqa: F401  (registers the ``df.ddsjobs`` accessor)
+from ._analysis import Analysis, analyse
 from ._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
 from ._failures import failure_rates, wilson_interval
 from ._frame import (
@@ -24,7 +25,7 @@ from ._names import JOB_NAMES, canonical_job_type
 from ._plots import plot_duration_trend, plot_durations, plot_fail_reasons, plot_failure_rates, plot_timeline
 from ._postmortem import PostMortem, postmortem
 from ._reasons import fail_reason_groups, fail_reason_template
-from ._report import ReportPaths, summary_text, write_csv, write_report
+from ._report import ReportPaths, render, summary_text, write_csv, write_report
 from ._sample import load_sample, sample_records
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ __all__ = [
     "JOB_COLUMNS",
     "JOB_NAMES",
     "AkSkAuth",
+    "Analysis",
     "ArchiveCorruptError",
     "ArchiveError",
     "ArchiveLockedError",
@@ -82,6 +84,7 @@ __all__ = [
     "TokenAuth",
     "TransportError",
     "__version__",
+    "analyse",
     "canonical_job_type",
     "duration_stats",
     "empty_jobs_frame",
@@ -99,6 +102,7 @@ __all__ = [
     "plot_failure_rates",
     "plot_timeline",
     "postmortem",
+    "render",
     "require_columns",
     "sample_records",
     "stuck_jobs",
@@ -113,6 +117,7 @@ _LAZY = {
     **dict.fromkeys(
         (
             "AkSkAuth",
+            "Analysis",
             "AsyncTaskCenter",
             "AuthError",
             "InvalidRequestError",

@@ -12,6 +12,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 
+from ._analysis import analyse
 from ._durations import duration_stats, stuck_jobs
 from ._failures import failure_rates
 from ._plots import plot_duration_trend, plot_durations, plot_fail_reasons, plot_failure_rates, plot_timeline
@@ -53,6 +54,7 @@ class JobsAccessor:
         self._frame = frame
 
     # tables
+    analyse = _bound(analyse)
     duration_stats = _bound(duration_stats)
     failure_rates = _bound(failure_rates)
     fail_reason_groups = _bound(fail_reason_groups)

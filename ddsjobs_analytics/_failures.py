@@ -14,9 +14,16 @@ import numpy.typing as npt
 import pandas as pd
 
 from ._durations import FloatArray, GroupKeys, group_codes, group_keys, status_mask
+from ._format import Formats
 from ._frame import require_columns
 
-__all__ = ["failure_rates", "wilson_interval"]
+__all__ = ["FAILURE_RATE_FORMATS", "failure_rates", "wilson_interval"]
+
+# How the columns of a failure_rates table are shown (see _format.ColumnFormat).
+FAILURE_RATE_FORMATS: Formats = {
+    **dict.fromkeys(("completed", "failed", "running", "other", "total"), "count"),
+    **dict.fromkeys(("failure_rate", "ci_low", "ci_high"), "percent"),
+}
 
 # ``freq`` → the numpy calendar unit its periods are floored to. Computed on datetime64[us] directly: pandas'
 # Period.start_time is nanoseconds in pandas 2.2 (so years outside 1677–2262 raised, and the level's dtype

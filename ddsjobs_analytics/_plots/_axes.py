@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib import ticker
 from matplotlib.axes import Axes
 
+from .._analysis import Analysis
 from .._format import format_duration
 
 STATUS_COLORS: dict[str, str] = {
@@ -134,3 +135,17 @@ def _horizontal_boxplot(ax: Axes, arrays: list[np.ndarray], positions: np.ndarra
         {"orientation": "horizontal"} if (major, minor) >= (3, 10) else {"vert": False}
     )
     return ax.boxplot(arrays, positions=positions, **orientation, **kwargs)
+
+
+def jobs_of(data: pd.DataFrame | Analysis) -> tuple[pd.DataFrame, Analysis | None]:
+    """The jobs frame behind ``data``, and the analysis when ``data`` is one (to reuse its tables)."""
+    if isinstance(data, Analysis):
+        return data.data, data
+    return data, None
+
+
+def is_table(data: object, columns: Sequence[str]) -> bool:
+    """Whether ``data`` is an already computed table (it has ``columns``), not a jobs frame."""
+    return (
+        isinstance(data, pd.DataFrame) and set(columns) <= set(data.columns) and "status" not in data.columns
+    )

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from .._analysis import Analysis
 from .._durations import StatusSelection, duration_stats, selected_statuses
 from .._format import format_duration
 from .._frame import require_columns
@@ -23,11 +24,12 @@ from ._axes import (
     _no_data,
     _tz_label,
     date_numbers,
+    jobs_of,
 )
 
 
 def plot_durations(
-    data: pd.DataFrame,
+    data: pd.DataFrame | Analysis,
     *,
     by: str = "job_type",
     status: StatusSelection = "Completed",
@@ -40,13 +42,20 @@ def plot_durations(
     Groups are the ``top`` largest by count, ordered by median (slowest at the top). Only jobs of ``status``
     (a status, several, or None for Completed and Failed, as in :func:`duration_stats`)
     with a measured duration are drawn: running jobs have no duration yet (they are right-censored), so the
-    tick labels say how many are still running rather than hide them silently.
+    tick labels say how many are still running rather than hide them silently. ``data`` is a jobs frame
+    or an :class:`~ddsjobs_analytics.Analysis` (its duration statistics are reused when by/status match).
     """
+    data, analysis = jobs_of(data)
     require_columns(data, [by, "status", "duration_s"], func="plot_durations")
     statuses = selected_statuses(status)
     kind = "finished" if status is None else " or ".join(s.lower() for s in statuses)
     title = f"Duration of {kind} jobs by {by}"
-    stats = duration_stats(data, by=by, status=status) if len(data) else pd.DataFrame()
+    if not len(data):
+        stats = pd.DataFrame()
+    elif analysis is not None:
+        stats = analysis.duration_stats_for(by, status)
+    else:
+        stats = duration_stats(data, by=by, status=status)
     rows = data[data["status"].isin(statuses)]
     durations = rows["duration_s"]
     keep = durations.notna() & (durations > 0) if log else durations.notna()
@@ -120,7 +129,7 @@ def plot_durations(
 
 
 def plot_duration_trend(
-    data: pd.DataFrame,
+    data: pd.DataFrame | Analysis,
     *,
     job_type: str | Sequence[str] | None = None,
     freq: str = "D",
@@ -131,7 +140,9 @@ def plot_duration_trend(
 
     The band between the two lines is where the slowest half of the jobs lies; a dashed line marks the
     median over the whole range. Periods are cut in ``tz`` (UTC by default), so "D" means local days.
+    ``data`` is a jobs frame or an :class:`~ddsjobs_analytics.Analysis`.
     """
+    data, _ = jobs_of(data)
     require_columns(data, ["job_type", "status", "created", "duration_s"], func="plot_duration_trend")
     types = [job_type] if isinstance(job_type, str) else (list(job_type) if job_type is not None else None)
     title = "Duration trend of completed " + (", ".join(types) if types else "jobs (all types)")

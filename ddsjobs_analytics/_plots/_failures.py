@@ -7,14 +7,18 @@ import pandas as pd
 from matplotlib import ticker
 from matplotlib.axes import Axes
 
+from .._analysis import Analysis
 from .._failures import failure_rates
 from .._frame import require_columns
 from .._reasons import fail_reason_groups
-from ._axes import MEDIAN_COLOR, STATUS_COLORS, _axes, _label_bar_ends, _no_data, _shorten
+from ._axes import MEDIAN_COLOR, STATUS_COLORS, _axes, _label_bar_ends, _no_data, _shorten, is_table, jobs_of
+
+RATE_COLUMNS = ("completed", "failed", "failure_rate", "ci_low", "ci_high")
+REASON_COLUMNS = ("template", "count", "share")
 
 
 def plot_failure_rates(
-    data: pd.DataFrame,
+    data: pd.DataFrame | Analysis,
     *,
     by: str = "job_type",
     top: int = 15,
@@ -26,10 +30,20 @@ def plot_failure_rates(
     Rates are failed / (completed + failed); groups with fewer than ``min_total`` finished jobs are left
     out. The ``top`` groups are chosen by the interval's lower bound (then the rate), so a single failure
     out of one try does not outrank 30 failures out of 200. A vertical line marks the overall rate.
+    ``data`` is a jobs frame, an :class:`~ddsjobs_analytics.Analysis` (its rates are reused when ``by``
+    matches) or a :func:`failure_rates` table (then ``by`` is its index).
     """
-    require_columns(data, [by, "status"], func="plot_failure_rates")
+    if is_table(data, RATE_COLUMNS):
+        assert isinstance(data, pd.DataFrame)
+        rates, by = data, str(data.index.name or by)
+    else:
+        frame, analysis = jobs_of(data)
+        require_columns(frame, [by, "status"], func="plot_failure_rates")
+        if not len(frame):
+            rates = pd.DataFrame()
+        else:
+            rates = analysis.failure_rates_for(by) if analysis is not None else failure_rates(frame, by=by)
     title = f"Failure rate by {by}"
-    rates = failure_rates(data, by=by) if len(data) else pd.DataFrame()
     if rates.empty:
         return _no_data(_axes(ax, (8, 3)), "No finished jobs", title)
     finished = rates["completed"] + rates["failed"]
@@ -73,14 +87,25 @@ def plot_failure_rates(
     return ax
 
 
-def plot_fail_reasons(data: pd.DataFrame, *, top: int = 10, width: int = 60, ax: Axes | None = None) -> Axes:
+def plot_fail_reasons(
+    data: pd.DataFrame | Analysis, *, top: int = 10, width: int = 60, ax: Axes | None = None
+) -> Axes:
     """Horizontal bars of the most frequent failure-reason templates (ids and numbers masked).
 
     Templates longer than ``width`` characters are cut with an ellipsis (the report's table has them whole).
+    ``data`` is a jobs frame, an :class:`~ddsjobs_analytics.Analysis` or a :func:`fail_reason_groups` table.
     """
-    require_columns(data, ["status", "fail_reason"], func="plot_fail_reasons")
     title = "Most frequent failure reasons"
-    groups = fail_reason_groups(data) if len(data) else pd.DataFrame()
+    if is_table(data, REASON_COLUMNS):
+        assert isinstance(data, pd.DataFrame)
+        groups = data
+    else:
+        frame, analysis = jobs_of(data)
+        require_columns(frame, ["status", "fail_reason"], func="plot_fail_reasons")
+        if not len(frame):
+            groups = pd.DataFrame()
+        else:
+            groups = analysis.fail_reason_groups if analysis is not None else fail_reason_groups(frame)
     if groups.empty:
         return _no_data(_axes(ax, (8, 3)), "No failed jobs with a reason", title)
     shown = groups.sort_values("count", ascending=False, kind="stable").head(top).iloc[::-1]

@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from .._analysis import Analysis
 from .._frame import require_columns
 from .._intervals import (
     instance_labels,
@@ -31,11 +32,12 @@ from ._axes import (
     _no_data,
     _tz_label,
     date_numbers,
+    jobs_of,
 )
 
 
 def plot_timeline(
-    data: pd.DataFrame,
+    data: pd.DataFrame | Analysis,
     *,
     instance: str | None = None,
     start: Any = None,
@@ -51,6 +53,7 @@ def plot_timeline(
     by default); naive ``start``/``end`` are read in that zone too. With more than ``max_lanes`` instances,
     the ones with the most failures, then the most jobs, are kept.
     """
+    data, _ = jobs_of(data)
     require_columns(
         data,
         ["job_id", "job_type", "status", "created", "ended", "instance_id", "instance_name", "observed_at"],
