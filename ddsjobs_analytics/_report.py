@@ -1,7 +1,5 @@
-"""A report directory: CSV tables safe to open in a spreadsheet, PNG charts, and optionally one HTML page.
-
-CSV cells are UTF-8 (``bom=True`` adds the byte-order mark Excel needs to detect UTF-8), times are ISO 8601
-in UTC with an explicit offset, and text cells that a spreadsheet would run as a formula are neutralised.
+"""A report directory: CSV tables safe to open in a spreadsheet (see ``_csv``), PNG charts, and optionally
+one HTML page, all rendered from one :class:`~ddsjobs_analytics.Analysis`.
 """
 
 from __future__ import annotations
@@ -14,15 +12,15 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ._analysis import JOB_VIEW_COLUMNS, JOB_VIEW_FORMATS, Analysis, Focus, analyse, focus_window
+from ._csv import spreadsheet_safe, write_csv
 from ._failures import wilson_interval
 from ._frame import require_columns
-from ._html import Section, definition_list, figure_html, render_page, table_html, with_index_columns
+from ._html import Section, definition_list, figure_html, render_page, table_html
 from ._plots import (
     plot_duration_trend,
     plot_durations,
@@ -34,10 +32,6 @@ from ._postmortem import postmortem
 
 __all__ = ["ReportPaths", "render", "spreadsheet_safe", "summary_text", "write_csv", "write_report"]
 
-# A cell starting with one of these is run as a formula by Excel/LibreOffice/Sheets (OWASP "CSV injection").
-FORMULA_TRIGGERS = r"^[=+\-@\t\r]"
-_ISO_UTC = "%Y-%m-%dT%H:%M:%S+00:00"
-_ISO_UTC_MICROS = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 _DAY = "%Y-%m-%d"
 
 
@@ -59,59 +53,6 @@ class ReportPaths:
         yield from self.charts.values()
         if self.html is not None:
             yield self.html
-
-
-# --------------------------------------------------------------------------------------------------- CSV
-
-
-def _iso_utc(times: pd.Series) -> pd.Series:
-    utc = pd.to_datetime(times, utc=True)
-    has_micros = bool((utc.dt.microsecond.fillna(0) != 0).any())
-    return utc.dt.strftime(_ISO_UTC_MICROS if has_micros else _ISO_UTC).astype("string")
-
-
-def _text(values: pd.Series) -> pd.Series:
-    if not isinstance(values.dtype, (pd.CategoricalDtype, pd.StringDtype)):
-        # Lists (e.g. sample_job_ids, object or Arrow list dtype) become "a; b; c".
-        values = values.astype(object).map(
-            lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else v
-        )
-    text = values.astype("string")
-    risky = text.str.match(FORMULA_TRIGGERS).fillna(False).astype(bool)
-    return text.mask(risky, "'" + text)
-
-
-def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy fit for CSV: named index levels as columns, ISO 8601 UTC times, formula-like text defused.
-
-    Text that a spreadsheet would run as a formula gets a leading ``'``. Only text columns are touched;
-    numbers (a negative duration, a ratio) stay numbers.
-    """
-    out = with_index_columns(frame)
-    columns = {}
-    for name in out.columns:
-        values = out[name]
-        if pd.api.types.is_datetime64_any_dtype(values.dtype):
-            columns[name] = _iso_utc(values)
-        elif pd.api.types.is_timedelta64_dtype(values.dtype):
-            columns[name] = values.dt.total_seconds()
-        elif pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-            columns[name] = values
-        else:
-            columns[name] = _text(values)
-    return pd.DataFrame(columns, index=out.index).rename(columns=str)
-
-
-def write_csv(frame: pd.DataFrame, path: Path, *, bom: bool = False) -> Path:
-    """Write :func:`spreadsheet_safe` ``frame`` as UTF-8 CSV (with BOM when ``bom``).
-
-    Rows end in CRLF (RFC 4180): the csv writer quotes a cell holding any line-terminator character, so a
-    bare CR inside a fail_reason cannot start a new spreadsheet row (whose first cell could be a formula).
-    """
-    spreadsheet_safe(frame).to_csv(
-        path, index=False, encoding="utf-8-sig" if bom else "utf-8", lineterminator="\r\n"
-    )
-    return path
 
 
 # ----------------------------------------------------------------------------------------------- summary
