@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -35,6 +36,35 @@ from ._axes import (
     jobs_of,
 )
 
+MAX_LANES = 40
+MAX_BARS = 5000
+
+
+def _most_telling(rows: pd.DataFrame, lane_key: pd.Series, keep: int) -> tuple[pd.DataFrame, pd.Series]:
+    """The ``keep`` jobs a reader most needs: failed, then open-ended, then the longest (stable)."""
+    rank = np.where(rows["status"].eq("Failed").fillna(False).to_numpy(dtype=bool), 0, 2)
+    rank = np.where(open_ended(rows).to_numpy() & (rank == 2), 1, rank)
+    length = (job_finish(rows) - rows["created"]).dt.total_seconds().fillna(0).to_numpy()
+    chosen = np.sort(np.lexsort((-length, rank))[:keep])
+    return rows.iloc[chosen], lane_key.iloc[chosen]
+
+
+def _bars(status: str, left: np.ndarray, right: np.ndarray, y: np.ndarray, height: float) -> PolyCollection:
+    """One collection of horizontal bars (hatched once for the whole collection when Failed)."""
+    low, high = y - height / 2, y + height / 2
+    corners = np.stack([left, low, left, high, right, high, right, low], axis=1).reshape(-1, 4, 2)
+    color = STATUS_COLORS.get(status, OTHER_STATUS_COLOR)
+    return PolyCollection(
+        corners,
+        facecolors=color,
+        edgecolors="#7A1F22" if status == "Failed" else color,
+        linewidths=0.6,
+        linestyles="--" if status == "Running" else "-",
+        alpha=0.55 if status == "Running" else 0.9,
+        hatch=FAILED_HATCH if status == "Failed" else None,
+        label=status,
+    )
+
 
 def plot_timeline(
     data: pd.DataFrame | Analysis,
@@ -44,15 +74,20 @@ def plot_timeline(
     end: Any = None,
     ax: Axes | None = None,
     tz: str | dt.tzinfo | None = None,
-    max_lanes: int = 40,
+    max_lanes: int = MAX_LANES,
+    max_bars: int = MAX_BARS,
 ) -> Axes:
     """Gantt chart of jobs over time: one lane per instance, or per job type when there is one instance.
 
     Failed jobs are red and hatched, completed ones blue, running ones drawn open-ended up to when they
     were observed, with an arrow. Overlapping jobs in a lane are stacked. Times are shown in ``tz`` (UTC
-    by default); naive ``start``/``end`` are read in that zone too. With more than ``max_lanes`` instances,
-    the ones with the most failures, then the most jobs, are kept.
+    by default); naive ``start``/``end`` are read in that zone too. With more than ``max_lanes`` (40)
+    lanes, the ones with the most failures, then the most jobs, are kept; with more than ``max_bars``
+    (5,000) jobs, the failed and running ones, then the longest. A note on the y axis says what was left
+    out. Bars are drawn as one collection per status, so thousands of jobs draw quickly.
     """
+    if max_lanes < 1 or max_bars < 1:
+        raise ValueError(f"plot_timeline: max_lanes and max_bars must be >= 1, got {max_lanes}, {max_bars}")
     data, _ = jobs_of(data)
     require_columns(
         data,
@@ -80,15 +115,18 @@ def plot_timeline(
         .groupby("lane")
         .agg(failed=("failed", "sum"), jobs=("failed", "size"), first=("created", "min"))
     )
-    note = ""
+    notes = []
     if len(lane_rank) > max_lanes:
         kept = lane_rank.sort_values(["failed", "jobs"], ascending=False, kind="stable").index[:max_lanes]
-        # On the y axis, not in the title: callers (post-mortem, report) replace the title.
-        note = f"{max_lanes} of {len(lane_rank)} lanes: most failures, then most jobs"
+        notes.append(f"{max_lanes} of {len(lane_rank)} lanes: most failures, then most jobs")
         lane_rank = lane_rank.loc[kept]
         mask = lane_key.isin(kept)
         rows, lane_key = rows[mask], lane_key[mask]
     lanes = list(lane_rank.sort_values("first", kind="stable").index)
+    if len(rows) > max_bars:
+        total = len(rows)
+        rows, lane_key = _most_telling(rows, lane_key, max_bars)
+        notes.append(f"{max_bars:,} of {total:,} jobs: failed and running first, then the longest")
 
     left = date_numbers(rows["created"])
     right = date_numbers(job_finish(rows))
@@ -113,20 +151,7 @@ def plot_timeline(
     for name in (*STATUS_COLORS, "Other"):
         drawn = other if name == "Other" else status == name
         if drawn.any():
-            color = STATUS_COLORS.get(name, OTHER_STATUS_COLOR)
-            ax.barh(
-                y[drawn],
-                right[drawn] - left[drawn],
-                left=left[drawn],
-                height=bar_height,
-                color=color,
-                alpha=0.55 if name == "Running" else 0.9,
-                hatch=FAILED_HATCH if name == "Failed" else None,
-                edgecolor="#7A1F22" if name == "Failed" else color,
-                linewidth=0.6,
-                linestyle="--" if name == "Running" else "-",
-                label=name,
-            )
+            ax.add_collection(_bars(name, left[drawn], right[drawn], y[drawn], bar_height))
     if (status == "Failed").any():
         # A marker at each failure's end keeps failures visible when the bar is too short to see at this zoom.
         done = status == "Failed"
@@ -145,7 +170,8 @@ def plot_timeline(
 
     centers = lane_base + (lane_height - 1) / 2
     ax.set_yticks(centers, lanes, parse_math=False)
-    ax.set_ylabel(note)
+    # On the y axis, not in the title: callers (post-mortem, report) replace the title.
+    ax.set_ylabel("\n".join(notes))
     ax.set_ylim(offset - 0.9, -1.1)  # first lane on top, with room for its failure markers
     for boundary in lane_base[1:] - 0.8:
         ax.axhline(boundary, color="0.85", linewidth=0.6)
