@@ -14,6 +14,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from ._durations import QUANTILES, StatusSelection, duration_stats, stuck_jobs
@@ -238,11 +239,19 @@ def analyse(
     )
 
 
+def _counts(values: pd.Series) -> pd.Series:
+    """Rows per value, most first; values without rows (unused categories) left out."""
+    counts = values.value_counts(sort=False)
+    counts = counts[counts > 0]
+    order = np.lexsort((counts.index.astype(str), -counts.to_numpy()))
+    return counts.iloc[order]
+
+
 def _summary_facts(analysis: Analysis) -> list[tuple[str, str]]:
     df = analysis.data
     if df.empty:
         return [("Jobs", "none")]
-    statuses = df["status"].astype("string").value_counts()
+    statuses = _counts(df["status"])
     by_status = ", ".join(f"{int(n):,} {str(s).lower()}" for s, n in statuses.items())
     facts = [("Jobs", f"{len(df):,} ({by_status}) on {df['instance_id'].nunique():,} instances")]
     first, last = df["created"].min(), df["created"].max()
@@ -251,7 +260,7 @@ def _summary_facts(analysis: Analysis) -> list[tuple[str, str]]:
         facts.append(
             ("Period", f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC ({days:,.1f} days, by start)")
         )
-    regions = df["region"].astype("string").value_counts()
+    regions = _counts(df["region"])
     if not regions.empty:
         facts.append(("Regions", ", ".join(f"{r} ({int(n):,})" for r, n in regions.items())))
     rates = analysis.failure_rates

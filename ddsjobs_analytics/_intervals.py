@@ -17,6 +17,7 @@ from ._names import TERMINAL_STATUSES
 from ._time import parse_moment
 
 __all__ = [
+    "equals",
     "instance_labels",
     "job_finish",
     "open_ended",
@@ -26,6 +27,12 @@ __all__ = [
     "select_instance",
     "tzinfo_of",
 ]
+
+
+def equals(values: pd.Series, value: str) -> pd.Series:
+    """``values == value`` as plain booleans (missing never matches); a categorical is compared by its
+    categories, not cast to strings row by row."""
+    return (values == value).fillna(False).astype(bool)
 
 
 def tzinfo_of(tz: str | dt.tzinfo | None) -> dt.tzinfo:
@@ -47,8 +54,8 @@ def parse_time(value: Any, tz: dt.tzinfo, *, name: str, func: str) -> pd.Timesta
 
 def select_instance(data: pd.DataFrame, instance: str, *, func: str) -> pd.DataFrame:
     """The rows of one instance, given by id or by name; unknown → ValueError naming it."""
-    by_id = data["instance_id"].astype("string") == instance
-    rows = data[by_id] if by_id.any() else data[data["instance_name"].astype("string") == instance]
+    by_id = equals(data["instance_id"], instance)
+    rows = data[by_id] if by_id.any() else data[equals(data["instance_name"], instance)]
     if rows.empty:
         raise ValueError(
             f"{func}: instance {instance!r} is not in the data (neither an instance_id nor an instance_name)"

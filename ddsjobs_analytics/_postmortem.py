@@ -20,7 +20,7 @@ from ._durations import duration_stats
 from ._failures import failure_rates
 from ._format import Formats, format_duration
 from ._frame import require_columns
-from ._intervals import instance_labels, job_finish, overlapping, parse_time, select_instance
+from ._intervals import equals, instance_labels, job_finish, overlapping, parse_time, select_instance
 from ._reasons import fail_reason_template
 
 __all__ = ["COMPARISON_FORMATS", "JOB_VIEW_COLUMNS", "PostMortem", "postmortem"]
@@ -196,11 +196,11 @@ def _concurrent(
     """Other jobs overlapping [start, end] on the same instance or in the same region, with ``scope``."""
     neighbourhood = df[overlapping(df, start, end)]
     if instance_id is not None:
-        same_instance = (neighbourhood["instance_id"].astype("string") == instance_id).fillna(False)
+        same_instance = equals(neighbourhood["instance_id"], instance_id)
     else:
         same_instance = pd.Series(False, index=neighbourhood.index)
     if region is not None:
-        same_region = (neighbourhood["region"].astype("string") == region).fillna(False)
+        same_region = equals(neighbourhood["region"], region)
     else:  # no region to compare: an instance post-mortem keeps to the instance, a fleet one takes everything
         same_region = pd.Series(instance_id is None, index=neighbourhood.index)
     near = (same_instance | same_region) & ~neighbourhood.index.isin(jobs.index)
@@ -242,7 +242,7 @@ def postmortem(
 
     scope = df
     if region is not None:
-        in_region = (df["region"].astype("string") == region).fillna(False)
+        in_region = equals(df["region"], region)
         if not in_region.any():
             known = ", ".join(sorted(df["region"].dropna().astype(str).unique())) or "none"
             raise ValueError(f"postmortem: region {region!r} is not in the data (regions: {known})")
@@ -251,7 +251,7 @@ def postmortem(
     instance_id = instance_name = None
     if instance is not None:
         subject_all = select_instance(df, instance, func="postmortem")
-        if region is not None and not (subject_all["region"].astype("string") == region).any():
+        if region is not None and not equals(subject_all["region"], region).any():
             raise ValueError(f"postmortem: instance {instance!r} has no jobs in region {region!r}")
         instance_id = str(subject_all["instance_id"].iloc[0])
         instance_name = str(instance_labels(subject_all).iloc[0])
@@ -274,9 +274,10 @@ def postmortem(
         "created", kind="stable"
     )
     failures = jobs[jobs["status"] == "Failed"]
-    if analysis is not None and df.index.is_unique:
+    if analysis is not None and "fail_reason_templates" in analysis.__dict__ and df.index.is_unique:
+        # Already templated for the whole frame: look the window's rows up instead of templating again.
         templates = analysis.fail_reason_templates.loc[failures.index].cat.remove_unused_categories()
-    else:
+    else:  # only the window's failures: a handful of messages, not the fleet's
         templates = fail_reason_template(failures["fail_reason"])
     failures = failures.assign(template=templates)
 

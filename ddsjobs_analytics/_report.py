@@ -21,6 +21,7 @@ from ._csv import spreadsheet_safe, write_csv
 from ._failures import wilson_interval
 from ._frame import require_columns
 from ._html import Section, definition_list, figure_html, render_page, table_html
+from ._intervals import equals
 from ._plots import (
     plot_duration_trend,
     plot_durations,
@@ -104,7 +105,7 @@ def _charts(analysis: Analysis) -> dict[str, bytes]:
         "fail_reasons": _png(lambda ax: plot_fail_reasons(analysis, ax=ax), 10, row_height=0.4),
     }
     if focus is not None:
-        rows = df if focus.region is None else df[df["region"].astype("string") == focus.region]
+        rows = df if focus.region is None else df[equals(df["region"], focus.region)]
         charts["timeline"] = _png(
             lambda ax: _titled(plot_timeline(rows, start=focus.start, end=focus.end, ax=ax), focus),
             10,
