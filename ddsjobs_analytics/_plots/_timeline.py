@@ -55,7 +55,7 @@ def _bars(status: str, left: np.ndarray, right: np.ndarray, y: np.ndarray, heigh
     corners = np.stack([left, low, left, high, right, high, right, low], axis=1).reshape(-1, 4, 2)
     color = STATUS_COLORS.get(status, OTHER_STATUS_COLOR)
     return PolyCollection(
-        corners,
+        list(corners),
         facecolors=color,
         edgecolors="#7A1F22" if status == "Failed" else color,
         linewidths=0.6,
