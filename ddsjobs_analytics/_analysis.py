@@ -21,6 +21,7 @@ from ._durations import QUANTILES, StatusSelection, duration_stats, stuck_jobs
 from ._failures import FAILURE_RATE_FORMATS, failure_rates, wilson_interval
 from ._format import Formats
 from ._frame import require_columns
+from ._intervals import equals
 from ._reasons import fail_reason_groups, fail_reason_template
 
 __all__ = ["JOB_VIEW_COLUMNS", "JOB_VIEW_FORMATS", "Analysis", "Focus", "Table", "analyse"]
@@ -105,7 +106,7 @@ def focus_window(df: pd.DataFrame) -> Focus | None:
     region, day = keys.value_counts(sort=True).index[0]
     start, end = pd.Timestamp(day), pd.Timestamp(day) + pd.Timedelta(days=1)
     in_day = (known["created"] >= start) & (known["created"] < end)
-    in_region = known["region"].astype("string").fillna("") == region
+    in_region = equals(known["region"], region) if region else known["region"].isna()
     rows = known[in_day & in_region]
     return Focus(region or None, start, end, int((rows["status"] == "Failed").sum()), len(rows))
 
