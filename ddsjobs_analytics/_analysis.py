@@ -17,7 +17,14 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._durations import QUANTILES, StatusSelection, duration_stats, stuck_jobs
+from ._durations import (
+    QUANTILES,
+    StatusSelection,
+    duration_stats,
+    kaplan_meier,
+    selected_statuses,
+    stuck_jobs,
+)
 from ._failures import FAILURE_RATE_FORMATS, failure_rates, wilson_interval
 from ._format import Formats
 from ._frame import require_columns
@@ -132,6 +139,21 @@ class Analysis:
         return duration_stats(self.data, by=self.by, status=self.status)
 
     @cached_property
+    def km_curves(self) -> dict[Any, pd.DataFrame]:
+        """The Kaplan–Meier fit (a :func:`kaplan_meier` table) of each ``by`` group: the jobs of ``status``
+        with a duration as events, Running jobs censored at their age, as in :attr:`duration_stats`."""
+        df = self.data
+        duration = df["duration_s"].to_numpy(dtype=np.float64, na_value=np.nan)
+        age = df["age_s"].to_numpy(dtype=np.float64, na_value=np.nan)
+        event = df["status"].isin(selected_statuses(self.status)).to_numpy(dtype=bool) & np.isfinite(duration)
+        censored = df["status"].isin(["Running"]).to_numpy(dtype=bool) & np.isfinite(age)
+        keep = event | censored
+        time = np.where(event, duration, age)[keep]
+        groups = df[self.by][keep]
+        positions = groups.groupby(groups, observed=True, sort=True).indices
+        return {key: kaplan_meier(time[at], event[keep][at]) for key, at in positions.items()}
+
+    @cached_property
     def failure_rates(self) -> pd.DataFrame:
         """:func:`failure_rates` per ``by`` group, worst first by the Wilson lower bound."""
         return failure_rates(self.data, by=self.by)
@@ -201,6 +223,7 @@ class Analysis:
 
 _RESULTS = (
     "duration_stats",
+    "km_curves",
     "failure_rates",
     "failure_rates_by_period",
     "fail_reason_groups",

@@ -86,6 +86,23 @@ def test_each_result_is_computed_once_and_matches_the_function(
     pd.testing.assert_frame_equal(analysis.failure_rates_by_period, failure_rates(df, by=None, freq="D"))
 
 
+def test_km_curves_are_the_fits_behind_the_km_quantiles(df: pd.DataFrame) -> None:
+    analysis = dj.analyse(df)
+    curves = analysis.km_curves
+    # Only groups with a completed or running job have a fit (CreateMongoDB and RestartNode only failed).
+    assert sorted(curves) == ["ResizeMongoDBInstance", "RestartInstance"]
+    # Resize: completed 1200 and 2400 s are events, a4 has run 2 h (censored at 7200 s).
+    # S(1200) = 2/3 (3 at risk), S(2400) = 2/3 · 1/2 (2 at risk), then the censoring leaves S at 1/3.
+    resize = curves["ResizeMongoDBInstance"]
+    assert resize["time"].tolist() == [1200, 2400, 7200]
+    assert resize["at_risk"].tolist() == [3, 2, 1] and resize["censored"].tolist() == [0, 0, 1]
+    assert resize["survival"].tolist() == pytest.approx([2 / 3, 1 / 3, 1 / 3])
+    for group, curve in curves.items():
+        p50 = analysis.duration_stats.loc[group, "km_p50_s"]
+        reached = curve["time"][curve["survival"] <= 0.5 + 1e-10]
+        assert (reached.iloc[0] if len(reached) else float("nan")) == pytest.approx(p50, nan_ok=True)
+
+
 def test_analysis_is_immutable_and_keeps_its_options(df: pd.DataFrame) -> None:
     analysis = dj.analyse(df, by="region", stuck_kwargs={"k": 1.0, "min_history": 1})
     with pytest.raises(dataclasses.FrozenInstanceError):
