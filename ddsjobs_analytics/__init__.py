@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from ._pandas_hook import register_accessor_with_pandas
 
 if TYPE_CHECKING:
+    from ._analysis import Analysis, analyse
     from ._compare import compare_periods, default_periods, spans_periods
-    from ._compare_plot import plot_compare
     from ._compare_reasons import new_fail_reasons
     from ._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
     from ._failures import failure_rates, wilson_interval
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ._incident import IncidentComparison, incident_comparison
     from ._names import JOB_NAMES, canonical_job_type
     from ._plots import (
+        plot_compare,
         plot_duration_trend,
         plot_durations,
         plot_fail_reasons,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
         jobs_in_group,
         with_templates,
     )
-    from ._report import ReportPaths, summary_text, write_csv, write_report
+    from ._report import ReportPaths, render, summary_text, write_csv, write_report
     from ._sample import load_sample, sample_records
     from ._sources import load_jobs
     from .archive import (
@@ -80,6 +81,7 @@ __all__ = [
     "JOB_NAMES",
     "PLACEHOLDER_RULES",
     "AkSkAuth",
+    "Analysis",
     "ArchiveCorruptError",
     "ArchiveError",
     "ArchiveLockedError",
@@ -105,6 +107,7 @@ __all__ = [
     "TokenAuth",
     "TransportError",
     "__version__",
+    "analyse",
     "canonical_job_type",
     "compare_periods",
     "default_periods",
@@ -130,6 +133,7 @@ __all__ = [
     "plot_failure_rates",
     "plot_timeline",
     "postmortem",
+    "render",
     "require_columns",
     "sample_records",
     "spans_periods",
@@ -162,6 +166,7 @@ _LAZY = {
     **dict.fromkeys(("JOB_NAMES", "canonical_job_type"), "_names"),
     **dict.fromkeys(
         (
+            "plot_compare",
             "plot_duration_trend",
             "plot_durations",
             "plot_fail_reasons",
@@ -183,11 +188,11 @@ _LAZY = {
         ),
         "_reasons",
     ),
-    **dict.fromkeys(("ReportPaths", "summary_text", "write_csv", "write_report"), "_report"),
+    **dict.fromkeys(("ReportPaths", "render", "summary_text", "write_csv", "write_report"), "_report"),
+    **dict.fromkeys(("Analysis", "analyse"), "_analysis"),
     **dict.fromkeys(("load_sample", "sample_records"), "_sample"),
     "load_jobs": "_sources",
     **dict.fromkeys(("compare_periods", "default_periods", "spans_periods"), "_compare"),
-    "plot_compare": "_compare_plot",
     "new_fail_reasons": "_compare_reasons",
     **dict.fromkeys(("IncidentComparison", "incident_comparison"), "_incident"),
     **dict.fromkeys(

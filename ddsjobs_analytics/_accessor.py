@@ -12,6 +12,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 
+from ._analysis import analyse
 from ._compare import compare_periods
 from ._compare_reasons import new_fail_reasons
 from ._durations import duration_stats, stuck_jobs
@@ -55,6 +56,7 @@ class JobsAccessor:
         self._frame = frame
 
     # tables
+    analyse = _bound(analyse)
     duration_stats = _bound(duration_stats)
     failure_rates = _bound(failure_rates)
     fail_reason_groups = _bound(fail_reason_groups)

@@ -15,9 +15,16 @@ import pandas as pd
 
 from ._calendar import TzLike, period_start
 from ._durations import FloatArray, GroupKeys, group_codes, group_keys, status_mask, time_levels
+from ._format import Formats
 from ._frame import require_columns
 
-__all__ = ["failure_rates", "wilson_interval"]
+__all__ = ["FAILURE_RATE_FORMATS", "failure_rates", "wilson_interval"]
+
+# How the columns of a failure_rates table are shown (see _format.ColumnFormat).
+FAILURE_RATE_FORMATS: Formats = {
+    **dict.fromkeys(("completed", "failed", "running", "other", "total"), "count"),
+    **dict.fromkeys(("failure_rate", "ci_low", "ci_high"), "percent"),
+}
 
 
 @overload

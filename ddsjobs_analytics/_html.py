@@ -16,14 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._plots import format_duration
+from ._format import ColumnFormat, Formats, format_duration
 
 __all__ = ["Section", "data_uri_png", "render_page", "table_html", "with_index_columns"]
 
-PERCENT_COLUMNS = frozenset(
-    {"failure_rate", "ci_low", "ci_high", "share", "km_share_longer", "fleet_failure_rate"}
-)
-RATIO_COLUMNS = frozenset({"ratio"})
 TEXT_CELL_LIMIT = 300
 SHORT_TEXT = 40
 
@@ -114,31 +110,43 @@ def _cell_text(value: object) -> str:
     return "" if text in ("nan", "NaT", "<NA>", "None") and not isinstance(value, str) else text
 
 
-def _column_cells(name: str, values: pd.Series) -> tuple[list[str], list[str] | None, str]:
-    """Display texts, raw sort keys (None when the text sorts right) and a CSS class for one column."""
+def _dtype_format(values: pd.Series) -> ColumnFormat:
+    """What a column without a declared format is, by its dtype alone (never by its name)."""
     if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return "time"
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return "text"
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return "number"
+    return "text"
+
+
+def _numbers(numbers: np.ndarray, fmt: ColumnFormat, integer: bool) -> list[str]:
+    if fmt == "duration":
+        return [format_duration(v) if not np.isnan(v) else "" for v in numbers]
+    if fmt == "percent":
+        return [f"{v:.1%}" if not np.isnan(v) else "" for v in numbers]
+    if fmt == "ratio":
+        return [f"{v:.2f}×" if not np.isnan(v) else "" for v in numbers]
+    if fmt == "count" or integer or np.all(np.isnan(numbers) | (numbers == np.round(numbers))):
+        return [f"{v:,.0f}" if not np.isnan(v) else "" for v in numbers]
+    return [f"{v:,.3g}" if not np.isnan(v) else "" for v in numbers]
+
+
+def _column_cells(values: pd.Series, fmt: ColumnFormat | None) -> tuple[list[str], list[str] | None, str]:
+    """Display texts, raw sort keys (None when the text sorts right) and a CSS class for one column."""
+    fmt = fmt or _dtype_format(values)
+    if fmt == "time":
         stamps = pd.to_datetime(values, utc=True)
         shown = stamps.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("").tolist()
         keys = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").fillna("").tolist()
         return shown, keys, "time"
     if pd.api.types.is_bool_dtype(values.dtype):
         return ["yes" if v is True else "no" if v is False else "" for v in values.tolist()], None, "text"
-    if pd.api.types.is_numeric_dtype(values.dtype):
+    if fmt != "text" and pd.api.types.is_numeric_dtype(values.dtype):
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
         keys = ["" if np.isnan(v) else repr(float(v)) for v in numbers]
-        if name.endswith("_s"):
-            shown = [format_duration(v) if not np.isnan(v) else "" for v in numbers]
-        elif name in PERCENT_COLUMNS:
-            shown = [f"{v:.1%}" if not np.isnan(v) else "" for v in numbers]
-        elif name in RATIO_COLUMNS:
-            shown = [f"{v:.2f}×" if not np.isnan(v) else "" for v in numbers]
-        elif pd.api.types.is_integer_dtype(values.dtype) or np.all(
-            np.isnan(numbers) | (numbers == np.round(numbers))
-        ):
-            shown = [f"{v:,.0f}" if not np.isnan(v) else "" for v in numbers]
-        else:
-            shown = [f"{v:,.3g}" if not np.isnan(v) else "" for v in numbers]
-        return shown, keys, "num"
+        return _numbers(numbers, fmt, pd.api.types.is_integer_dtype(values.dtype)), keys, "num"
     texts = [_cell_text(v) for v in values.tolist()]
     cut = [t if len(t) <= TEXT_CELL_LIMIT else t[: TEXT_CELL_LIMIT - 1] + "…" for t in texts]
     # Names and ids stay on one line; only prose (reasons, templates) wraps.
@@ -152,12 +160,20 @@ def with_index_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def table_html(frame: pd.DataFrame, *, caption: str | None = None, max_rows: int | None = 500) -> str:
+def table_html(
+    frame: pd.DataFrame,
+    *,
+    formats: Formats | None = None,
+    caption: str | None = None,
+    max_rows: int | None = 500,
+) -> str:
     """A sortable, horizontally scrollable HTML table; every header and cell is HTML-escaped.
 
-    Named index levels are shown as leading columns. Columns ending in ``_s`` are
-    durations ("1h 05m"), rates/shares are percentages; each keeps its raw value for sorting.
+    Named index levels are shown as leading columns. ``formats`` (column → ``ColumnFormat``, declared by the
+    table's producer) says how to show each column: durations as "1h 05m", shares as percentages, …;
+    columns it does not name are shown by dtype. Numbers keep their raw value for sorting.
     """
+    formats = formats or {}
     shown = with_index_columns(frame)
     total = len(shown)
     if max_rows is not None and total > max_rows:
@@ -165,7 +181,7 @@ def table_html(frame: pd.DataFrame, *, caption: str | None = None, max_rows: int
     if shown.empty:
         return f'<p class="note">{html.escape(caption or "Table")}: none.</p>'
     columns = [str(c) for c in shown.columns]
-    cells = [_column_cells(name, shown.iloc[:, i]) for i, name in enumerate(columns)]
+    cells = [_column_cells(shown.iloc[:, i], formats.get(name)) for i, name in enumerate(columns)]
     failed_rows = (
         (shown["status"].astype("string") == "Failed").fillna(False).tolist() if "status" in shown else None
     )

@@ -8,47 +8,35 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
 from matplotlib.axes import Axes
 
+from ._analysis import JOB_VIEW_COLUMNS, JOB_VIEW_FORMATS, Analysis
 from ._durations import duration_stats
 from ._failures import failure_rates
+from ._format import Formats, format_duration
 from ._frame import require_columns
-from ._plots import (
-    date_numbers,
-    format_duration,
-    instance_labels,
-    job_finish,
-    overlapping,
-    parse_time,
-    plot_timeline,
-    select_instance,
-)
+from ._intervals import equals, instance_labels, job_finish, overlapping, parse_time, select_instance
 from ._reasons import fail_reason_template
 
-__all__ = ["JOB_VIEW_COLUMNS", "PostMortem", "postmortem"]
+__all__ = ["COMPARISON_FORMATS", "JOB_VIEW_COLUMNS", "PostMortem", "postmortem"]
 
 DEFAULT_LOOKBACK = pd.Timedelta(days=7)
 SLOWER_RATIO = 1.5  # the summary calls a job type slower when its p50 is at least this × the fleet's
 MIN_JOBS_TO_COMPARE = 3  # … and both sides have at least this many completed jobs of that type
-# The frame columns post-mortems and reports read (and show, in this order).
-JOB_VIEW_COLUMNS = (
-    "job_id",
-    "job_type",
-    "status",
-    "created",
-    "ended",
-    "duration_s",
-    "age_s",
-    "fail_reason",
-    "instance_id",
-    "instance_name",
-    "region",
-    "observed_at",
-)
+COMPARISON_FORMATS: Formats = {
+    "count": "count",
+    "p50_s": "duration",
+    "failure_rate": "percent",
+    "fleet_count": "count",
+    "fleet_p50_s": "duration",
+    "fleet_failure_rate": "percent",
+    "ratio": "ratio",
+}
 _TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
@@ -59,7 +47,8 @@ class PostMortem:
     ``jobs``: the subject's jobs overlapping the window. ``failures``: the failed ones, with ``template``.
     ``concurrent``: other jobs on the same instance or in the same region overlapping the window widened by
     ``context`` on each side (``scope`` says which). ``comparison``: per job type, the subject's median
-    duration and failure rate next to the rest of the fleet's (``ratio`` = p50_s / fleet_p50_s).
+    duration and failure rate next to the rest of the ``fleet``'s (``ratio`` = p50_s / fleet_p50_s),
+    computed when first read.
     """
 
     instance_id: str | None
@@ -71,7 +60,11 @@ class PostMortem:
     jobs: pd.DataFrame
     failures: pd.DataFrame
     concurrent: pd.DataFrame
-    comparison: pd.DataFrame
+    fleet: pd.DataFrame = field(repr=False)
+
+    @cached_property
+    def comparison(self) -> pd.DataFrame:
+        return _comparison(self.jobs, self.fleet)
 
     @property
     def subject(self) -> str:
@@ -83,6 +76,8 @@ class PostMortem:
         self, ax: Axes | None = None, *, tz: str | dt.tzinfo | None = None, concurrent: bool = False
     ) -> Axes:
         """Timeline of the window, failures highlighted; ``concurrent=True`` adds other instances' lanes."""
+        from ._plots import date_numbers, plot_timeline  # charts load only when one is drawn
+
         rows = pd.concat([self.jobs, self.concurrent.drop(columns="scope")]) if concurrent else self.jobs
         margin = self.context if concurrent else pd.Timedelta(0)
         ax = plot_timeline(rows, start=self.start - margin, end=self.end + margin, ax=ax, tz=tz)
@@ -149,12 +144,12 @@ class PostMortem:
         from ._html import definition_list, table_html
 
         parts = [f"<h3>Post-mortem: {html.escape(self.subject)}</h3>", definition_list(self.facts())]
-        for caption, table in (
-            ("Failures", self.failures),
-            ("Duration vs fleet", self.comparison),
-            ("Concurrent jobs", self.concurrent),
+        for caption, table, formats in (
+            ("Failures", self.failures, JOB_VIEW_FORMATS),
+            ("Duration vs fleet", self.comparison, COMPARISON_FORMATS),
+            ("Concurrent jobs", self.concurrent, JOB_VIEW_FORMATS),
         ):
-            parts.append(f"<h4>{caption}</h4>" + table_html(table, max_rows=50))
+            parts.append(f"<h4>{caption}</h4>" + table_html(table, formats=formats, max_rows=50))
         return "".join(parts)
 
 
@@ -201,11 +196,11 @@ def _concurrent(
     """Other jobs overlapping [start, end] on the same instance or in the same region, with ``scope``."""
     neighbourhood = df[overlapping(df, start, end)]
     if instance_id is not None:
-        same_instance = (neighbourhood["instance_id"].astype("string") == instance_id).fillna(False)
+        same_instance = equals(neighbourhood["instance_id"], instance_id)
     else:
         same_instance = pd.Series(False, index=neighbourhood.index)
     if region is not None:
-        same_region = (neighbourhood["region"].astype("string") == region).fillna(False)
+        same_region = equals(neighbourhood["region"], region)
     else:  # no region to compare: an instance post-mortem keeps to the instance, a fleet one takes everything
         same_region = pd.Series(instance_id is None, index=neighbourhood.index)
     near = (same_instance | same_region) & ~neighbourhood.index.isin(jobs.index)
@@ -217,7 +212,7 @@ def _concurrent(
 
 
 def postmortem(
-    df: pd.DataFrame,
+    data: pd.DataFrame | Analysis,
     *,
     instance: str | None = None,
     start: Any = None,
@@ -229,8 +224,12 @@ def postmortem(
 
     Window defaults: with an instance, its whole history; otherwise the 7 days up to the latest observation.
     Naive ``start``/``end`` are UTC. ``context`` widens the window for ``concurrent`` only. The comparison's
-    "fleet" is every other job in the frame (in ``region`` when given).
+    "fleet" is every other job in the frame (in ``region`` when given). ``data`` may be an
+    :class:`Analysis`: its failure-reason templates are reused instead of recomputed.
     """
+    analysis = data if isinstance(data, Analysis) else None
+    df = analysis.data if analysis is not None else data
+    assert isinstance(df, pd.DataFrame)
     require_columns(df, JOB_VIEW_COLUMNS, func="postmortem")
     try:
         margin = pd.Timedelta(context)
@@ -243,7 +242,7 @@ def postmortem(
 
     scope = df
     if region is not None:
-        in_region = (df["region"].astype("string") == region).fillna(False)
+        in_region = equals(df["region"], region)
         if not in_region.any():
             known = ", ".join(sorted(df["region"].dropna().astype(str).unique())) or "none"
             raise ValueError(f"postmortem: region {region!r} is not in the data (regions: {known})")
@@ -252,7 +251,7 @@ def postmortem(
     instance_id = instance_name = None
     if instance is not None:
         subject_all = select_instance(df, instance, func="postmortem")
-        if region is not None and not (subject_all["region"].astype("string") == region).any():
+        if region is not None and not equals(subject_all["region"], region).any():
             raise ValueError(f"postmortem: instance {instance!r} has no jobs in region {region!r}")
         instance_id = str(subject_all["instance_id"].iloc[0])
         instance_name = str(instance_labels(subject_all).iloc[0])
@@ -274,9 +273,13 @@ def postmortem(
     jobs = subject_all[overlapping(subject_all, start_ts, end_ts)][columns].sort_values(
         "created", kind="stable"
     )
-    failures = jobs[jobs["status"] == "Failed"].assign(
-        template=lambda f: fail_reason_template(f["fail_reason"])
-    )
+    failures = jobs[jobs["status"] == "Failed"]
+    if analysis is not None and df.index.is_unique:
+        # Already templated for the whole frame: look the window's rows up instead of templating again.
+        templates = analysis.fail_reason_templates.loc[failures.index].cat.remove_unused_categories()
+    else:  # only the window's failures: a handful of messages, not the fleet's
+        templates = fail_reason_template(failures["fail_reason"])
+    failures = failures.assign(template=templates)
 
     concurrent = _concurrent(df, jobs, start_ts - margin, end_ts + margin, instance_id, region)
     fleet = scope[~scope.index.isin(jobs.index)]
@@ -290,5 +293,5 @@ def postmortem(
         jobs=jobs,
         failures=failures,
         concurrent=concurrent,
-        comparison=_comparison(jobs, fleet),
+        fleet=fleet,
     )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib
 
@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.axes import Axes
-from matplotlib.container import BarContainer, ErrorbarContainer
+from matplotlib.collections import PolyCollection
+from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from report_scenario import OBSERVED_AT, frame, rows, utc
 from report_scenario import records as records_of_scenario
@@ -65,8 +66,25 @@ def tick_texts(axis: Any) -> list[str]:
     return [label.get_text() for label in axis.get_ticklabels()]
 
 
-def container(ax: Axes, label: str) -> BarContainer:
-    return next(c for c in ax.containers if isinstance(c, BarContainer) and c.get_label() == label)
+class Bar(NamedTuple):
+    x: float
+    end: float
+    y: float  # bottom edge
+    height: float
+
+
+def collection(ax: Axes, label: str) -> PolyCollection:
+    (found,) = [c for c in ax.collections if isinstance(c, PolyCollection) and c.get_label() == label]
+    return found
+
+
+def bars(ax: Axes, label: str) -> list[Bar]:
+    """The timeline's bars of one status: one PolyCollection of rectangles, in drawing order."""
+    out = []
+    for path in collection(ax, label).get_paths():
+        xs, ys = path.vertices[:4, 0], path.vertices[:4, 1]
+        out.append(Bar(xs.min(), xs.max(), ys.min(), ys.max() - ys.min()))
+    return out
 
 
 @pytest.mark.parametrize(
@@ -217,23 +235,22 @@ def test_fail_reasons_bars_are_template_counts(df: pd.DataFrame, ax: Axes) -> No
 def test_timeline_bars_span_created_to_ended(df: pd.DataFrame, ax: Axes) -> None:
     plot_timeline(df, instance="db-a", ax=ax)
     assert tick_texts(ax.yaxis) == ["RestartInstance", "ResizeMongoDBInstance"]  # one instance: lanes by type
-    completed = container(ax, "Completed")
+    completed = bars(ax, "Completed")
     expected = num("2026-11-01 01:00", "2026-11-01 01:02", "2026-11-01 01:10", "2026-11-01 01:14")
-    np.testing.assert_allclose([bar.get_x() for bar in completed], expected[[0, 2]])
-    np.testing.assert_allclose([bar.get_x() + bar.get_width() for bar in completed], expected[[1, 3]])
+    np.testing.assert_allclose([bar.x for bar in completed], expected[[0, 2]])
+    np.testing.assert_allclose([bar.end for bar in completed], expected[[1, 3]])
 
-    (failed,) = container(ax, "Failed")
-    np.testing.assert_allclose(
-        [failed.get_x(), failed.get_x() + failed.get_width()], num("2026-11-01 02:00", "2026-11-01 02:30")
-    )
-    assert mcolors.to_hex(failed.get_facecolor()) == STATUS_COLORS["Failed"].lower()
-    assert failed.get_hatch() == "////"
+    (failed,) = bars(ax, "Failed")
+    np.testing.assert_allclose([failed.x, failed.end], num("2026-11-01 02:00", "2026-11-01 02:30"))
+    failed_bars = collection(ax, "Failed")
+    assert mcolors.to_hex(failed_bars.get_facecolor()[0]) == STATUS_COLORS["Failed"].lower()
+    assert failed_bars.get_hatch() == "////"
 
     # Running: from created to when it was observed (ended_at from the API is ignored), open-ended.
-    (running,) = container(ax, "Running")
+    (running,) = bars(ax, "Running")
     observed = num(OBSERVED_AT.strftime("%Y-%m-%d %H:%M"))[0]
-    assert running.get_x() == pytest.approx(num("2026-11-02 10:00")[0])
-    assert running.get_x() + running.get_width() == pytest.approx(observed)
+    assert running.x == pytest.approx(num("2026-11-02 10:00")[0])
+    assert running.end == pytest.approx(observed)
     assert {text.get_text() for text in ax.get_legend().get_texts()} >= {
         "completed",
         "failed",
@@ -245,12 +262,12 @@ def test_timeline_lanes_per_instance_and_overlaps_stacked(df: pd.DataFrame, ax: 
     plot_timeline(df, start="2026-11-01 02:00", end="2026-11-01 03:00", ax=ax)
     assert tick_texts(ax.yaxis) == ["db-a", "db-b", "db-c"]
     np.testing.assert_allclose(ax.get_xlim(), num("2026-11-01 02:00", "2026-11-01 03:00"))
-    completed = container(ax, "Completed")
+    completed = bars(ax, "Completed")
     # In that hour db-b runs b4 (02:05–02:45) and b1 (02:10–02:11) at once: they must not share a row.
-    starts = {round(bar.get_x(), 9): bar.get_y() for bar in completed}
+    starts = {round(bar.x, 9): bar.y for bar in completed}
     b4, b1 = num("2026-11-01 02:05", "2026-11-01 02:10")
-    assert abs(starts[round(b4, 9)] - starts[round(b1, 9)]) >= completed[0].get_height()
-    shown = {round(bar.get_x(), 9) for bar in list(completed) + list(container(ax, "Failed"))}
+    assert abs(starts[round(b4, 9)] - starts[round(b1, 9)]) >= completed[0].height
+    shown = {round(bar.x, 9) for bar in completed + bars(ax, "Failed")}
     # b2 starts at 03:00 exactly and is drawn; c2 (06:00) and a2 (ends 01:14) are outside the window.
     expected = rows(df, "b4", "b1", "c1", "b2", "a3")["created"]
     assert shown == {round(x, 9) for x in num(*[str(t.tz_localize(None)) for t in expected])}
@@ -292,8 +309,26 @@ def test_timeline_missing_end_and_unknown_status(df: pd.DataFrame, ax: Axes) -> 
     records[1]["ended_at"] = ""
     odd = jobs_frame(records, observed_at=OBSERVED_AT, errors="ignore")
     plot_timeline(odd, ax=ax)
-    (completed,) = container(ax, "Completed")
-    assert completed.get_x() == pytest.approx(num("2026-11-01 01:00")[0]) and completed.get_width() == 0
-    (other,) = container(ax, "Other")
-    assert other.get_x() + other.get_width() == pytest.approx(num(OBSERVED_AT.strftime("%Y-%m-%d %H:%M"))[0])
+    (completed,) = bars(ax, "Completed")
+    assert completed.x == pytest.approx(num("2026-11-01 01:00")[0]) and completed.end == completed.x
+    (other,) = bars(ax, "Other")
+    assert other.end == pytest.approx(num(OBSERVED_AT.strftime("%Y-%m-%d %H:%M"))[0])
     assert "other status" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_timeline_draws_one_collection_per_status(df: pd.DataFrame, ax: Axes) -> None:
+    plot_timeline(df, ax=ax)
+    polys = [c.get_label() for c in ax.collections if isinstance(c, PolyCollection)]
+    assert polys == ["Completed", "Failed", "Running"] and not ax.patches
+    assert len(bars(ax, "Completed")) == 7 and len(bars(ax, "Failed")) == 4
+
+
+def test_timeline_caps_the_number_of_bars_with_a_note(df: pd.DataFrame, ax: Axes) -> None:
+    plot_timeline(df, max_bars=6, ax=ax)
+    # All 4 failed jobs and the running a4 first, then the longest completed: b4 (40 min).
+    assert len(bars(ax, "Failed")) == 4 and len(bars(ax, "Running")) == 1
+    (longest,) = bars(ax, "Completed")
+    np.testing.assert_allclose([longest.x, longest.end], num("2026-11-01 02:05", "2026-11-01 02:45"))
+    assert "6 of 12 jobs" in ax.get_ylabel()
+    with pytest.raises(ValueError, match="max_bars"):
+        plot_timeline(df, max_bars=0)

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import pandas as pd
 import pytest
 from matplotlib.axes import Axes
-from matplotlib.container import BarContainer
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from report_scenario import HOSTILE_REASON, frame, utc
 
@@ -118,7 +118,7 @@ def test_plot_draws_the_window_with_failures(df: pd.DataFrame) -> None:
     # One title, the post-mortem's, in place of the timeline's (not a second one on top of it).
     assert ax.get_title() == "Post-mortem: db-a (inst-a)"
     assert ax.get_title(loc="left") == ax.get_title(loc="right") == ""
-    bars = {c.get_label(): len(c) for c in ax.containers if isinstance(c, BarContainer)}
+    bars = {c.get_label(): len(c.get_paths()) for c in ax.collections if isinstance(c, PolyCollection)}
     assert bars == {"Completed": 2, "Failed": 1}
     wide = pm.plot(ax=Figure().add_subplot(), concurrent=True)
     assert isinstance(wide, Axes)

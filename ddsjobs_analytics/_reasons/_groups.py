@@ -105,6 +105,7 @@ def fail_reason_groups(
     by: str | Sequence[str] | None = None,
     top: int | None = None,
     extra_rules: Sequence[PlaceholderRule] = (),
+    templates: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per failure-reason template (per ``by`` group when given), most frequent first.
 
@@ -115,6 +116,8 @@ def fail_reason_groups(
     first); ``template_id`` names the group for :func:`jobs_in_group`. NA ``by`` values form their own
     group. ``top`` keeps the N most frequent templates per ``by`` group. Templates are learned over all the
     messages of ``df`` (see :func:`fail_reason_template`), so a group is a group of *this* frame.
+    ``templates``: that function's result for ``df["fail_reason"]`` when already computed (same index), so
+    an analysis that needs both templates them once.
     """
     keys = _as_list(by)
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
@@ -136,7 +139,14 @@ def fail_reason_groups(
     for column in ("job_id", "job_type", "instance_id", "created"):
         work[f"_{column}"] = rows[column]
     work["_message"] = rows["fail_reason"]
-    work["template"] = fail_reason_template(work["_message"], extra_rules=extra_rules)
+    if templates is None:
+        work["template"] = fail_reason_template(work["_message"], extra_rules=extra_rules)
+    elif templates.index.equals(df.index):
+        work["template"] = templates.iloc[np.flatnonzero(has_reason)].set_axis(work.index)
+    else:
+        raise ValueError(
+            "fail_reason_groups: templates= must have the index of df (fail_reason_template's result)"
+        )
     work = work.loc[work["template"].notna()]
     # Newest first, so "first" in each group is the newest job (NaT last).
     work = work.sort_values("_created", ascending=False, kind="stable", na_position="last")

@@ -11,8 +11,8 @@ from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from ._compare import METRICS, RESULT_COLUMNS
-from ._plots import format_duration
+from .._compare import METRICS, RESULT_COLUMNS
+from .._format import format_duration
 
 __all__ = ["VERDICT_COLORS", "plot_compare"]
 

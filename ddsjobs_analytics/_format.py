@@ -1,0 +1,39 @@
+"""How a value is shown to a person: durations as "1h 05m", and the per-column formats tables declare.
+
+The producer of a table says what each column means (:data:`ColumnFormat`); renderers (HTML, later Excel)
+format by that declaration and never guess from a column's name. Plain module: no matplotlib, no pandas.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Literal
+
+__all__ = ["ColumnFormat", "Formats", "format_duration"]
+
+# duration: seconds shown as "1h 05m"; percent: a share 0–1 shown as "12.5%"; ratio: "1.80×"; count: an
+# integer with thousands separators; number: a plain float; time: a UTC instant; text: as is.
+ColumnFormat = Literal["duration", "percent", "ratio", "count", "number", "time", "text"]
+Formats = Mapping[str, ColumnFormat]
+
+
+def format_duration(seconds: float) -> str:
+    """``59`` → ``59s``, ``3900`` → ``1h 05m``, ``190000`` → ``2d 04h``; NaN → ``–``."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(float(seconds))
+    if seconds < 59.5:
+        return f"{sign}{seconds:.3g}s"
+    whole = round(seconds)
+    if whole < 3600:
+        minutes, secs = divmod(whole, 60)
+        return f"{sign}{minutes}m {secs:02d}s" if secs else f"{sign}{minutes}m"
+    if whole < 86400:
+        hours, rest = divmod(whole, 3600)
+        minutes = rest // 60
+        return f"{sign}{hours}h {minutes:02d}m" if minutes else f"{sign}{hours}h"
+    days, rest = divmod(whole, 86400)
+    hours = rest // 3600
+    return f"{sign}{days}d {hours:02d}h" if hours else f"{sign}{days}d"
