@@ -245,18 +245,12 @@ def test_postmortem_tables(sample: pd.DataFrame) -> None:
     check_frame(pm.comparison, POSTMORTEM_COMPARISON)
 
 
-@pytest.mark.xfail(
-    PANDAS_3,
-    strict=True,
-    reason="fail_reason_template builds object categories; pandas 3 frames use str (owner: reasons)",
-)
 def test_postmortem_failure_templates(sample: pd.DataFrame) -> None:
     pm = _incident(sample)
     assert len(pm.failures)
     check_frame(pm.failures, POSTMORTEM_FAILURES)
 
 
-@pytest.mark.xfail(strict=True, reason="an empty comparison has object columns (owner: analysis/_postmortem)")
 def test_postmortem_with_no_jobs_in_the_window(sample: pd.DataFrame) -> None:
     pm = dj.postmortem(sample, instance="dds-prod-search-53", start="2020-01-01", end="2020-01-02")
     assert pm.jobs.empty

@@ -45,7 +45,7 @@ def fail_reason_template(messages: pd.Series, *, extra_rules: Sequence[Placehold
     # A message code maps to its template's code; NA messages (-1) and blank templates stay -1.
     lookup = np.append(template_codes, -1)
     final_codes = lookup[np.where(codes >= 0, codes, len(template_codes))]
-    categorical = pd.Categorical.from_codes(final_codes, categories=pd.Index(templates, dtype=object))
+    categorical = pd.Categorical.from_codes(final_codes, categories=pd.Index(templates, dtype=str))
     return pd.Series(categorical, index=messages.index, name="template")
 
 
