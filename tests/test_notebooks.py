@@ -7,7 +7,6 @@ kernel); the tests compare that with counts taken independently from the sample'
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -85,14 +84,19 @@ def _parameter(path: Path, name: str) -> int:
 
 
 def _execute(
-    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, overrides: str = "", probe: str = ""
+    path: Path, tmp_path: Path, *, overrides: str = "", probe: str = ""
 ) -> tuple[Any, dict[str, Any]]:
     """Run the notebook in a kernel, like CI does: parameters overridden in a cell right after the
     parameters cell (as papermill would), ``probe`` appended. Returns the notebook and the probe's JSON."""
-    # No credentials and no archive: the notebooks must fall back to the bundled sample.
-    for name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "DDSJOBS_ARCHIVE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend draws the charts
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        # No credentials and no archive: the notebooks must fall back to the bundled sample.
+        for name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "DDSJOBS_ARCHIVE"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend draws the charts
+        return _run(path, tmp_path, overrides=overrides, probe=probe)
+
+
+def _run(path: Path, tmp_path: Path, *, overrides: str, probe: str) -> tuple[Any, dict[str, Any]]:
     notebook = nbformat.read(path, as_version=4)
     assert notebook.cells[1].source.startswith("# Parameters")
     if overrides:
@@ -145,9 +149,19 @@ def test_has_a_tz_parameter_defaulting_to_utc(path: Path):
     assert re.search(r'^TZ = "UTC"  # .*"Asia/Shanghai"', parameters, re.MULTILINE)
 
 
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Each notebook run once with its defaults (and its probe); the tests below read the results."""
+    probes = {"01_explore": EXPLORE_PROBE, "02_postmortem": POSTMORTEM_PROBE}
+    return {
+        path.stem: _execute(path, tmp_path_factory.mktemp(path.stem), probe=probes[path.stem])
+        for path in NOTEBOOKS
+    }
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_runs_top_to_bottom_on_the_sample(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    notebook, _ = _execute(path, tmp_path, monkeypatch)
+def test_runs_top_to_bottom_on_the_sample(path: Path, executed: dict[str, tuple[Any, dict[str, Any]]]):
+    notebook, _ = executed[path.stem]
     outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
     # SINCE_DAYS applies to the sample too, counted back from the sample's end.
     days = _parameter(path, "SINCE_DAYS")
@@ -155,12 +169,11 @@ def test_runs_top_to_bottom_on_the_sample(path: Path, tmp_path: Path, monkeypatc
     assert 0 < recent <= 5000 and f"{recent:,} jobs from sample" in _stream_text(notebook)
     images = [out for out in outputs if "image/png" in out.get("data", {})]
     assert len(images) == CHARTS[path.stem], "the charts did not all render"
-    assert os.environ.get("HUAWEICLOUD_SDK_AK") is None
 
 
-def test_explore_compares_periods_and_drills_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_explore_compares_periods_and_drills_down(executed: dict[str, tuple[Any, dict[str, Any]]]):
     assert EXPLORE is not None
-    _, probe = _execute(EXPLORE, tmp_path, monkeypatch, probe=EXPLORE_PROBE)
+    _, probe = executed["01_explore"]
     records = sample_records()
     days = _parameter(EXPLORE, "SINCE_DAYS")
 
@@ -195,11 +208,9 @@ def test_explore_compares_periods_and_drills_down(tmp_path: Path, monkeypatch: p
     assert sorted(probe["group_jobs"]) == sorted(storage) and len(storage) == 38
 
 
-def test_explore_days_follow_tz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_explore_days_follow_tz(tmp_path: Path):
     assert EXPLORE is not None
-    notebook, probe = _execute(
-        EXPLORE, tmp_path, monkeypatch, overrides='TZ = "Asia/Shanghai"', probe=EXPLORE_PROBE
-    )
+    notebook, probe = _execute(EXPLORE, tmp_path, overrides='TZ = "Asia/Shanghai"', probe=EXPLORE_PROBE)
     assert probe["tz"] == probe["daily_tz"] == "Asia/Shanghai"
     # Jobs per Beijing calendar day, counted independently from the raw records.
     shanghai = ZoneInfo("Asia/Shanghai")
@@ -213,17 +224,16 @@ def test_explore_days_follow_tz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "(Asia/Shanghai)" in _stream_text(notebook)
 
 
-def test_postmortem_compares_with_previous_weeks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    assert POSTMORTEM is not None
-    _, probe = _execute(POSTMORTEM, tmp_path, monkeypatch, probe=POSTMORTEM_PROBE)
+def test_postmortem_compares_with_previous_weeks(executed: dict[str, tuple[Any, dict[str, Any]]]):
+    _, probe = executed["02_postmortem"]
     _check_incident(probe)
 
 
-def test_postmortem_reads_a_naive_window_in_tz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_postmortem_reads_a_naive_window_in_tz(tmp_path: Path):
     # 08:00 to 08:00 in Beijing is the UTC day of the sample's incident: the same comparison as above.
     assert POSTMORTEM is not None
     overrides = 'TZ = "Asia/Shanghai"\nSTART = "2026-10-03 08:00"\nEND = "2026-10-04 08:00"'
-    notebook, probe = _execute(POSTMORTEM, tmp_path, monkeypatch, overrides=overrides, probe=POSTMORTEM_PROBE)
+    notebook, probe = _execute(POSTMORTEM, tmp_path, overrides=overrides, probe=POSTMORTEM_PROBE)
     _check_incident(probe)
     assert "window Sat 2026-10-03 08:00 → Sun 2026-10-04 08:00 (Asia/Shanghai)" in _stream_text(notebook)
 
