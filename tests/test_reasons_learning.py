@@ -210,6 +210,9 @@ def test_explain_template_names_rules_and_learned_positions() -> None:
     # Same fingerprint as context[1] (digits differ only): the values shown are the message's own.
     twin = explain_template("Job cancelled by user li-na after 99s.", context)
     assert twin["value"].tolist()[4:7] == ["li-na", "after", "99s"]
+    # A frame's column works as the context too (a Series has no truth value; it must not be tested as one).
+    as_series = explain_template(context[1], pd.Series(context, dtype="string"))
+    assert as_series.attrs["template"] == table.attrs["template"]
     alone = explain_template("Host 48e6bc-0.dds.internal is unreachable.")
     assert alone["value"].tolist()[1] == "48e6bc-0.dds.internal"
     assert alone["source"].tolist()[1].startswith("rule <HOST>:")

@@ -41,7 +41,8 @@ def explain_template(
     """
     if not isinstance(message, str):
         raise TypeError(f"explain_template: message must be a str, got {type(message).__name__}")
-    context = sorted({m for m in (messages or ()) if isinstance(m, str)} | {message})
+    others = () if messages is None else messages  # a Series has no truth value: test for None only
+    context = sorted({m for m in others if isinstance(m, str)} | {message})
     templated = template_distinct(context, extra_rules)
     at = context.index(message)
     rules = all_rules(extra_rules)
