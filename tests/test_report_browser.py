@@ -95,7 +95,8 @@ def test_loads_cleanly_and_offline(phone: LoadedPage, report_url: str, tmp_path:
     assert phone.console_errors == [] and phone.page_errors == []
     assert [url for url in phone.requests if not url.startswith("data:")] == [report_url]
     images = phone.page.eval_on_selector_all("img", "imgs => imgs.map(i => [i.complete, i.naturalWidth])")
-    assert len(images) == 5 and all(complete and width > 0 for complete, width in images)
+    # durations, trend, failure rates, reasons, what changed (the sample spans 35 days), timeline
+    assert len(images) == 6 and all(complete and width > 0 for complete, width in images)
     phone.page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
     assert (tmp_path / "phone.png").stat().st_size > 0
 
