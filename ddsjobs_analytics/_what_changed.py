@@ -95,7 +95,7 @@ def what_changed(
         return WhatChanged(None, None, None, None, "Not compared: there are no jobs with a start time.")
     current, baseline = default_periods(df, current=CURRENT, baseline=BASELINE)
     periods = (
-        f"the last 7 days ({_span(current, tz)}) against the 28 days before ({_span(baseline, tz)}, {zone})"
+        f"the last 7 days ({_span(current, tz)}) with the 28 days before ({_span(baseline, tz)}, {zone})"
     )
     if not spans_periods(df, current=current, baseline=baseline, tz=tz):
         first, last = (pd.Timestamp(t).tz_convert(tz) for t in (df["created"].min(), df["created"].max()))
@@ -104,8 +104,8 @@ def what_changed(
             baseline,
             None,
             None,
-            f"Not compared: the jobs start {first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} {zone}, which does "
-            f"not cover both {periods}.",
+            f"Not compared: the jobs start {first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} {zone}, but comparing "
+            f"{periods} needs jobs from the first period's start into the last 7 days.",
         )
     comparison = compare_periods(df, current=current, baseline=baseline, by=by, tz=tz)
     new = new_fail_reasons(df, current=current, baseline=baseline, tz=tz, templates=templates)
