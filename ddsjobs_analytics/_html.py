@@ -23,7 +23,7 @@ from ._format import ColumnFormat, Formats, format_duration
 
 __all__ = ["Section", "data_uri_png", "render_page", "table_html", "with_index_columns"]
 
-TEXT_CELL_LIMIT = 160  # longer text is cut with "…"; the whole text (up to TITLE_LIMIT) is in its title
+TEXT_CELL_LIMIT = 120  # longer text is cut with "…"; the whole text (up to TITLE_LIMIT) is in its title
 TITLE_LIMIT = 2000
 SHORT_TEXT = 40
 
@@ -57,7 +57,7 @@ tr.failed td:first-child{border-left:3px solid #C44E52}
 ol.notes{font-size:.85rem;color:#3d444d}
 @media (max-width:600px){body{padding:8px;font-size:14px}
 dl.summary{grid-template-columns:1fr}dl.summary dd{margin-bottom:.4em}
-td.text{min-width:12em;max-width:18em}}
+td.text{min-width:19em;max-width:22em}}
 """
 
 # Click a header to sort by that column; again to reverse. Cells sort by data-sort when present (raw numbers
