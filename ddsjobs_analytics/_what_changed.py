@@ -99,14 +99,12 @@ def what_changed(
     )
     if not spans_periods(df, current=current, baseline=baseline, tz=tz):
         first, last = (pd.Timestamp(t).tz_convert(tz) for t in (df["created"].min(), df["created"].max()))
-        return WhatChanged(
-            current,
-            baseline,
-            None,
-            None,
-            f"Not compared: the jobs start {first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} {zone}, but comparing "
-            f"{periods} needs jobs from the first period's start into the last 7 days.",
+        starts = f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} {zone}"
+        why = (
+            f"Not compared: the jobs start {starts}, but comparing {periods} needs jobs from the first "
+            "period's start into the last 7 days."
         )
+        return WhatChanged(current, baseline, None, None, why)
     comparison = compare_periods(df, current=current, baseline=baseline, by=by, tz=tz)
     new = new_fail_reasons(df, current=current, baseline=baseline, tz=tz, templates=templates)
     return WhatChanged(current, baseline, comparison, new, f"Compared {periods}, per {by}.")
