@@ -8,6 +8,7 @@ one computation, as lifelines' plots read a fitted estimator.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from ._calendar import TzLike, period_start, resolve_tz, tz_label
 from ._durations import (
     QUANTILES,
     StatusSelection,
@@ -30,8 +32,9 @@ from ._format import Formats
 from ._frame import require_columns
 from ._intervals import equals
 from ._reasons import fail_reason_groups, fail_reason_template
+from ._what_changed import NEW_REASON_FORMATS, WHAT_CHANGED_FORMATS, WhatChanged, what_changed
 
-__all__ = ["JOB_VIEW_COLUMNS", "JOB_VIEW_FORMATS", "Analysis", "Focus", "Table", "analyse"]
+__all__ = ["JOB_VIEW_COLUMNS", "JOB_VIEW_FORMATS", "Analysis", "Focus", "Table", "WhatChanged", "analyse"]
 
 # The frame columns post-mortems and reports read (and show, in this order).
 JOB_VIEW_COLUMNS = (
@@ -86,36 +89,50 @@ class Table(NamedTuple):
 
 
 class Focus(NamedTuple):
-    """The timeline's window: the (region, UTC day) with the most failures (most jobs if none failed)."""
+    """The timeline's window: the (region, calendar day in ``tz``) with the most failures (most jobs if none
+    failed). ``start``/``end`` are instants in ``tz``."""
 
     region: str | None
     start: pd.Timestamp
     end: pd.Timestamp
     failures: int
     jobs: int
+    tz: dt.tzinfo = dt.timezone.utc
 
     @property
     def label(self) -> str:
         where = self.region or "all regions"
-        return f"{where}, {self.start:{_DAY}} UTC: {self.jobs:,} jobs, {self.failures:,} failed"
+        return (
+            f"{where}, {self.start:{_DAY}} {tz_label(self.tz)}: {self.jobs:,} jobs, {self.failures:,} failed"
+        )
 
 
-def focus_window(df: pd.DataFrame) -> Focus | None:
-    """The (region, UTC day) with the most failed jobs, or with the most jobs when none failed."""
+def focus_window(df: pd.DataFrame, tz: TzLike = None) -> Focus | None:
+    """The (region, calendar day in ``tz``; UTC when None) with the most failed jobs, or with the most jobs
+    when none failed."""
+    zone = resolve_tz(tz)
     known = df[df["created"].notna()]
     if known.empty:
         return None
     failed = known[known["status"] == "Failed"]
     pool = failed if not failed.empty else known
     keys = pd.DataFrame(
-        {"region": pool["region"].astype("string").fillna(""), "day": pool["created"].dt.floor("D")}
+        {
+            "region": pool["region"].astype("string").fillna(""),
+            "day": period_start(pool["created"], "D", zone),
+        }
     )
     region, day = keys.value_counts(sort=True).index[0]
-    start, end = pd.Timestamp(day), pd.Timestamp(day) + pd.Timedelta(days=1)
+    start = pd.Timestamp(day)
+    # The next local midnight (a DST day is 23 or 25 hours long).
+    following = (start.tz_localize(None) + pd.Timedelta(days=1)).tz_localize(
+        zone, ambiguous=True, nonexistent="shift_forward"
+    )
+    end = pd.Timestamp(following)
     in_day = (known["created"] >= start) & (known["created"] < end)
     in_region = equals(known["region"], region) if region else known["region"].isna()
     rows = known[in_day & in_region]
-    return Focus(region or None, start, end, int((rows["status"] == "Failed").sum()), len(rows))
+    return Focus(region or None, start, end, int((rows["status"] == "Failed").sum()), len(rows), zone)
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,7 +141,8 @@ class Analysis:
 
     ``by`` groups the duration statistics and failure rates; ``status`` selects the jobs whose durations
     are summarised (see :func:`duration_stats`); ``freq`` is the period of :attr:`failure_rates_by_period`;
-    ``stuck_kwargs`` go to :func:`stuck_jobs`. The tables are shared by every reader: treat them as read-only.
+    ``stuck_kwargs`` go to :func:`stuck_jobs`; ``tz`` is the zone of calendar periods and shown times (the
+    frame stays UTC). The tables are shared by every reader: treat them as read-only.
     """
 
     data: pd.DataFrame = field(repr=False)
@@ -132,6 +150,7 @@ class Analysis:
     status: StatusSelection = "Completed"
     freq: str = "D"
     stuck_kwargs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    tz: dt.tzinfo = dt.timezone.utc
 
     @cached_property
     def duration_stats(self) -> pd.DataFrame:
@@ -160,8 +179,8 @@ class Analysis:
 
     @cached_property
     def failure_rates_by_period(self) -> pd.DataFrame:
-        """:func:`failure_rates` of all jobs per ``freq`` period (UTC), in time order."""
-        return failure_rates(self.data, by=None, freq=self.freq)
+        """:func:`failure_rates` of all jobs per ``freq`` period of ``tz``, in time order."""
+        return failure_rates(self.data, by=None, freq=self.freq, tz=self.tz)
 
     @cached_property
     def fail_reason_groups(self) -> pd.DataFrame:
@@ -180,8 +199,14 @@ class Analysis:
 
     @cached_property
     def focus(self) -> Focus | None:
-        """The (region, UTC day) with the most failures: the window the report's timeline shows."""
-        return focus_window(self.data)
+        """The (region, day in ``tz``) with the most failures: the window the report's timeline shows."""
+        return focus_window(self.data, self.tz)
+
+    @cached_property
+    def what_changed(self) -> WhatChanged:
+        """The last 7 days against the 28 before (:func:`compare_periods` per ``by``, new failure reasons),
+        when the data spans both periods; otherwise only the reason why not."""
+        return what_changed(self.data, by=self.by, tz=self.tz, templates=self.fail_reason_templates)
 
     @cached_property
     def facts(self) -> list[tuple[str, str]]:
@@ -195,14 +220,20 @@ class Analysis:
         return "\n".join(f"{label + ':':<{width + 1}} {value}" for label, value in self.facts)
 
     def tables(self) -> dict[str, Table]:
-        """The report's tables by file name, each with its declared column formats."""
-        return {
+        """The report's tables by file name, each with its declared column formats; ``what_changed`` and
+        ``new_fail_reasons`` only when :attr:`what_changed` compared the periods."""
+        tables = {
             "jobs": Table(self.data, JOB_VIEW_FORMATS),
             "duration_stats": Table(self.duration_stats, DURATION_STATS_FORMATS),
             "failure_rates": Table(self.failure_rates, FAILURE_RATE_FORMATS),
             "fail_reasons": Table(self.fail_reason_groups, REASON_GROUP_FORMATS),
             "stuck_jobs": Table(self.stuck_jobs, STUCK_FORMATS),
         }
+        changed = self.what_changed
+        if changed.comparison is not None and changed.new_reasons is not None:
+            tables["what_changed"] = Table(changed.comparison, WHAT_CHANGED_FORMATS)
+            tables["new_fail_reasons"] = Table(changed.new_reasons, NEW_REASON_FORMATS)
+        return tables
 
     def duration_stats_for(self, by: str, status: StatusSelection) -> pd.DataFrame:
         """The kept :attr:`duration_stats` when ``by``/``status`` match this analysis, else a fresh one."""
@@ -217,7 +248,8 @@ class Analysis:
     def __repr__(self) -> str:
         computed = [name for name in _RESULTS if name in self.__dict__]
         return (
-            f"Analysis({len(self.data):,} jobs, by={self.by!r}, status={self.status!r}, computed={computed})"
+            f"Analysis({len(self.data):,} jobs, by={self.by!r}, status={self.status!r}, "
+            f"tz={tz_label(self.tz)!r}, computed={computed})"
         )
 
 
@@ -230,6 +262,7 @@ _RESULTS = (
     "fail_reason_templates",
     "stuck_jobs",
     "focus",
+    "what_changed",
 )
 
 
@@ -247,11 +280,15 @@ def analyse(
     status: StatusSelection = "Completed",
     freq: str = "D",
     stuck_kwargs: Mapping[str, Any] | None = None,
+    tz: TzLike = None,
 ) -> Analysis:
     """An :class:`Analysis` of the jobs frame ``df``; every statistic is computed once, when first read.
 
-    The frame is kept as a shallow copy: columns added to ``df`` later do not reach the analysis.
+    ``tz`` (an IANA name, ``"+08:00"``, ``"UTC+8"``, ``"local"``; UTC when None) is where calendar periods
+    are cut and times are shown; the frame and its tables stay in UTC. The frame is kept as a shallow copy:
+    columns added to ``df`` later do not reach the analysis.
     """
+    zone = resolve_tz(tz)
     require_columns(df, JOB_VIEW_COLUMNS, func="analyse")
     require_columns(df, [by], func="analyse")
     return Analysis(
@@ -260,6 +297,7 @@ def analyse(
         status=status,
         freq=freq,
         stuck_kwargs=MappingProxyType(dict(stuck_kwargs or {})),
+        tz=zone,
     )
 
 
@@ -281,9 +319,9 @@ def _summary_facts(analysis: Analysis) -> list[tuple[str, str]]:
     first, last = df["created"].min(), df["created"].max()
     if pd.notna(first):
         days = (last - first).total_seconds() / 86400
-        facts.append(
-            ("Period", f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC ({days:,.1f} days, by start)")
-        )
+        first, last = pd.Timestamp(first).tz_convert(analysis.tz), pd.Timestamp(last).tz_convert(analysis.tz)
+        span = f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} {tz_label(analysis.tz)}"
+        facts.append(("Period", f"{span} ({days:,.1f} days, by start)"))
     regions = _counts(df["region"])
     if not regions.empty:
         facts.append(("Regions", ", ".join(f"{r} ({int(n):,})" for r, n in regions.items())))

@@ -51,7 +51,9 @@ def write_report_folder(df: pd.DataFrame, args: argparse.Namespace) -> None:
     from ._report import write_report
 
     def write() -> Any:
-        return write_report(df, args.out, html=args.html, bom=args.bom, charts=args.charts)
+        return write_report(
+            df, args.out, html=args.html, bom=args.bom, charts=args.charts, tz=args.tz, excel=args.excel
+        )
 
     paths, removed = owned_run(args.out, write, list)
     say(args, paths.summary)
@@ -70,9 +72,25 @@ def run_report(args: argparse.Namespace) -> int:
     if args.archive is not None and args.inputs:
         raise ValueError("give input files or --archive, not both")
     source: Any = "archive" if args.archive is not None else list(args.inputs) or "sample"
-    df = load_jobs(source, archive=args.archive, since=args.since, until=args.until)
+    since, until = (_in_zone(value, args.tz) for value in (args.since, args.until))
+    df = load_jobs(source, archive=args.archive, since=since, until=until)
     write_report_folder(df, args)
     return EXIT_OK
+
+
+def _in_zone(value: str | None, tz: Any) -> Any:
+    """A naive ``--since``/``--until`` time read in ``--tz`` (a UTC instant); ages and words stay as given,
+    to be resolved against the source's own clock."""
+    from ._time import parse_age, parse_moment
+
+    if (
+        value is None
+        or tz is None
+        or parse_age(value) is not None
+        or value.strip().lower() in ("now", "today")
+    ):
+        return value
+    return parse_moment(value, naive_tz=tz, what="--since/--until")
 
 
 def run_demo(args: argparse.Namespace) -> int:

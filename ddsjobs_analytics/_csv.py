@@ -9,6 +9,7 @@ rounded to what they mean (seconds to 0.1, shares and ratios to 1e-6), so no cel
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +18,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from ._calendar import tz_label
 from ._format import ColumnFormat, Formats
 from ._html import with_index_columns
 
-__all__ = ["DECIMALS", "FORMULA_TRIGGERS", "iso_utc", "spreadsheet_safe", "write_csv"]
+__all__ = [
+    "DECIMALS",
+    "FORMULA_TRIGGERS",
+    "iso_utc",
+    "local_header",
+    "local_times",
+    "spreadsheet_safe",
+    "write_csv",
+]
 
 # A cell starting with one of these is run as a formula by Excel/LibreOffice/Sheets (OWASP "CSV injection").
 FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -53,21 +63,17 @@ def _digits(matrix: np.ndarray, column: int, values: np.ndarray, width: int) -> 
         values = values // 10
 
 
-def iso_utc(times: pd.Series) -> pa.Array:
-    """ISO 8601 UTC strings (``2026-11-01T01:00:00+00:00``; with ``.ffffff`` when any value has
-    microseconds), null where the time is missing. Built as one byte matrix, no per-value formatting."""
-    utc = pd.to_datetime(times, utc=True)
-    micros = utc.dt.tz_localize(None).to_numpy(dtype="datetime64[us]").astype(np.int64)
-    missing = utc.isna().to_numpy()
+def _stamps(micros: np.ndarray, missing: np.ndarray, *, sep: str, suffix: str) -> pa.Array | None:
+    """``YYYY-MM-DD<sep>hh:mm:ss[.ffffff]<suffix>`` of µs since 1970 (wall or UTC), null where ``missing``;
+    None when a year is beyond four digits (the caller formats those one by one)."""
     micros = np.where(missing, 0, micros)
     days, of_day = np.divmod(micros, _DAY_US)
     year, month, day = _civil(days)
-    if ((year < 0) | (year > 9999))[~missing].any():  # beyond four digits: the slow, general path
-        fallback = utc.dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-        return pa.array(fallback.astype(object).where(~missing, None), type=pa.string())
+    if ((year < 0) | (year > 9999))[~missing].any():
+        return None
     seconds, fraction = np.divmod(of_day, 1_000_000)
     with_fraction = bool(fraction[~missing].any())
-    width = 32 if with_fraction else 25
+    width = (26 if with_fraction else 19) + len(suffix)
     matrix = np.empty((len(micros), width), dtype=np.uint8)
     _digits(matrix, 0, year, 4)
     _digits(matrix, 5, month, 2)
@@ -75,17 +81,51 @@ def iso_utc(times: pd.Series) -> pa.Array:
     _digits(matrix, 11, seconds // 3600, 2)
     _digits(matrix, 14, seconds // 60 % 60, 2)
     _digits(matrix, 17, seconds % 60, 2)
-    for column, char in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")):
+    for column, char in ((4, "-"), (7, "-"), (10, sep), (13, ":"), (16, ":")):
         matrix[:, column] = ord(char)
     if with_fraction:
         matrix[:, 19] = ord(".")
         _digits(matrix, 20, fraction, 6)
-    matrix[:, width - 6 :] = np.frombuffer(b"+00:00", dtype=np.uint8)
+    if suffix:
+        matrix[:, width - len(suffix) :] = np.frombuffer(suffix.encode("ascii"), dtype=np.uint8)
     offsets = np.arange(0, (len(micros) + 1) * width, width, dtype=np.int32)
     validity = pa.array(~missing).buffers()[1] if missing.any() else None
     return pa.StringArray.from_buffers(
         len(micros), pa.py_buffer(offsets), pa.py_buffer(matrix.tobytes()), validity
     )
+
+
+def _micros(naive: pd.Series) -> np.ndarray:
+    return naive.to_numpy(dtype="datetime64[us]").astype(np.int64)
+
+
+def iso_utc(times: pd.Series) -> pa.Array:
+    """ISO 8601 UTC strings (``2026-11-01T01:00:00+00:00``; with ``.ffffff`` when any value has
+    microseconds), null where the time is missing. Built as one byte matrix, no per-value formatting."""
+    utc = pd.to_datetime(times, utc=True)
+    missing = utc.isna().to_numpy()
+    built = _stamps(_micros(utc.dt.tz_localize(None)), missing, sep="T", suffix="+00:00")
+    if built is not None:
+        return built
+    fallback = utc.dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")  # beyond four digits: the slow, general path
+    return pa.array(fallback.astype(object).where(~missing, None), type=pa.string())
+
+
+def local_times(times: pd.Series, tz: dt.tzinfo) -> pa.Array:
+    """Wall-clock times in ``tz`` for people (``2026-11-01 09:00:00``, no offset: the column header names
+    the zone), null where the time is missing."""
+    local = pd.to_datetime(times, utc=True).dt.tz_convert(tz).dt.tz_localize(None)
+    missing = local.isna().to_numpy()
+    built = _stamps(_micros(local), missing, sep=" ", suffix="")
+    if built is not None:
+        return built
+    fallback = local.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return pa.array(fallback.astype(object).where(~missing, None), type=pa.string())
+
+
+def local_header(name: str, tz: dt.tzinfo) -> str:
+    """The header of the local-time column of ``name``: ``created_local (Asia/Shanghai)``."""
+    return f"{name}_local ({tz_label(tz)})"
 
 
 # ----------------------------------------------------------------------------------------------- text
@@ -141,10 +181,16 @@ def _column(values: pd.Series, fmt: ColumnFormat | None) -> pa.Array:
     return _text(values)
 
 
-def _arrow_table(frame: pd.DataFrame, formats: Formats | None) -> pa.Table:
+def _arrow_table(frame: pd.DataFrame, formats: Formats | None, tz: dt.tzinfo | None = None) -> pa.Table:
     out = with_index_columns(frame)
-    names = [str(name) for name in out.columns]
-    arrays = [_column(out.iloc[:, i], (formats or {}).get(name)) for i, name in enumerate(names)]
+    names, arrays = [], []
+    for i, name in enumerate(str(name) for name in out.columns):
+        values = out.iloc[:, i]
+        names.append(name)
+        arrays.append(_column(values, (formats or {}).get(name)))
+        if tz is not None and pd.api.types.is_datetime64_any_dtype(values.dtype):
+            names.append(local_header(name, tz))
+            arrays.append(local_times(values, tz))
     return pa.Table.from_arrays(arrays, names=names)
 
 
@@ -167,14 +213,23 @@ def spreadsheet_safe(frame: pd.DataFrame, *, formats: Formats | None = None) -> 
     return pd.DataFrame(columns).set_axis(range(len(table)))
 
 
-def write_csv(frame: pd.DataFrame, path: Path, *, bom: bool = False, formats: Formats | None = None) -> Path:
+def write_csv(
+    frame: pd.DataFrame,
+    path: Path,
+    *,
+    bom: bool = False,
+    formats: Formats | None = None,
+    tz: dt.tzinfo | None = None,
+) -> Path:
     """Write ``frame`` as UTF-8 CSV (with BOM when ``bom``), spreadsheet-safe as :func:`spreadsheet_safe`.
 
+    Times stay ISO 8601 UTC; with ``tz``, each time column is followed by its wall-clock time in that zone
+    for people, headed ``<name>_local (<zone>)`` (e.g. ``created_local (Asia/Shanghai)``).
     ``formats`` (column → format, declared by the table's producer) set how floats are rounded. Rows end in
     CRLF (RFC 4180), and every text cell is quoted, so a bare CR inside a fail_reason cannot start a new
     spreadsheet row (whose first cell could be a formula).
     """
-    table = _arrow_table(frame, formats)
+    table = _arrow_table(frame, formats, tz)
     options = pa_csv.WriteOptions(eol="\r\n", quoting_style="needed")
     with open(path, "wb") as handle:
         if bom:

@@ -8,19 +8,23 @@ could not run a script or load anything.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from ._calendar import tz_label
 from ._format import ColumnFormat, Formats, format_duration
 
 __all__ = ["Section", "data_uri_png", "render_page", "table_html", "with_index_columns"]
 
-TEXT_CELL_LIMIT = 300
+TEXT_CELL_LIMIT = 120  # longer text is cut with "…"; the whole text (up to TITLE_LIMIT) is in its title
+TITLE_LIMIT = 2000
 SHORT_TEXT = 40
 
 CSS = """
@@ -43,13 +47,17 @@ th button{all:inherit;cursor:pointer;padding:0;white-space:nowrap}
 th[aria-sort=ascending] button::after{content:" \\25B2"}
 th[aria-sort=descending] button::after{content:" \\25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.text{min-width:22em;overflow-wrap:anywhere}
+td.text{min-width:16em;max-width:32em;overflow-wrap:anywhere;word-break:break-word}
+td a{color:#0969da}
+details.jobs{margin:.3em 0}details.jobs summary{cursor:pointer;overflow-wrap:anywhere}
+details.jobs:target summary{background:#fff8c5}
 td.short{white-space:nowrap}
 td.time{white-space:nowrap}
 tr.failed td:first-child{border-left:3px solid #C44E52}
 ol.notes{font-size:.85rem;color:#3d444d}
 @media (max-width:600px){body{padding:8px;font-size:14px}
-dl.summary{grid-template-columns:1fr}dl.summary dd{margin-bottom:.4em}}
+dl.summary{grid-template-columns:1fr}dl.summary dd{margin-bottom:.4em}
+td.text{min-width:19em;max-width:22em}}
 """
 
 # Click a header to sort by that column; again to reverse. Cells sort by data-sort when present (raw numbers
@@ -85,6 +93,13 @@ SORT_JS = """
       });
     });
   });
+  // A link to a drill-down (#jobs-…) opens its <details>.
+  function openTarget() {
+    var target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+    if (target && target.tagName === "DETAILS") { target.open = true; }
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
 })();
 """
 
@@ -133,24 +148,39 @@ def _numbers(numbers: np.ndarray, fmt: ColumnFormat, integer: bool) -> list[str]
     return [f"{v:,.3g}" if not np.isnan(v) else "" for v in numbers]
 
 
-def _column_cells(values: pd.Series, fmt: ColumnFormat | None) -> tuple[list[str], list[str] | None, str]:
-    """Display texts, raw sort keys (None when the text sorts right) and a CSS class for one column."""
+class _Cells(NamedTuple):
+    """One column, ready to render: display texts, raw sort keys (None when the text sorts right), a CSS
+    class, and the full texts of cells that were cut (None when none was)."""
+
+    texts: list[str]
+    keys: list[str] | None
+    css: str
+    titles: list[str] | None = None
+
+
+def _column_cells(values: pd.Series, fmt: ColumnFormat | None, tz: dt.tzinfo | None = None) -> _Cells:
     fmt = fmt or _dtype_format(values)
     if fmt == "time":
         stamps = pd.to_datetime(values, utc=True)
+        if tz is not None:
+            stamps = stamps.dt.tz_convert(tz)
         shown = stamps.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("").tolist()
-        keys = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").fillna("").tolist()
-        return shown, keys, "time"
+        keys = stamps.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%f").fillna("").tolist()
+        return _Cells(shown, keys, "time")
     if pd.api.types.is_bool_dtype(values.dtype):
-        return ["yes" if v is True else "no" if v is False else "" for v in values.tolist()], None, "text"
+        return _Cells(
+            ["yes" if v is True else "no" if v is False else "" for v in values.tolist()], None, "text"
+        )
     if fmt != "text" and pd.api.types.is_numeric_dtype(values.dtype):
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
         keys = ["" if np.isnan(v) else repr(float(v)) for v in numbers]
-        return _numbers(numbers, fmt, pd.api.types.is_integer_dtype(values.dtype)), keys, "num"
+        return _Cells(_numbers(numbers, fmt, pd.api.types.is_integer_dtype(values.dtype)), keys, "num")
     texts = [_cell_text(v) for v in values.tolist()]
     cut = [t if len(t) <= TEXT_CELL_LIMIT else t[: TEXT_CELL_LIMIT - 1] + "…" for t in texts]
+    titles = [t[:TITLE_LIMIT] if len(t) > TEXT_CELL_LIMIT else "" for t in texts]
     # Names and ids stay on one line; only prose (reasons, templates) wraps.
-    return cut, None, "text" if max(map(len, cut), default=0) > SHORT_TEXT else "short"
+    css = "text" if max(map(len, cut), default=0) > SHORT_TEXT else "short"
+    return _Cells(cut, None, css, titles if any(titles) else None)
 
 
 def with_index_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -166,14 +196,22 @@ def table_html(
     formats: Formats | None = None,
     caption: str | None = None,
     max_rows: int | None = 500,
+    tz: dt.tzinfo | None = None,
+    links: Mapping[str, Sequence[str | None]] | None = None,
 ) -> str:
     """A sortable, horizontally scrollable HTML table; every header and cell is HTML-escaped.
 
     Named index levels are shown as leading columns. ``formats`` (column → ``ColumnFormat``, declared by the
     table's producer) says how to show each column: durations as "1h 05m", shares as percentages, …;
-    columns it does not name are shown by dtype. Numbers keep their raw value for sorting.
+    columns it does not name are shown by dtype. Numbers keep their raw value for sorting. With ``tz``,
+    times are shown in that zone and their headers name it (``created (Asia/Shanghai)``); else UTC. Text
+    longer than ``TEXT_CELL_LIMIT`` is cut, the whole text in the cell's title. ``links`` maps a column to
+    one in-page fragment (``"#id"``) or None per row: that cell becomes a link.
     """
     formats = formats or {}
+    links = links or {}
+    if any(href is not None and not href.startswith("#") for hrefs in links.values() for href in hrefs):
+        raise ValueError("table_html: links must be in-page fragments starting with '#'")
     shown = with_index_columns(frame)
     total = len(shown)
     if max_rows is not None and total > max_rows:
@@ -181,19 +219,30 @@ def table_html(
     if shown.empty:
         return f'<p class="note">{html.escape(caption or "Table")}: none.</p>'
     columns = [str(c) for c in shown.columns]
-    cells = [_column_cells(shown.iloc[:, i], formats.get(name)) for i, name in enumerate(columns)]
+    cells = [_column_cells(shown.iloc[:, i], formats.get(name), tz) for i, name in enumerate(columns)]
+    headers = [
+        f"{name} ({tz_label(tz)})" if tz is not None and column.css == "time" else name
+        for name, column in zip(columns, cells, strict=True)
+    ]
     failed_rows = (
         (shown["status"].astype("string") == "Failed").fillna(False).tolist() if "status" in shown else None
     )
     head = "".join(
-        f'<th scope="col"><button type="button">{html.escape(name)}</button></th>' for name in columns
+        f'<th scope="col"><button type="button">{html.escape(name)}</button></th>' for name in headers
     )
+    hrefs = [links.get(name) for name in columns]
     rows = []
     for r in range(len(shown)):
         tds = []
-        for texts, keys, css in cells:
-            sort_attr = f' data-sort="{html.escape(keys[r])}"' if keys is not None else ""
-            tds.append(f'<td class="{css}"{sort_attr}>{html.escape(texts[r])}</td>')
+        for column, href in zip(cells, hrefs, strict=True):
+            attrs = f' data-sort="{html.escape(column.keys[r])}"' if column.keys is not None else ""
+            if column.titles is not None and column.titles[r]:
+                attrs += f' title="{html.escape(column.titles[r])}"'
+            text = html.escape(column.texts[r])
+            target = href[r] if href is not None and r < len(href) else None
+            if target is not None:
+                text = f'<a href="{html.escape(target)}">{text}</a>'
+            tds.append(f'<td class="{column.css}"{attrs}>{text}</td>')
         row_class = ' class="failed"' if failed_rows and failed_rows[r] else ""
         rows.append(f"<tr{row_class}>{''.join(tds)}</tr>")
     cap = f'<caption class="note">{html.escape(caption)}</caption>' if caption else ""

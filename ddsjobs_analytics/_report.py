@@ -1,10 +1,14 @@
 """A report directory: CSV tables safe to open in a spreadsheet (see ``_csv``), PNG charts, and optionally
-one HTML page, all rendered from one :class:`~ddsjobs_analytics.Analysis`.
+one HTML page and one Excel workbook, all rendered from one :class:`~ddsjobs_analytics.Analysis`.
+
+Times are UTC in every table; with ``tz`` the periods, the labels and the page follow that zone, and the CSV
+and Excel files show local wall times with the zone in the header.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from html import escape
@@ -16,13 +20,15 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ._analysis import JOB_VIEW_COLUMNS, JOB_VIEW_FORMATS, Analysis, Focus, analyse, focus_window
+from ._analysis import JOB_VIEW_COLUMNS, JOB_VIEW_FORMATS, Analysis, Focus, Table, analyse, focus_window
+from ._calendar import TzLike, tz_label
 from ._csv import spreadsheet_safe, write_csv
 from ._failures import wilson_interval
 from ._frame import require_columns
 from ._html import Section, definition_list, figure_html, render_page, table_html
 from ._intervals import equals
 from ._plots import (
+    plot_compare,
     plot_duration_trend,
     plot_durations,
     plot_fail_reasons,
@@ -30,6 +36,7 @@ from ._plots import (
     plot_timeline,
 )
 from ._postmortem import postmortem
+from ._report_sections import reason_drilldown, what_changed_parts
 
 __all__ = ["ReportPaths", "render", "spreadsheet_safe", "summary_text", "write_csv", "write_report"]
 
@@ -38,7 +45,8 @@ _DAY = "%Y-%m-%d"
 
 @dataclass(frozen=True)
 class ReportPaths:
-    """Where :func:`write_report` wrote each file (``tables``/``charts`` by name, ``html`` when asked).
+    """Where :func:`write_report` wrote each file (``tables``/``charts`` by name, ``html``/``excel`` when
+    asked).
 
     ``summary`` is the :func:`summary_text` of the same data, computed from the same tables.
     """
@@ -48,31 +56,38 @@ class ReportPaths:
     charts: dict[str, Path] = field(default_factory=dict)
     html: Path | None = None
     summary: str = ""
+    excel: Path | None = None
 
     def __iter__(self) -> Iterator[Path]:
         yield from self.tables.values()
         yield from self.charts.values()
         if self.html is not None:
             yield self.html
+        if self.excel is not None:
+            yield self.excel
 
 
 # ----------------------------------------------------------------------------------------------- summary
 
 
-def summary_text(data: pd.DataFrame | Analysis, *, stuck_kwargs: Mapping[str, Any] | None = None) -> str:
-    """Lines for a console: jobs, period, regions, failure rate with CI, top type and reason, stuck count."""
-    return _analysis_of(data, stuck_kwargs, func="summary_text").summary
+def summary_text(
+    data: pd.DataFrame | Analysis, *, stuck_kwargs: Mapping[str, Any] | None = None, tz: TzLike = None
+) -> str:
+    """Lines for a console: jobs, period (in ``tz``), regions, failure rate with CI, top type and reason,
+    stuck count."""
+    return _analysis_of(data, stuck_kwargs, tz, func="summary_text").summary
 
 
 def _analysis_of(
-    data: pd.DataFrame | Analysis, stuck_kwargs: Mapping[str, Any] | None, *, func: str
+    data: pd.DataFrame | Analysis, stuck_kwargs: Mapping[str, Any] | None, tz: TzLike, *, func: str
 ) -> Analysis:
     if isinstance(data, Analysis):
-        if stuck_kwargs is not None:
-            raise ValueError(f"{func}: stuck_kwargs belong to analyse() when an Analysis is given")
+        given = [name for name, value in (("stuck_kwargs", stuck_kwargs), ("tz", tz)) if value is not None]
+        if given:
+            raise ValueError(f"{func}: {' and '.join(given)} belong to analyse() when an Analysis is given")
         return data
     require_columns(data, JOB_VIEW_COLUMNS, func=func)
-    return analyse(data, stuck_kwargs=stuck_kwargs)
+    return analyse(data, stuck_kwargs=stuck_kwargs, tz=tz)
 
 
 # ------------------------------------------------------------------------------------------------ charts
@@ -97,17 +112,20 @@ def _png(draw: Callable[[Axes], Axes], width: float, *, row_height: float | None
 
 def _charts(analysis: Analysis) -> dict[str, bytes]:
     """The report's charts, drawn from the analysis' tables (nothing is recomputed)."""
-    df, focus = analysis.data, analysis.focus
+    df, focus, tz = analysis.data, analysis.focus, analysis.tz
     charts = {
         "durations": _png(lambda ax: plot_durations(analysis, ax=ax), 9, row_height=0.42),
-        "duration_trend": _png(lambda ax: plot_duration_trend(analysis, ax=ax), 9),
+        "duration_trend": _png(lambda ax: plot_duration_trend(analysis, tz=tz, ax=ax), 9),
         "failure_rates": _png(lambda ax: plot_failure_rates(analysis, ax=ax), 9, row_height=0.4),
         "fail_reasons": _png(lambda ax: plot_fail_reasons(analysis, ax=ax), 10, row_height=0.4),
     }
+    comparison = analysis.what_changed.comparison
+    if comparison is not None:
+        charts["what_changed"] = _png(lambda ax: plot_compare(comparison, ax=ax), 9, row_height=0.32)
     if focus is not None:
         rows = df if focus.region is None else df[equals(df["region"], focus.region)]
         charts["timeline"] = _png(
-            lambda ax: _titled(plot_timeline(rows, start=focus.start, end=focus.end, ax=ax), focus),
+            lambda ax: _titled(plot_timeline(rows, start=focus.start, end=focus.end, tz=tz, ax=ax), focus),
             10,
             row_height=0.28,
         )
@@ -122,7 +140,7 @@ def _titled(ax: Axes, focus: Focus) -> Axes:
 # -------------------------------------------------------------------------------------------------- HTML
 
 
-def _notes(stuck_kwargs: Mapping[str, Any] | None) -> list[str]:
+def _notes(stuck_kwargs: Mapping[str, Any] | None, tz: dt.tzinfo) -> list[str]:
     low, high = wilson_interval(0, 3)
     k = (stuck_kwargs or {}).get("k", 3.0)
     return [
@@ -139,28 +157,48 @@ def _notes(stuck_kwargs: Mapping[str, Any] | None) -> list[str]:
         f"Stuck = running longer than {k:g} × the p95 duration of completed jobs of the same type (or 24 h "
         "when the type has too little history). km_share_longer is the estimated share of such jobs that "
         "ever ran that long.",
-        "Times are UTC. The CSV files hold every row; text cells that a spreadsheet would run as a formula "
-        "(starting with = + - @) are prefixed with an apostrophe.",
+        f"Times are shown in {tz_label(tz)}, and days, weeks and months are cut there. The CSV files hold "
+        "every row with times in UTC (ISO 8601)"
+        + ("" if _is_utc(tz) else f", each followed by its {tz_label(tz)} wall time (<column>_local)")
+        + "; text cells that a spreadsheet would run as a formula (starting with = + - @) are prefixed with "
+        "an apostrophe.",
+        "What changed: the last 7 days against the 28 days before, per job type. failure_rate: change = "
+        "current − baseline with the Newcombe interval, Fisher's exact test; duration_p50/p95: change = the "
+        "ratio of the Kaplan–Meier quantiles (running jobs censored), log-rank test. q is the "
+        "Benjamini–Hochberg-adjusted p; a verdict needs q ≤ 0.05 and a change of at least 2 points or 1.2×.",
     ]
+
+
+def _is_utc(tz: dt.tzinfo) -> bool:
+    return tz_label(tz) == "UTC"
 
 
 def _page(analysis: Analysis, charts: Mapping[str, bytes], title: str) -> str:
     def chart(name: str, alt: str) -> str:
         return figure_html(charts[name], alt) if name in charts else ""
 
-    def table(name: str, caption: str, drop: tuple[str, ...] = ()) -> str:
+    tz = analysis.tz
+
+    def table(name: str, caption: str, drop: tuple[str, ...] = (), **options: Any) -> str:
         frame, formats = tables[name]
-        return table_html(frame.drop(columns=list(drop), errors="ignore"), formats=formats, caption=caption)
+        shown = frame.drop(columns=list(drop), errors="ignore")
+        return table_html(shown, formats=formats, caption=caption, tz=tz, **options)
 
     tables = analysis.tables()
+    links, drilldown = reason_drilldown(analysis)
     sections = [
         Section("summary", "Summary", [definition_list(analysis.facts)]),
+        Section(
+            "what-changed", "What changed", what_changed_parts(analysis, chart("what_changed", _COMPARE_ALT))
+        ),
         Section(
             "durations",
             "Durations",
             [
                 chart("durations", "Box plot of job durations per job type, medians marked"),
-                chart("duration_trend", "Median and p90 duration of completed jobs per day"),
+                chart(
+                    "duration_trend", f"Median and p90 duration of completed jobs per day ({tz_label(tz)})"
+                ),
                 table("duration_stats", "Duration statistics per job type (completed jobs)"),
             ],
         ),
@@ -177,7 +215,13 @@ def _page(analysis: Analysis, charts: Mapping[str, bytes], title: str) -> str:
             "Failure reasons",
             [
                 chart("fail_reasons", "Most frequent failure-reason templates"),
-                table("fail_reasons", "Templates", drop=("sample_job_ids",)),
+                table(
+                    "fail_reasons",
+                    "Templates (a template links to its jobs below)",
+                    drop=("sample_job_ids",),
+                    links={"template": links},
+                ),
+                drilldown,
             ],
         ),
         Section("stuck", "Stuck jobs", [table("stuck_jobs", "Stuck jobs")]),
@@ -193,19 +237,46 @@ def _page(analysis: Analysis, charts: Mapping[str, bytes], title: str) -> str:
                 [
                     f'<p class="note">{escape("Busiest failure day: " + focus.label)}</p>',
                     chart("timeline", "Gantt chart of the jobs per instance that day; failed jobs in red"),
-                    table_html(failures, formats=JOB_VIEW_FORMATS, caption="Failed jobs that day"),
+                    table_html(failures, formats=JOB_VIEW_FORMATS, caption="Failed jobs that day", tz=tz),
                 ],
             )
         )
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return render_page(title, sections, _notes(analysis.stuck_kwargs), generated=generated)
+    now = dt.datetime.now(dt.timezone.utc).astimezone(tz)
+    generated = f"{now:%Y-%m-%d %H:%M} {tz_label(tz)}"
+    return render_page(title, sections, _notes(analysis.stuck_kwargs, tz), generated=generated)
 
 
-def _default_title(df: pd.DataFrame) -> str:
+_COMPARE_ALT = "Failure rate per job type, baseline → current, with the interval of the change"
+
+
+def _default_title(df: pd.DataFrame, tz: dt.tzinfo = dt.timezone.utc) -> str:
     first, last = df["created"].min(), df["created"].max()
     if pd.isna(first):
         return "DDS jobs report"
-    return f"DDS jobs report, {first:{_DAY}} – {last:{_DAY}}"
+    first, last = pd.Timestamp(first).tz_convert(tz), pd.Timestamp(last).tz_convert(tz)
+    zone = "" if _is_utc(tz) else f" ({tz_label(tz)})"
+    return f"DDS jobs report, {first:{_DAY}} – {last:{_DAY}}{zone}"
+
+
+def _excel(analysis: Analysis, path: Path) -> Path:
+    """One workbook, a sheet per report table; the jobs sheet only when it fits in a sheet."""
+    from ._excel import EXCEL_MAX_ROWS, write_excel
+
+    tables: dict[str, Table] = analysis.tables()
+    jobs = tables["jobs"].frame
+    if len(jobs) + 1 > EXCEL_MAX_ROWS:
+        note = (
+            f"{len(jobs):,} jobs do not fit in an Excel sheet ({EXCEL_MAX_ROWS - 1:,} rows at most): "
+            "left out here; jobs.csv has them all"
+        )
+        warnings.warn(f"{path}: {note}", stacklevel=3)
+        tables["jobs"] = Table(pd.DataFrame({"note": [note]}), {})
+    percents = {
+        name: [column for column, fmt in table.formats.items() if fmt == "percent"]
+        for name, table in tables.items()
+    }
+    frames = {name: table.frame for name, table in tables.items()}
+    return write_excel(frames, path, tz=analysis.tz, percent_columns=percents)
 
 
 def render(
@@ -216,15 +287,22 @@ def render(
     bom: bool = False,
     charts: bool = True,
     title: str | None = None,
+    excel: bool = False,
 ) -> ReportPaths:
-    """Write the tables of ``analysis`` as CSV, its charts as PNG and (``html=True``) ``report.html``.
+    """Write the tables of ``analysis`` as CSV, its charts as PNG, (``html=True``) ``report.html`` and
+    (``excel=True``) ``report.xlsx``.
 
     Every file reads the same computed tables; see :func:`write_report` for what is written.
     """
+    if excel:
+        from ._excel import _openpyxl
+
+        _openpyxl()  # a missing optional dependency fails before anything is written
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    local = None if _is_utc(analysis.tz) else analysis.tz
     written = {
-        name: write_csv(table.frame, out / f"{name}.csv", bom=bom)
+        name: write_csv(table.frame, out / f"{name}.csv", bom=bom, tz=local)
         for name, table in analysis.tables().items()
     }
     pngs = _charts(analysis) if charts else {}
@@ -236,9 +314,17 @@ def render(
     page = None
     if html:
         page = out / "report.html"
-        text = _page(analysis, pngs, title or _default_title(analysis.data))
+        text = _page(analysis, pngs, title or _default_title(analysis.data, analysis.tz))
         page.write_text(text, encoding="utf-8")
-    return ReportPaths(out_dir=out, tables=written, charts=chart_paths, html=page, summary=analysis.summary)
+    workbook = _excel(analysis, out / "report.xlsx") if excel else None
+    return ReportPaths(
+        out_dir=out,
+        tables=written,
+        charts=chart_paths,
+        html=page,
+        summary=analysis.summary,
+        excel=workbook,
+    )
 
 
 def write_report(
@@ -250,14 +336,21 @@ def write_report(
     charts: bool = True,
     title: str | None = None,
     stuck_kwargs: Mapping[str, Any] | None = None,
+    tz: TzLike = None,
+    excel: bool = False,
 ) -> ReportPaths:
-    """Write CSV tables, PNG charts and (``html=True``) a self-contained ``report.html`` to ``out_dir``.
+    """Write CSV tables, PNG charts, (``html=True``) a self-contained ``report.html`` and (``excel=True``)
+    ``report.xlsx`` to ``out_dir``.
 
-    ``analyse(data)`` + :func:`render`; ``data`` may also be an :class:`Analysis` already made (then
-    ``stuck_kwargs`` belong to :func:`analyse`). Tables: jobs, duration_stats, failure_rates, fail_reasons,
-    stuck_jobs (``stuck_kwargs`` go to :func:`stuck_jobs`). Charts: durations, duration_trend, failure_rates,
-    fail_reasons, and a timeline of the (region, day) with the most failures. The directory is created if
-    needed; existing files are replaced.
+    ``analyse(data, tz=tz)`` + :func:`render`; ``data`` may also be an :class:`Analysis` already made (then
+    ``stuck_kwargs`` and ``tz`` belong to :func:`analyse`). Tables: jobs, duration_stats, failure_rates,
+    fail_reasons, stuck_jobs (``stuck_kwargs`` go to :func:`stuck_jobs`), and what_changed and
+    new_fail_reasons when the data spans the last 7 days and the 28 before. Charts: durations,
+    duration_trend, failure_rates, fail_reasons, what_changed (then), and a timeline of the (region, day)
+    with the most failures. ``tz``: the zone of days, labels and shown times; tables stay UTC, and the CSV
+    files gain a ``<column>_local (<zone>)`` column per time. Excel (needs openpyxl): a sheet per table,
+    times as wall times of ``tz``; the jobs sheet is replaced by a note when it exceeds Excel's row limit.
+    The directory is created if needed; existing files are replaced.
     """
-    analysis = _analysis_of(data, stuck_kwargs, func="write_report")
-    return render(analysis, out_dir, html=html, bom=bom, charts=charts, title=title)
+    analysis = _analysis_of(data, stuck_kwargs, tz, func="write_report")
+    return render(analysis, out_dir, html=html, bom=bom, charts=charts, title=title, excel=excel)

@@ -147,6 +147,17 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--html", action="store_true", help="also write a self-contained report.html")
     group.add_argument("--bom", action="store_true", help="write CSV with a UTF-8 BOM (for Excel)")
     group.add_argument("--no-charts", dest="charts", action="store_false", help="skip the PNG charts")
+    group.add_argument(
+        "--excel", action="store_true", help="also write report.xlsx, a sheet per table (needs openpyxl)"
+    )
+    group.add_argument(
+        "--tz",
+        type=_checked("_calendar", "resolve_tz"),
+        default=None,
+        metavar="TZ",
+        help="time zone of days, labels and local-time columns, e.g. Asia/Shanghai, +08:00, UTC+8, local "
+        "(default UTC); naive --since/--until are read in it",
+    )
 
 
 def _target_options(parser: argparse.ArgumentParser) -> None:

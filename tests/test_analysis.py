@@ -46,9 +46,14 @@ def spies(monkeypatch: pytest.MonkeyPatch) -> dict[str, mock.MagicMock]:
         original = getattr(_analysis, name)
         spy = mock.MagicMock(side_effect=original)
         found[name] = spy
+        # Not inside _reasons itself: fail_reason_groups templates its own rows as part of its one call; and
+        # new_fail_reasons groups the current period's rows as part of its one call (with the analysis'
+        # templates: fail_reason_template stays spied there).
+        own_calls = {"ddsjobs_analytics._reasons"}
+        if name == "fail_reason_groups":
+            own_calls.add("ddsjobs_analytics._compare_reasons")
         for module in modules:
-            # Not inside _reasons itself: fail_reason_groups templates its own rows as part of its one call.
-            if getattr(module, name, None) is original and module.__name__ != "ddsjobs_analytics._reasons":
+            if getattr(module, name, None) is original and module.__name__ not in own_calls:
                 monkeypatch.setattr(module, name, spy)
     return found
 
@@ -59,6 +64,24 @@ def test_one_write_report_calls_each_analysis_exactly_once(
     paths = write_report(df, tmp_path, html=True)
     assert paths.html is not None and "timeline" in paths.charts  # every reader ran: tables, charts, page
     assert {name: spy.call_count for name, spy in spies.items()} == dict.fromkeys(ANALYSES, 1)
+
+
+def test_a_report_with_what_changed_still_calls_each_analysis_once(
+    spies: dict[str, mock.MagicMock], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compare_fleet import fleet
+
+    from ddsjobs_analytics import _what_changed
+
+    spanning = fleet(1, types=4, jobs_per_type_day=10, days=36)
+    compared = {}
+    for name in ("compare_periods", "new_fail_reasons"):
+        compared[name] = mock.MagicMock(side_effect=getattr(_what_changed, name))
+        monkeypatch.setattr(_what_changed, name, compared[name])
+    paths = write_report(spanning, tmp_path, html=True)
+    assert "what_changed" in paths.tables and "what_changed" in paths.charts
+    assert {name: spy.call_count for name, spy in spies.items()} == dict.fromkeys(ANALYSES, 1)
+    assert {name: spy.call_count for name, spy in compared.items()} == dict.fromkeys(compared, 1)
 
 
 def test_the_spies_see_the_calls_the_old_report_made(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import zoneinfo
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ddsjobs_analytics._csv import iso_utc, spreadsheet_safe, write_csv
+from ddsjobs_analytics._csv import iso_utc, local_header, local_times, spreadsheet_safe, write_csv
 
 
 def rows(path: Path, encoding: str = "utf-8") -> list[list[str]]:
@@ -110,3 +112,46 @@ def test_timedeltas_are_seconds_and_empty_frames_have_a_header(tmp_path: Path) -
     )
     assert rows(write_csv(empty, tmp_path / "e.csv")) == [["a", "t"]]
     assert spreadsheet_safe(empty).empty
+
+
+def test_local_times_match_the_standard_library_across_dst() -> None:
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    rng = np.random.default_rng(11)
+    # Around the 2026 spring-forward (29 March) and fall-back (25 October) in Berlin, to the microsecond.
+    micros = np.concatenate(
+        [rng.integers(1_774_742_400, 1_774_828_800, 500), rng.integers(1_792_540_800, 1_792_627_200, 500)]
+    ) * 1_000_000 + rng.integers(0, 1_000_000, 1000)
+    stamps = pd.Series(pd.to_datetime(micros, unit="us", utc=True))
+    expected = [
+        dt.datetime.fromtimestamp(int(m) // 1_000_000, dt.timezone.utc)
+        .replace(microsecond=int(m) % 1_000_000)
+        .astimezone(berlin)
+        .strftime("%Y-%m-%d %H:%M:%S.%f")
+        for m in micros
+    ]
+    assert local_times(stamps, berlin).to_pylist() == expected
+    assert local_header("created", berlin) == "created_local (Europe/Berlin)"
+
+
+def test_csv_local_columns_follow_each_time_column(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "job_id": ["a", "b"],
+            "created": pd.to_datetime(["2026-11-01 17:30:00", "2026-11-02 00:00:00"], utc=True),
+            "ended": pd.to_datetime(["2026-11-01 18:00:00", None], utc=True),
+        }
+    )
+    plus8 = dt.timezone(dt.timedelta(hours=8))
+    got = rows(write_csv(frame, tmp_path / "t.csv", tz=plus8))
+    assert got == [
+        ["job_id", "created", "created_local (UTC+08:00)", "ended", "ended_local (UTC+08:00)"],
+        [
+            "a",
+            "2026-11-01T17:30:00+00:00",
+            "2026-11-02 01:30:00",
+            "2026-11-01T18:00:00+00:00",
+            "2026-11-02 02:00:00",
+        ],
+        ["b", "2026-11-02T00:00:00+00:00", "2026-11-02 08:00:00", "", ""],
+    ]
+    assert rows(write_csv(frame, tmp_path / "u.csv"))[0] == ["job_id", "created", "ended"]

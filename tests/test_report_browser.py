@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ matplotlib.use("Agg")
 import pytest
 
 from ddsjobs_analytics._frame import jobs_frame
+from ddsjobs_analytics._html import TEXT_CELL_LIMIT
 from ddsjobs_analytics._report import write_report
 from ddsjobs_analytics._sample import sample_records
 
@@ -60,6 +62,14 @@ def report_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
+def local_report_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    frame = jobs_frame(sample_records())
+    paths = write_report(frame, tmp_path_factory.mktemp("local"), html=True, charts=False, tz="Asia/Shanghai")
+    assert paths.html is not None
+    return paths.html.as_uri()
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
@@ -95,7 +105,8 @@ def test_loads_cleanly_and_offline(phone: LoadedPage, report_url: str, tmp_path:
     assert phone.console_errors == [] and phone.page_errors == []
     assert [url for url in phone.requests if not url.startswith("data:")] == [report_url]
     images = phone.page.eval_on_selector_all("img", "imgs => imgs.map(i => [i.complete, i.naturalWidth])")
-    assert len(images) == 5 and all(complete and width > 0 for complete, width in images)
+    # durations, trend, failure rates, reasons, what changed (the sample spans 35 days), timeline
+    assert len(images) == 6 and all(complete and width > 0 for complete, width in images)
     phone.page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
     assert (tmp_path / "phone.png").stat().st_size > 0
 
@@ -116,6 +127,72 @@ def test_phone_width_has_no_horizontal_overflow(phone: LoadedPage) -> None:
     assert phone.page.evaluate(
         "[...document.querySelectorAll('.scroll')].some(box => box.scrollWidth > box.clientWidth)"
     )
+
+
+REASONS = "#fail-reasons > .scroll > table"  # the reasons table, not the job lists inside it
+
+
+def test_reasons_table_fits_a_phone(phone: LoadedPage) -> None:
+    page = phone.page
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    # The table scrolls inside its own box, which ends inside the screen: nothing is cut off on the right.
+    box = page.evaluate(
+        f"(() => {{ const b = document.querySelector('{REASONS}').closest('.scroll').getBoundingClientRect();"
+        " return [b.left, b.right, window.innerWidth]; })()"
+    )
+    assert box[0] >= 0 and box[1] <= box[2] == 390
+    heights = page.eval_on_selector_all(
+        f"{REASONS} tbody tr", "rows => rows.map(r => r.getBoundingClientRect().height)"
+    )
+    assert len(heights) >= 3 and max(heights) <= 160, heights
+    # A long template is cut with its whole text in the title, not wrapped word by word down the screen.
+    titles = page.eval_on_selector_all(f"{REASONS} td[title]", "cells => cells.map(c => c.title.length)")
+    assert titles and all(length > TEXT_CELL_LIMIT for length in titles)
+
+
+def test_a_reason_row_links_to_its_jobs(phone: LoadedPage) -> None:
+    page = phone.page
+    link = page.locator(f"{REASONS} tbody tr").first.locator("a")
+    target = link.get_attribute("href")
+    assert target is not None and target.startswith("#jobs-")
+    block = page.locator(f"details{target}")
+    assert block.get_attribute("open") is None and not block.locator("table").is_visible()
+    link.click()
+    page.wait_for_function(f"document.querySelector('details{target}').open")
+    assert page.evaluate("location.hash") == target
+    assert block.locator("table").is_visible()
+    count = int(block.locator("summary").inner_text().rsplit("(", 1)[1].split()[0].replace(",", ""))
+    rows = block.locator("tbody tr").count()
+    assert rows == min(count, 50) and rows > 0
+    # The list sits in the viewport after the jump.
+    top = page.evaluate(f"document.querySelector('details{target}').getBoundingClientRect().top")
+    assert 0 <= top < 844
+    assert phone.console_errors == [] and phone.page_errors == []
+
+
+def test_local_time_report_shows_the_zone(browser: Any, local_report_url: str) -> None:
+    loaded = LoadedPage(browser, local_report_url, 390, 844)
+    try:
+        page = loaded.page
+        assert loaded.console_errors == [] and loaded.page_errors == []
+        assert "Asia/Shanghai" in page.locator("h1").inner_text()
+        assert "Asia/Shanghai" in page.locator("#summary dd").nth(1).inner_text()  # the period line
+        assert "Asia/Shanghai" in page.locator("#timeline .note").first.inner_text()
+        headers = page.eval_on_selector_all("#timeline th", "ths => ths.map(th => th.textContent)")
+        assert "created (Asia/Shanghai)" in headers
+        # 2026-10-xx … in the sample: every shown time parses and lies 8 hours after its UTC sort key.
+        pairs = page.eval_on_selector_all(
+            "#timeline td.time", "cells => cells.map(c => [c.textContent, c.getAttribute('data-sort')])"
+        )
+        assert pairs
+        for shown, key in pairs:
+            utc = datetime.fromisoformat(key)
+            assert datetime.fromisoformat(shown) - utc == timedelta(hours=8)
+        assert (
+            page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+        )
+    finally:
+        loaded.context.close()
 
 
 def column_keys(page: Any, table: str, column: int) -> list[float]:
