@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from ._analysis import JOB_VIEW_COLUMNS, JOB_VIEW_FORMATS, Analysis
+from ._calendar import TzLike, resolve_tz, tz_label
 from ._durations import duration_stats
 from ._failures import failure_rates
 from ._format import Formats, format_duration
@@ -48,7 +49,8 @@ class PostMortem:
     ``concurrent``: other jobs on the same instance or in the same region overlapping the window widened by
     ``context`` on each side (``scope`` says which). ``comparison``: per job type, the subject's median
     duration and failure rate next to the rest of the ``fleet``'s (``ratio`` = p50_s / fleet_p50_s),
-    computed when first read.
+    computed when first read. ``tz`` is the zone the window was read in: :meth:`plot` and :meth:`facts`
+    show times in it (the tables keep UTC instants).
     """
 
     instance_id: str | None
@@ -61,6 +63,7 @@ class PostMortem:
     failures: pd.DataFrame
     concurrent: pd.DataFrame
     fleet: pd.DataFrame = field(repr=False)
+    tz: dt.tzinfo = dt.timezone.utc
 
     @cached_property
     def comparison(self) -> pd.DataFrame:
@@ -73,14 +76,19 @@ class PostMortem:
         return f"region {self.region}" if self.region else "all instances"
 
     def plot(
-        self, ax: Axes | None = None, *, tz: str | dt.tzinfo | None = None, concurrent: bool = False
+        self, ax: Axes | None = None, *, tz: TzLike = None, concurrent: bool = False, **kwargs: Any
     ) -> Axes:
-        """Timeline of the window, failures highlighted; ``concurrent=True`` adds other instances' lanes."""
+        """Timeline of the window, failures highlighted; ``concurrent=True`` adds other instances' lanes.
+
+        Times are shown in ``tz``, by default the post-mortem's own zone; ``kwargs`` go to
+        :func:`plot_timeline` (``order``, ``max_lanes``, the bars' style…).
+        """
         from ._plots import date_numbers, plot_timeline  # charts load only when one is drawn
 
         rows = pd.concat([self.jobs, self.concurrent.drop(columns="scope")]) if concurrent else self.jobs
         margin = self.context if concurrent else pd.Timedelta(0)
-        ax = plot_timeline(rows, start=self.start - margin, end=self.end + margin, ax=ax, tz=tz)
+        zone = self.tz if tz is None else resolve_tz(tz)
+        ax = plot_timeline(rows, start=self.start - margin, end=self.end + margin, ax=ax, tz=zone, **kwargs)
         if concurrent and margin > pd.Timedelta(0):
             # Shade the context margins so the window itself stands out.
             bounds = date_numbers(
@@ -96,8 +104,9 @@ class PostMortem:
         return "\n".join(f"{label}: {value}" for label, value in self.facts())
 
     def facts(self) -> list[tuple[str, str]]:
+        start, end = self.start.tz_convert(self.tz), self.end.tz_convert(self.tz)
         window = (
-            f"{self.start.strftime(_TIME_FORMAT)} – {self.end.strftime(_TIME_FORMAT)} UTC"
+            f"{start.strftime(_TIME_FORMAT)} – {end.strftime(_TIME_FORMAT)} {tz_label(self.tz)}"
             f" (context ±{format_duration(self.context.total_seconds())})"
         )
         statuses = self.jobs["status"].astype("string").value_counts()
@@ -219,11 +228,15 @@ def postmortem(
     end: Any = None,
     region: str | None = None,
     context: str | pd.Timedelta | dt.timedelta = "1h",
+    tz: TzLike = None,
 ) -> PostMortem:
     """What happened on ``instance`` (id or name), in ``region``, or in the whole frame, in ``[start, end]``.
 
     Window defaults: with an instance, its whole history; otherwise the 7 days up to the latest observation.
-    Naive ``start``/``end`` are UTC. ``context`` widens the window for ``concurrent`` only. The comparison's
+    Naive ``start``/``end`` are read in ``tz`` (an IANA name, ``"+08:00"``, ``"UTC+8"``, ``"local"``), UTC
+    when none is given, the same rule as :func:`plot_timeline`; the result keeps ``tz`` for its chart and
+    facts.
+    ``context`` widens the window for ``concurrent`` only. The comparison's
     "fleet" is every other job in the frame (in ``region`` when given). ``data`` may be an
     :class:`Analysis`: its failure-reason templates are reused instead of recomputed.
     """
@@ -237,8 +250,9 @@ def postmortem(
         raise ValueError(f"postmortem: context={context!r} is not a duration (e.g. '1h', '30min')") from exc
     if margin < pd.Timedelta(0):
         raise ValueError(f"postmortem: context must not be negative, got {context!r}")
-    start_ts = parse_time(start, dt.timezone.utc, name="start", func="postmortem")
-    end_ts = parse_time(end, dt.timezone.utc, name="end", func="postmortem")
+    zone = resolve_tz(tz if tz is not None else getattr(analysis, "tz", None))
+    start_ts = parse_time(start, zone, name="start", func="postmortem")
+    end_ts = parse_time(end, zone, name="end", func="postmortem")
 
     scope = df
     if region is not None:
@@ -294,4 +308,5 @@ def postmortem(
         failures=failures,
         concurrent=concurrent,
         fleet=fleet,
+        tz=zone,
     )

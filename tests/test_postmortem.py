@@ -168,3 +168,65 @@ def test_slower_than_the_fleet_needs_a_few_jobs_on_both_sides(slow_jobs: int, he
     pm = postmortem(jobs_frame(records, observed_at="2026-11-02T00:00:00Z"), instance="db-slow")
     assert pm.comparison.loc["RestartInstance", "ratio"] == pytest.approx(3.0)
     assert ("Slower than the fleet" in str(pm)) is headline
+
+
+def _hourly_jobs() -> pd.DataFrame:
+    """One instance: 7 ten-minute jobs from 00:30 UTC every 30 min, then 10 from 08:05 UTC every 20 min."""
+    from ddsjobs_analytics._frame import jobs_frame
+
+    early = [pd.Timestamp("2026-11-01 00:30", tz="UTC") + pd.Timedelta(minutes=30 * n) for n in range(7)]
+    late = [pd.Timestamp("2026-11-01 08:05", tz="UTC") + pd.Timedelta(minutes=20 * n) for n in range(10)]
+    records = [
+        {
+            "id": f"j{n}",
+            "name": "RestartInstance",
+            "instance_id": "inst-x",
+            "instance_name": "db-x",
+            "status": "Completed",
+            "progress": "",
+            "fail_reason": None,
+            "created_at": created.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "ended_at": (created + pd.Timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+        }
+        for n, created in enumerate(early + late)
+    ]
+    return jobs_frame(records, observed_at="2026-11-02T00:00:00Z")
+
+
+def _drawn(ax: Axes) -> int:
+    return sum(len(c.get_paths()) for c in ax.collections if isinstance(c, PolyCollection))
+
+
+@pytest.mark.parametrize("tz", ["UTC+8", "+08:00", "Asia/Shanghai"])
+def test_naive_window_means_the_same_in_postmortem_and_timeline(tz: str) -> None:
+    from ddsjobs_analytics._plots import plot_timeline
+
+    jobs = _hourly_jobs()
+    start, end = "2026-11-01 08:00", "2026-11-01 12:00"  # naive: 00:00–04:00 UTC in a UTC+8 zone
+    timeline = plot_timeline(jobs, start=start, end=end, tz=tz, ax=Figure().add_subplot())
+    pm = postmortem(jobs, instance="db-x", start=start, end=end, tz=tz)
+    # Issue #11: the timeline read local time (7 jobs) and the post-mortem UTC (10 jobs).
+    assert (pm.start, pm.end) == (utc("2026-11-01 00:00"), utc("2026-11-01 04:00"))
+    assert len(pm.jobs) == 7
+    drawn = pm.plot(ax=Figure().add_subplot())
+    assert _drawn(timeline) == _drawn(drawn) == 7
+    assert drawn.get_xlim() == pytest.approx(timeline.get_xlim())
+    assert drawn.get_xlabel() == timeline.get_xlabel()  # the post-mortem keeps its zone for the chart
+    label = "Asia/Shanghai" if tz == "Asia/Shanghai" else "UTC+08:00"
+    assert f"2026-11-01 08:00 – 2026-11-01 12:00 {label}" in str(pm)
+
+
+def test_naive_window_without_tz_is_utc_in_both() -> None:
+    from ddsjobs_analytics._plots import plot_timeline
+
+    jobs = _hourly_jobs()
+    start, end = "2026-11-01 08:00", "2026-11-01 12:00"
+    pm = postmortem(jobs, instance="db-x", start=start, end=end)
+    timeline = plot_timeline(jobs, start=start, end=end, ax=Figure().add_subplot())
+    assert len(pm.jobs) == _drawn(timeline) == _drawn(pm.plot(ax=Figure().add_subplot())) == 10
+    assert "2026-11-01 08:00 – 2026-11-01 12:00 UTC" in str(pm)
+    # Another display zone on the chart moves the labels, not the window.
+    local = pm.plot(ax=Figure().add_subplot(), tz="UTC+8")
+    assert _drawn(local) == 10 and "UTC+08:00" in local.get_xlabel()
+    with pytest.raises(ValueError, match="unknown time zone"):
+        postmortem(jobs, instance="db-x", tz="Mars/Olympus")
