@@ -21,6 +21,7 @@ from ._durations import duration_stats
 from ._failures import failure_rates
 from ._format import Formats, format_duration
 from ._frame import require_columns
+from ._incident import IncidentComparison, incident_comparison
 from ._intervals import equals, instance_labels, job_finish, overlapping, parse_time, select_instance
 from ._reasons import fail_reason_template
 
@@ -39,6 +40,7 @@ COMPARISON_FORMATS: Formats = {
     "ratio": "ratio",
 }
 _TIME_FORMAT = "%Y-%m-%d %H:%M"
+_WEEK = pd.Timedelta(weeks=1)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ class PostMortem:
     ``context`` on each side (``scope`` says which). ``comparison``: per job type, the subject's median
     duration and failure rate next to the rest of the ``fleet``'s (``ratio`` = p50_s / fleet_p50_s),
     computed when first read. ``tz`` is the zone the window was read in: :meth:`plot` and :meth:`facts`
-    show times in it (the tables keep UTC instants).
+    show times in it (the tables keep UTC instants). ``previous_weeks``: the window against the same hours
+    of the ``weeks`` previous weeks (see :meth:`compare_previous_weeks`), computed when first read.
     """
 
     instance_id: str | None
@@ -64,10 +67,37 @@ class PostMortem:
     concurrent: pd.DataFrame
     fleet: pd.DataFrame = field(repr=False)
     tz: dt.tzinfo = dt.timezone.utc
+    data: pd.DataFrame | None = field(default=None, repr=False)  # the frame it came from
+    weeks: int = 4
 
     @cached_property
     def comparison(self) -> pd.DataFrame:
         return _comparison(self.jobs, self.fleet)
+
+    def compare_previous_weeks(self, weeks: int | None = None, **options: Any) -> IncidentComparison:
+        """:func:`incident_comparison` of this window with the same hours of the ``weeks`` (default
+        :attr:`weeks`) previous weeks, on the same instance or region: failure rate and KM duration quantiles
+        with intervals, q-values and verdicts (``changes``), and the failure reasons new in the window.
+
+        Jobs count by ``created`` in [start, end) there, whereas :attr:`jobs` also holds jobs that started
+        before the window and were still running in it. ``options`` go to :func:`incident_comparison`
+        (``min_jobs`` (10), ``by``, ``fdr``…). A window longer than a week cannot be compared this way.
+        """
+        if self.data is None:
+            raise ValueError("compare_previous_weeks: this PostMortem was built without its frame")
+        subject = {"instance": self.instance_id} if self.instance_id is not None else {"region": self.region}
+        return incident_comparison(
+            self.data, start=self.start, end=self.end, weeks=self.weeks if weeks is None else weeks,
+            **subject, **options,
+        )  # fmt: skip
+
+    @cached_property
+    def previous_weeks(self) -> IncidentComparison | None:
+        """:meth:`compare_previous_weeks` with the defaults, or None when the window is longer than a week
+        (or the frame is unknown)."""
+        if self.data is None or self.weeks < 1 or self.end - self.start > _WEEK:
+            return None
+        return self.compare_previous_weeks()
 
     @property
     def subject(self) -> str:
@@ -129,6 +159,8 @@ class PostMortem:
                     f" {failed} failed",
                 )
             )
+        if self.previous_weeks is not None:
+            facts.append(("Previous weeks", _previous_weeks_fact(self.previous_weeks)))
         table = self.comparison
         # A headline needs a few jobs on both sides: one slow job is an anecdote, not "slower than the fleet".
         enough = (table["count"] >= MIN_JOBS_TO_COMPARE) & (table["fleet_count"] >= MIN_JOBS_TO_COMPARE)
@@ -159,7 +191,53 @@ class PostMortem:
             ("Concurrent jobs", self.concurrent, JOB_VIEW_FORMATS),
         ):
             parts.append(f"<h4>{caption}</h4>" + table_html(table, formats=formats, max_rows=50))
+        if self.previous_weeks is not None:
+            changes = self.previous_weeks.changes
+            parts.append(
+                f"<h4>Same hours of the previous weeks ({len(self.previous_weeks.baseline)})</h4>"
+                + table_html(changes, formats=_CHANGE_FORMATS, max_rows=20)
+            )
         return "".join(parts)
+
+
+_CHANGE_FORMATS: Formats = {
+    "n_baseline": "count",
+    "n_current": "count",
+    "p_value": "number",
+    "q_value": "number",
+}
+
+
+def _previous_weeks_fact(found: IncidentComparison) -> str:
+    """One line: the failure rate now vs the same hours of the previous weeks, with q and the verdict;
+    a duration quantile too when it changed; the count of failure reasons new in the window."""
+    weeks = len(found.baseline)
+    span = "the previous week" if weeks == 1 else f"the {weeks} previous weeks"
+    changes = found.changes.set_index("metric")
+    parts = []
+    if "failure_rate" in changes.index:
+        row = changes.loc["failure_rate"]
+        if row["verdict"] == "insufficient":
+            parts.append(
+                f"too few jobs to compare with the same hours of {span}"
+                f" ({int(row['n_current'])} now, {int(row['n_baseline'])} then)"
+            )
+        else:
+            parts.append(
+                f"failure rate {row['current']:.0%} vs {row['baseline']:.0%} in the same hours of {span}"
+                f" (q={row['q_value']:.2g}, {row['verdict']})"
+            )
+    for metric, name in (("duration_p50", "median duration"), ("duration_p95", "p95 duration")):
+        if metric in changes.index and changes.loc[metric, "verdict"] in ("regressed", "improved"):
+            row = changes.loc[metric]
+            parts.append(
+                f"{name} {format_duration(row['current'])} vs {format_duration(row['baseline'])}"
+                f" ({row['change']:.1f}×, q={row['q_value']:.2g}, {row['verdict']})"
+            )
+    if len(found.new_fail_reasons):
+        count = len(found.new_fail_reasons)
+        parts.append(f"{count} failure reason{'s' if count > 1 else ''} not seen in those weeks")
+    return "; ".join(parts)
 
 
 def _comparison(subject: pd.DataFrame, fleet: pd.DataFrame) -> pd.DataFrame:
@@ -229,16 +307,18 @@ def postmortem(
     region: str | None = None,
     context: str | pd.Timedelta | dt.timedelta = "1h",
     tz: TzLike = None,
+    weeks: int = 4,
 ) -> PostMortem:
     """What happened on ``instance`` (id or name), in ``region``, or in the whole frame, in ``[start, end]``.
 
     Window defaults: with an instance, its whole history; otherwise the 7 days up to the latest observation.
     Naive ``start``/``end`` are read in ``tz`` (an IANA name, ``"+08:00"``, ``"UTC+8"``, ``"local"``), UTC
     when none is given, the same rule as :func:`plot_timeline`; the result keeps ``tz`` for its chart and
-    facts.
-    ``context`` widens the window for ``concurrent`` only. The comparison's
-    "fleet" is every other job in the frame (in ``region`` when given). ``data`` may be an
-    :class:`Analysis`: its failure-reason templates are reused instead of recomputed.
+    facts. ``weeks``: how many previous weeks :attr:`PostMortem.previous_weeks` (and the facts) compare the
+    window with, when it is at most a week long; 0 leaves the comparison out. ``context`` widens the window
+    for ``concurrent`` only. The comparison's "fleet" is every other job in the frame (in ``region`` when
+    given). ``data`` may be an :class:`Analysis`: its failure-reason templates are reused instead of
+    recomputed.
     """
     analysis = data if isinstance(data, Analysis) else None
     df = analysis.data if analysis is not None else data
@@ -309,4 +389,6 @@ def postmortem(
         concurrent=concurrent,
         fleet=fleet,
         tz=zone,
+        data=df,
+        weeks=weeks,
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import matplotlib
 
@@ -230,3 +231,97 @@ def test_naive_window_without_tz_is_utc_in_both() -> None:
     assert _drawn(local) == 10 and "UTC+08:00" in local.get_xlabel()
     with pytest.raises(ValueError, match="unknown time zone"):
         postmortem(jobs, instance="db-x", tz="Mars/Olympus")
+
+
+INCIDENT = (pd.Timestamp("2026-11-30 10:00", tz="UTC"), pd.Timestamp("2026-11-30 12:00", tz="UTC"))
+
+
+def _weekly_jobs() -> pd.DataFrame:
+    """db-x: ten 1-minute jobs every 10 min from 10:00 UTC on 30 Nov (4 failed with a new reason) and in the
+    same hours of the 4 weeks before (2 of those 40 failed, timeouts); db-y, same region: 10 failures now."""
+    from ddsjobs_analytics._frame import jobs_frame
+
+    def job(instance: str, created: pd.Timestamp, failed: bool, reason: str) -> dict[str, Any]:
+        return {
+            "id": f"{instance}-{created:%m%d%H%M}",
+            "name": "RestartInstance",
+            "instance_id": instance,
+            "instance_name": instance,
+            "region": "r1",
+            "status": "Failed" if failed else "Completed",
+            "progress": "",
+            "fail_reason": reason if failed else None,
+            "created_at": created.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "ended_at": (created + pd.Timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+        }
+
+    records = []
+    for week in range(5):  # week 0 is the incident
+        for n in range(10):
+            created = INCIDENT[0] - pd.Timedelta(weeks=week) + pd.Timedelta(minutes=10 * n)
+            failed = n < 4 if week == 0 else (n == 0 and week in (1, 3))
+            reason = "Disk full on node 10.0.0.1" if week == 0 else "Timed out after 300 s"
+            records.append(job("db-x", created, failed, reason))
+    records += [job("db-y", INCIDENT[0] + pd.Timedelta(minutes=n), True, "Boom") for n in range(10)]
+    return jobs_frame(records, observed_at="2026-12-01T00:00:00Z")
+
+
+def _fisher_two_sided(x1: int, n1: int, x0: int, n0: int) -> float:
+    """Fisher's exact test from the hypergeometric probabilities, written out independently."""
+    failures, total = x1 + x0, n1 + n0
+
+    def prob(x: int) -> float:
+        return math.comb(failures, x) * math.comb(total - failures, n1 - x) / math.comb(total, n1)
+
+    observed = prob(x1)
+    return sum(prob(x) for x in range(min(failures, n1) + 1) if prob(x) <= observed * (1 + 1e-7))
+
+
+def test_postmortem_compares_the_window_with_the_same_hours_of_previous_weeks() -> None:
+    jobs = _weekly_jobs()
+    pm = postmortem(jobs, instance="db-x", start=INCIDENT[0], end=INCIDENT[1])
+    found = pm.previous_weeks
+    assert found is not None and found.current == INCIDENT
+    assert found.baseline == [
+        (INCIDENT[0] - pd.Timedelta(weeks=k), INCIDENT[1] - pd.Timedelta(weeks=k)) for k in (1, 2, 3, 4)
+    ]
+    rate = found.changes.set_index("metric").loc["failure_rate"]
+    # db-x only (db-y's ten failures are another instance): 4 of 10 now, 2 of 40 in the previous weeks.
+    assert (rate["n_current"], rate["n_baseline"]) == (10, 40)
+    assert (rate["current"], rate["baseline"]) == pytest.approx((0.4, 0.05))
+    assert rate["p_value"] == pytest.approx(_fisher_two_sided(4, 10, 2, 40))
+    assert rate["verdict"] == "regressed"
+    assert found.new_fail_reasons["count"].tolist() == [4]  # the disk-full template, never seen before
+    # Durations: 6 completed now, fewer than min_jobs (10), so only the rate is tested and q = p (0.011).
+    assert rate["q_value"] == pytest.approx(rate["p_value"]) == pytest.approx(0.010955, abs=1e-6)
+    assert dict(pm.facts())["Previous weeks"] == (
+        "failure rate 40% vs 5% in the same hours of the 4 previous weeks (q=0.011, regressed);"
+        " 1 failure reason not seen in those weeks"
+    )
+    assert "Same hours of the previous weeks (4)" in pm._repr_html_()
+    assert pm.previous_weeks is found  # computed once
+
+
+def test_previous_weeks_options_zone_and_limits() -> None:
+    jobs = _weekly_jobs()
+    pm = postmortem(jobs, instance="db-x", start="2026-11-30 18:00", end="2026-11-30 20:00", tz="UTC+8")
+    two = pm.compare_previous_weeks(weeks=2)
+    assert two.current == INCIDENT  # naive times read in the post-mortem's zone, as for its jobs
+    assert two.changes.set_index("metric").loc["failure_rate", "n_baseline"] == 20
+    region = postmortem(jobs, region="r1", start=INCIDENT[0], end=INCIDENT[1]).previous_weeks
+    assert region is not None
+    assert region.changes.set_index("metric").loc["failure_rate", "n_current"] == 20  # db-x and db-y
+    few = postmortem(
+        jobs, instance="db-x", start=INCIDENT[0], end=INCIDENT[0] + pd.Timedelta(minutes=35), weeks=1
+    )
+    # 10:00–10:35: 4 jobs now, 4 a week before; incident_comparison needs 10 (min_jobs) on each side.
+    assert dict(few.facts())["Previous weeks"].startswith(
+        "too few jobs to compare with the same hours of the previous week (4 now, 4 then)"
+    )
+    whole = postmortem(jobs, instance="db-x")  # its whole history: four weeks and more
+    assert whole.previous_weeks is None and "Previous weeks" not in dict(whole.facts())
+    with pytest.raises(ValueError, match="longer than a week"):
+        whole.compare_previous_weeks()
+    assert "Previous weeks" not in dict(
+        postmortem(jobs, instance="db-x", start=INCIDENT[0], end=INCIDENT[1], weeks=0).facts()
+    )
