@@ -213,10 +213,10 @@ def _previous_weeks_fact(found: IncidentComparison) -> str:
     a duration quantile too when it changed; the count of failure reasons new in the window."""
     weeks = len(found.baseline)
     span = "the previous week" if weeks == 1 else f"the {weeks} previous weeks"
-    changes = found.changes.set_index("metric")
+    rows: dict[str, dict[Any, Any]] = {str(r["metric"]): r for r in found.changes.to_dict("records")}
     parts = []
-    if "failure_rate" in changes.index:
-        row = changes.loc["failure_rate"]
+    if "failure_rate" in rows:
+        row = rows["failure_rate"]
         if row["verdict"] == "insufficient":
             parts.append(
                 f"too few jobs to compare with the same hours of {span}"
@@ -228,8 +228,8 @@ def _previous_weeks_fact(found: IncidentComparison) -> str:
                 f" (q={row['q_value']:.2g}, {row['verdict']})"
             )
     for metric, name in (("duration_p50", "median duration"), ("duration_p95", "p95 duration")):
-        if metric in changes.index and changes.loc[metric, "verdict"] in ("regressed", "improved"):
-            row = changes.loc[metric]
+        row = rows.get(metric, {})
+        if row.get("verdict") in ("regressed", "improved"):
             parts.append(
                 f"{name} {format_duration(row['current'])} vs {format_duration(row['baseline'])}"
                 f" ({row['change']:.1f}×, q={row['q_value']:.2g}, {row['verdict']})"

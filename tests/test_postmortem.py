@@ -325,3 +325,35 @@ def test_previous_weeks_options_zone_and_limits() -> None:
     assert "Previous weeks" not in dict(
         postmortem(jobs, instance="db-x", start=INCIDENT[0], end=INCIDENT[1], weeks=0).facts()
     )
+
+
+def test_previous_weeks_names_a_duration_change() -> None:
+    from ddsjobs_analytics._frame import jobs_frame
+
+    records = [
+        {
+            "id": f"j{week}-{n}",
+            "name": "Backup",
+            "instance_id": "db-x",
+            "instance_name": "db-x",
+            "status": "Completed",
+            "progress": "",
+            "fail_reason": None,
+            "created_at": (
+                start := INCIDENT[0] - pd.Timedelta(weeks=week) + pd.Timedelta(minutes=5 * n)
+            ).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            # 10 min now, 1 min in each earlier week.
+            "ended_at": (start + pd.Timedelta(minutes=10 if week == 0 else 1)).strftime(
+                "%Y-%m-%dT%H:%M:%S+0000"
+            ),
+        }
+        for week in range(3)
+        for n in range(12)
+    ]
+    jobs = jobs_frame(records, observed_at="2026-12-01T00:00:00Z")
+    pm = postmortem(jobs, instance="db-x", start=INCIDENT[0], end=INCIDENT[1], weeks=2)
+    assert pm.previous_weeks is not None
+    median = pm.previous_weeks.changes.set_index("metric").loc["duration_p50"]
+    line = dict(pm.facts())["Previous weeks"]
+    assert line.startswith("failure rate 0% vs 0% in the same hours of the 2 previous weeks")
+    assert f"median duration 10m vs 1m (10.0×, q={median['q_value']:.2g}, regressed)" in line
