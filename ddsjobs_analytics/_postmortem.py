@@ -244,7 +244,8 @@ def _comparison(subject: pd.DataFrame, fleet: pd.DataFrame) -> pd.DataFrame:
     """Per job type of the subject: its p50 and failure rate next to the fleet's."""
     columns = ["count", "p50_s", "failure_rate", "fleet_count", "fleet_p50_s", "fleet_failure_rate", "ratio"]
     if subject.empty:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="job_type"))
+        empty = {c: pd.Series(dtype="int64" if c.endswith("count") else "float64") for c in columns}
+        return pd.DataFrame(empty, index=pd.Index([], dtype=str, name="job_type"))
     types = subject["job_type"].astype("string").unique()
     mine = duration_stats(subject, by="job_type")[["count", "p50_s"]]
     theirs = duration_stats(fleet, by="job_type")[["count", "p50_s"]] if len(fleet) else mine.iloc[:0]

@@ -256,7 +256,6 @@ def test_postmortem_failure_templates(sample: pd.DataFrame) -> None:
     check_frame(pm.failures, POSTMORTEM_FAILURES)
 
 
-@pytest.mark.xfail(strict=True, reason="an empty comparison has object columns (owner: analysis/_postmortem)")
 def test_postmortem_with_no_jobs_in_the_window(sample: pd.DataFrame) -> None:
     pm = dj.postmortem(sample, instance="dds-prod-search-53", start="2020-01-01", end="2020-01-02")
     assert pm.jobs.empty
