@@ -244,7 +244,7 @@ def _comparison(subject: pd.DataFrame, fleet: pd.DataFrame) -> pd.DataFrame:
     """Per job type of the subject: its p50 and failure rate next to the fleet's."""
     columns = ["count", "p50_s", "failure_rate", "fleet_count", "fleet_p50_s", "fleet_failure_rate", "ratio"]
     if subject.empty:
-        empty = {c: pd.Series(dtype="int64" if c.endswith("count") else "float64") for c in columns}
+        empty = {c: pd.Series([], dtype="int64" if c.endswith("count") else "float64") for c in columns}
         return pd.DataFrame(empty, index=pd.Index([], dtype=str, name="job_type"))
     types = subject["job_type"].astype("string").unique()
     mine = duration_stats(subject, by="job_type")[["count", "p50_s"]]
