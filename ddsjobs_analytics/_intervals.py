@@ -25,7 +25,6 @@ __all__ = [
     "pack",
     "parse_time",
     "select_instance",
-    "tzinfo_of",
 ]
 
 
@@ -33,18 +32,6 @@ def equals(values: pd.Series, value: str) -> pd.Series:
     """``values == value`` as plain booleans (missing never matches); a categorical is compared by its
     categories, not cast to strings row by row."""
     return (values == value).fillna(False).astype(bool)
-
-
-def tzinfo_of(tz: str | dt.tzinfo | None) -> dt.tzinfo:
-    """The tzinfo of a zone name or object; None is UTC; an unknown name → ValueError naming it."""
-    if tz is None:
-        return dt.timezone.utc
-    try:
-        info = pd.Timestamp("2000-01-01", tz=tz).tzinfo
-    except Exception as exc:
-        raise ValueError(f"unknown time zone {tz!r}") from exc
-    assert info is not None
-    return info
 
 
 def parse_time(value: Any, tz: dt.tzinfo, *, name: str, func: str) -> pd.Timestamp | None:

@@ -16,10 +16,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from ._analysis import JOB_VIEW_COLUMNS, JOB_VIEW_FORMATS, Analysis
+from ._calendar import TzLike, resolve_tz, tz_label
 from ._durations import duration_stats
 from ._failures import failure_rates
 from ._format import Formats, format_duration
 from ._frame import require_columns
+from ._incident import IncidentComparison, incident_comparison
 from ._intervals import equals, instance_labels, job_finish, overlapping, parse_time, select_instance
 from ._reasons import fail_reason_template
 
@@ -38,6 +40,7 @@ COMPARISON_FORMATS: Formats = {
     "ratio": "ratio",
 }
 _TIME_FORMAT = "%Y-%m-%d %H:%M"
+_WEEK = pd.Timedelta(weeks=1)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,9 @@ class PostMortem:
     ``concurrent``: other jobs on the same instance or in the same region overlapping the window widened by
     ``context`` on each side (``scope`` says which). ``comparison``: per job type, the subject's median
     duration and failure rate next to the rest of the ``fleet``'s (``ratio`` = p50_s / fleet_p50_s),
-    computed when first read.
+    computed when first read. ``tz`` is the zone the window was read in: :meth:`plot` and :meth:`facts`
+    show times in it (the tables keep UTC instants). ``previous_weeks``: the window against the same hours
+    of the ``weeks`` previous weeks (see :meth:`compare_previous_weeks`), computed when first read.
     """
 
     instance_id: str | None
@@ -61,10 +66,38 @@ class PostMortem:
     failures: pd.DataFrame
     concurrent: pd.DataFrame
     fleet: pd.DataFrame = field(repr=False)
+    tz: dt.tzinfo = dt.timezone.utc
+    data: pd.DataFrame | None = field(default=None, repr=False)  # the frame it came from
+    weeks: int = 4
 
     @cached_property
     def comparison(self) -> pd.DataFrame:
         return _comparison(self.jobs, self.fleet)
+
+    def compare_previous_weeks(self, weeks: int | None = None, **options: Any) -> IncidentComparison:
+        """:func:`incident_comparison` of this window with the same hours of the ``weeks`` (default
+        :attr:`weeks`) previous weeks, on the same instance or region: failure rate and KM duration quantiles
+        with intervals, q-values and verdicts (``changes``), and the failure reasons new in the window.
+
+        Jobs count by ``created`` in [start, end) there, whereas :attr:`jobs` also holds jobs that started
+        before the window and were still running in it. ``options`` go to :func:`incident_comparison`
+        (``min_jobs`` (10), ``by``, ``fdr``…). A window longer than a week cannot be compared this way.
+        """
+        if self.data is None:
+            raise ValueError("compare_previous_weeks: this PostMortem was built without its frame")
+        subject = {"instance": self.instance_id} if self.instance_id is not None else {"region": self.region}
+        return incident_comparison(
+            self.data, start=self.start, end=self.end, weeks=self.weeks if weeks is None else weeks,
+            **subject, **options,
+        )  # fmt: skip
+
+    @cached_property
+    def previous_weeks(self) -> IncidentComparison | None:
+        """:meth:`compare_previous_weeks` with the defaults, or None when the window is longer than a week
+        (or the frame is unknown)."""
+        if self.data is None or self.weeks < 1 or self.end - self.start > _WEEK:
+            return None
+        return self.compare_previous_weeks()
 
     @property
     def subject(self) -> str:
@@ -73,14 +106,19 @@ class PostMortem:
         return f"region {self.region}" if self.region else "all instances"
 
     def plot(
-        self, ax: Axes | None = None, *, tz: str | dt.tzinfo | None = None, concurrent: bool = False
+        self, ax: Axes | None = None, *, tz: TzLike = None, concurrent: bool = False, **kwargs: Any
     ) -> Axes:
-        """Timeline of the window, failures highlighted; ``concurrent=True`` adds other instances' lanes."""
+        """Timeline of the window, failures highlighted; ``concurrent=True`` adds other instances' lanes.
+
+        Times are shown in ``tz``, by default the post-mortem's own zone; ``kwargs`` go to
+        :func:`plot_timeline` (``order``, ``max_lanes``, the bars' style…).
+        """
         from ._plots import date_numbers, plot_timeline  # charts load only when one is drawn
 
         rows = pd.concat([self.jobs, self.concurrent.drop(columns="scope")]) if concurrent else self.jobs
         margin = self.context if concurrent else pd.Timedelta(0)
-        ax = plot_timeline(rows, start=self.start - margin, end=self.end + margin, ax=ax, tz=tz)
+        zone = self.tz if tz is None else resolve_tz(tz)
+        ax = plot_timeline(rows, start=self.start - margin, end=self.end + margin, ax=ax, tz=zone, **kwargs)
         if concurrent and margin > pd.Timedelta(0):
             # Shade the context margins so the window itself stands out.
             bounds = date_numbers(
@@ -96,8 +134,9 @@ class PostMortem:
         return "\n".join(f"{label}: {value}" for label, value in self.facts())
 
     def facts(self) -> list[tuple[str, str]]:
+        start, end = self.start.tz_convert(self.tz), self.end.tz_convert(self.tz)
         window = (
-            f"{self.start.strftime(_TIME_FORMAT)} – {self.end.strftime(_TIME_FORMAT)} UTC"
+            f"{start.strftime(_TIME_FORMAT)} – {end.strftime(_TIME_FORMAT)} {tz_label(self.tz)}"
             f" (context ±{format_duration(self.context.total_seconds())})"
         )
         statuses = self.jobs["status"].astype("string").value_counts()
@@ -120,6 +159,8 @@ class PostMortem:
                     f" {failed} failed",
                 )
             )
+        if self.previous_weeks is not None:
+            facts.append(("Previous weeks", _previous_weeks_fact(self.previous_weeks)))
         table = self.comparison
         # A headline needs a few jobs on both sides: one slow job is an anecdote, not "slower than the fleet".
         enough = (table["count"] >= MIN_JOBS_TO_COMPARE) & (table["fleet_count"] >= MIN_JOBS_TO_COMPARE)
@@ -150,7 +191,53 @@ class PostMortem:
             ("Concurrent jobs", self.concurrent, JOB_VIEW_FORMATS),
         ):
             parts.append(f"<h4>{caption}</h4>" + table_html(table, formats=formats, max_rows=50))
+        if self.previous_weeks is not None:
+            changes = self.previous_weeks.changes
+            parts.append(
+                f"<h4>Same hours of the previous weeks ({len(self.previous_weeks.baseline)})</h4>"
+                + table_html(changes, formats=_CHANGE_FORMATS, max_rows=20)
+            )
         return "".join(parts)
+
+
+_CHANGE_FORMATS: Formats = {
+    "n_baseline": "count",
+    "n_current": "count",
+    "p_value": "number",
+    "q_value": "number",
+}
+
+
+def _previous_weeks_fact(found: IncidentComparison) -> str:
+    """One line: the failure rate now vs the same hours of the previous weeks, with q and the verdict;
+    a duration quantile too when it changed; the count of failure reasons new in the window."""
+    weeks = len(found.baseline)
+    span = "the previous week" if weeks == 1 else f"the {weeks} previous weeks"
+    rows: dict[str, dict[Any, Any]] = {str(r["metric"]): r for r in found.changes.to_dict("records")}
+    parts = []
+    if "failure_rate" in rows:
+        row = rows["failure_rate"]
+        if row["verdict"] == "insufficient":
+            parts.append(
+                f"too few jobs to compare with the same hours of {span}"
+                f" ({int(row['n_current'])} now, {int(row['n_baseline'])} then)"
+            )
+        else:
+            parts.append(
+                f"failure rate {row['current']:.0%} vs {row['baseline']:.0%} in the same hours of {span}"
+                f" (q={row['q_value']:.2g}, {row['verdict']})"
+            )
+    for metric, name in (("duration_p50", "median duration"), ("duration_p95", "p95 duration")):
+        row = rows.get(metric, {})
+        if row.get("verdict") in ("regressed", "improved"):
+            parts.append(
+                f"{name} {format_duration(row['current'])} vs {format_duration(row['baseline'])}"
+                f" ({row['change']:.1f}×, q={row['q_value']:.2g}, {row['verdict']})"
+            )
+    if len(found.new_fail_reasons):
+        count = len(found.new_fail_reasons)
+        parts.append(f"{count} failure reason{'s' if count > 1 else ''} not seen in those weeks")
+    return "; ".join(parts)
 
 
 def _comparison(subject: pd.DataFrame, fleet: pd.DataFrame) -> pd.DataFrame:
@@ -220,13 +307,19 @@ def postmortem(
     end: Any = None,
     region: str | None = None,
     context: str | pd.Timedelta | dt.timedelta = "1h",
+    tz: TzLike = None,
+    weeks: int = 4,
 ) -> PostMortem:
     """What happened on ``instance`` (id or name), in ``region``, or in the whole frame, in ``[start, end]``.
 
     Window defaults: with an instance, its whole history; otherwise the 7 days up to the latest observation.
-    Naive ``start``/``end`` are UTC. ``context`` widens the window for ``concurrent`` only. The comparison's
-    "fleet" is every other job in the frame (in ``region`` when given). ``data`` may be an
-    :class:`Analysis`: its failure-reason templates are reused instead of recomputed.
+    Naive ``start``/``end`` are read in ``tz`` (an IANA name, ``"+08:00"``, ``"UTC+8"``, ``"local"``), UTC
+    when none is given, the same rule as :func:`plot_timeline`; the result keeps ``tz`` for its chart and
+    facts. ``weeks``: how many previous weeks :attr:`PostMortem.previous_weeks` (and the facts) compare the
+    window with, when it is at most a week long; 0 leaves the comparison out. ``context`` widens the window
+    for ``concurrent`` only. The comparison's "fleet" is every other job in the frame (in ``region`` when
+    given). ``data`` may be an :class:`Analysis`: its failure-reason templates are reused instead of
+    recomputed.
     """
     analysis = data if isinstance(data, Analysis) else None
     df = analysis.data if analysis is not None else data
@@ -238,8 +331,9 @@ def postmortem(
         raise ValueError(f"postmortem: context={context!r} is not a duration (e.g. '1h', '30min')") from exc
     if margin < pd.Timedelta(0):
         raise ValueError(f"postmortem: context must not be negative, got {context!r}")
-    start_ts = parse_time(start, dt.timezone.utc, name="start", func="postmortem")
-    end_ts = parse_time(end, dt.timezone.utc, name="end", func="postmortem")
+    zone = resolve_tz(tz if tz is not None else getattr(analysis, "tz", None))
+    start_ts = parse_time(start, zone, name="start", func="postmortem")
+    end_ts = parse_time(end, zone, name="end", func="postmortem")
 
     scope = df
     if region is not None:
@@ -295,4 +389,7 @@ def postmortem(
         failures=failures,
         concurrent=concurrent,
         fleet=fleet,
+        tz=zone,
+        data=df,
+        weeks=weeks,
     )

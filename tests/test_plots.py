@@ -139,10 +139,11 @@ def test_missing_columns_are_named(plot: Callable[..., Axes], df: pd.DataFrame) 
 def test_durations_one_box_per_type_with_the_median_marked(df: pd.DataFrame, ax: Axes) -> None:
     plot_durations(df, ax=ax)
     # Completed: RestartInstance 120, 240, 60, 600, 100 s → median 120; Resize 1200, 2400 s → 1800.
-    assert tick_texts(ax.yaxis) == ["RestartInstance  n=5", "ResizeMongoDBInstance  n=2, 1 running"]
+    # Top to bottom in duration_stats' order (most jobs first); tick labels read bottom-up.
+    assert tick_texts(ax.yaxis) == ["ResizeMongoDBInstance  n=2, 1 running", "RestartInstance  n=5"]
     medians = next(c for c in ax.collections if c.get_label() == "median")
-    np.testing.assert_allclose(medians.get_offsets(), [[120, 1], [1800, 2]])
-    assert [t.get_text() for t in ax.texts] == ["2m", "30m"]
+    np.testing.assert_allclose(medians.get_offsets(), [[1800, 1], [120, 2]])
+    assert [t.get_text() for t in ax.texts] == ["30m", "2m"]
     assert ax.get_xscale() == "log"
 
 
@@ -158,7 +159,8 @@ def test_durations_of_failed_jobs(df: pd.DataFrame, ax: Axes, status: str | list
     medians = next(c for c in ax.collections if c.get_label() == "median")
     # Failed: RestartInstance 60 s, RestartNode 60 s, Resize 1800 s, CreateMongoDB 3600 s; slowest on top.
     assert sorted(medians.get_offsets()[:, 0]) == [60, 60, 1800, 3600]
-    assert tick_texts(ax.yaxis)[-1] == "CreateMongoDB  n=1"
+    # duration_stats' order: all four have one job, so group order; its first row is drawn at the top.
+    assert tick_texts(ax.yaxis)[-1] == "RestartInstance  n=1"
     assert ax.get_title() == "Duration of failed jobs by job_type"
 
 
@@ -172,7 +174,7 @@ def test_durations_of_all_finished_jobs(df: pd.DataFrame, ax: Axes) -> None:
 
 
 def test_duration_trend_median_and_p90_per_day(df: pd.DataFrame, ax: Axes) -> None:
-    plot_duration_trend(df, ax=ax)
+    plot_duration_trend(df, hue=None, ax=ax)
     lines = {line.get_label(): line for line in ax.lines}
     # 2026-11-01: 120, 240, 60, 1200, 2400, 600 → median (240 + 600) / 2, p90 = 1200 + 0.5 · 1200.
     # 2026-11-02: 100.
@@ -227,8 +229,9 @@ def test_fail_reasons_bars_are_template_counts(df: pd.DataFrame, ax: Axes) -> No
     bars = ax.patches
     assert [bar.get_width() for bar in bars] == [1, 1, 2]  # most frequent at the top
     labels = tick_texts(ax.yaxis)
-    assert labels[-1] == "Node <INSTANCE_ID> (<IP…"
-    assert all(len(label) <= 24 for label in labels)
+    # Wrapped on two lines of at most 24 characters, the rest cut with an ellipsis.
+    assert labels[-1] == "Node <INSTANCE_ID>\n(<IP:PORT>) is unreacha…"
+    assert all(len(line) <= 24 for label in labels for line in label.split("\n"))
     assert any(label.startswith("<script>") for label in labels)  # drawn as text, never interpreted
 
 

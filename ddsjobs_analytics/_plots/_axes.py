@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import matplotlib as mpl
@@ -14,6 +15,7 @@ from matplotlib import ticker
 from matplotlib.axes import Axes
 
 from .._analysis import Analysis
+from .._calendar import TzLike, resolve_tz
 from .._format import format_duration
 
 STATUS_COLORS: dict[str, str] = {
@@ -112,6 +114,49 @@ def _shorten(text: str, width: int) -> str:
     return line if len(line) <= width else line[: width - 1].rstrip() + "…"
 
 
+def wrap_label(text: str, width: int, lines: int = 2) -> str:
+    """``text`` on at most ``lines`` lines of at most ``width`` characters; the last ends in "…" when cut."""
+    wrapped = textwrap.wrap(" ".join(str(text).split()), width, break_long_words=True) or [""]
+    if len(wrapped) > lines:
+        rest = " ".join(wrapped[lines - 1 :])
+        wrapped = [*wrapped[: lines - 1], _shorten(rest, width)]
+    return "\n".join(wrapped)
+
+
+def group_label(key: Hashable) -> str:
+    """The label of a group key: its value, or the values of a multi-column key joined by " · ".
+
+    Period starts read as dates (``2026-11-02``), or with the time when they do not start at midnight.
+    """
+    if isinstance(key, tuple):
+        return " · ".join(group_label(value) for value in key)
+    if isinstance(key, pd.Timestamp):
+        return key.strftime("%Y-%m-%d" if key == key.normalize() else "%Y-%m-%d %H:%M")
+    return str(key)
+
+
+def order_keys(keys: Sequence[Hashable], order: Sequence[str] | None, *, func: str = "order") -> list[Any]:
+    """``keys`` as they are, or only those whose label is in ``order``, in that order (seaborn's rule).
+
+    A label in ``order`` that names no group is an error, so a typo does not silently empty a chart.
+    """
+    if order is None:
+        return list(keys)
+    if isinstance(order, str):
+        raise TypeError(f"{func}: order= takes a list of group labels, not a string")
+    by_label = {group_label(key): key for key in keys}
+    unknown = [label for label in order if str(label) not in by_label]
+    if unknown:
+        known = ", ".join(repr(label) for label in list(by_label)[:10])
+        raise ValueError(f"{func}: order= names no group {unknown!r} (groups: {known or 'none'})")
+    return [by_label[str(label)] for label in order]
+
+
+def zone_in_effect(tz: TzLike, analysis: Analysis | None = None) -> dt.tzinfo:
+    """The chart's zone: ``tz``, else the analysis' own ``tz`` when it has one, else UTC."""
+    return resolve_tz(tz if tz is not None else getattr(analysis, "tz", None))
+
+
 def date_numbers(times: pd.Series | pd.Index) -> np.ndarray:
     """Matplotlib date numbers of tz-aware timestamps (absolute instants; the tz only affects labels)."""
     values = pd.DatetimeIndex(times).tz_convert("UTC").tz_localize(None).to_numpy()
@@ -122,10 +167,6 @@ def _date_axis(ax: Axes, tz: dt.tzinfo) -> None:
     locator = mdates.AutoDateLocator(tz=tz)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=tz))
-
-
-def _tz_label(tz: dt.tzinfo) -> str:
-    return str(getattr(tz, "key", None) or getattr(tz, "zone", None) or tz.tzname(None) or tz)
 
 
 def _horizontal_boxplot(ax: Axes, arrays: list[np.ndarray], positions: np.ndarray, **kwargs: Any) -> Any:

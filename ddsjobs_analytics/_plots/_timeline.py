@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -13,6 +13,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .._analysis import Analysis
+from .._calendar import TzLike, tz_label
 from .._frame import require_columns
 from .._intervals import (
     instance_labels,
@@ -22,7 +23,6 @@ from .._intervals import (
     pack,
     parse_time,
     select_instance,
-    tzinfo_of,
 )
 from ._axes import (
     FAILED_HATCH,
@@ -31,9 +31,10 @@ from ._axes import (
     _axes,
     _date_axis,
     _no_data,
-    _tz_label,
     date_numbers,
     jobs_of,
+    order_keys,
+    zone_in_effect,
 )
 
 MAX_LANES = 40
@@ -49,21 +50,22 @@ def _most_telling(rows: pd.DataFrame, lane_key: pd.Series, keep: int) -> tuple[p
     return rows.iloc[chosen], lane_key.iloc[chosen]
 
 
-def _bars(status: str, left: np.ndarray, right: np.ndarray, y: np.ndarray, height: float) -> PolyCollection:
+def _bars(
+    status: str, left: np.ndarray, right: np.ndarray, y: np.ndarray, height: float, **kwargs: Any
+) -> PolyCollection:
     """One collection of horizontal bars (hatched once for the whole collection when Failed)."""
     low, high = y - height / 2, y + height / 2
     corners = np.stack([left, low, left, high, right, high, right, low], axis=1).reshape(-1, 4, 2)
     color = STATUS_COLORS.get(status, OTHER_STATUS_COLOR)
-    return PolyCollection(
-        list(corners),
-        facecolors=color,
-        edgecolors="#7A1F22" if status == "Failed" else color,
-        linewidths=0.6,
-        linestyles="--" if status == "Running" else "-",
-        alpha=0.55 if status == "Running" else 0.9,
-        hatch=FAILED_HATCH if status == "Failed" else None,
-        label=status,
-    )
+    style: dict[str, Any] = {
+        "facecolors": color,
+        "edgecolors": "#7A1F22" if status == "Failed" else color,
+        "linewidths": 0.6,
+        "linestyles": "--" if status == "Running" else "-",
+        "alpha": 0.55 if status == "Running" else 0.9,
+        "hatch": FAILED_HATCH if status == "Failed" else None,
+    }
+    return PolyCollection(list(corners), **{**style, **kwargs, "label": status})
 
 
 def plot_timeline(
@@ -73,28 +75,33 @@ def plot_timeline(
     start: Any = None,
     end: Any = None,
     ax: Axes | None = None,
-    tz: str | dt.tzinfo | None = None,
+    tz: TzLike = None,
+    order: Sequence[str] | None = None,
     max_lanes: int = MAX_LANES,
     max_bars: int = MAX_BARS,
+    **kwargs: Any,
 ) -> Axes:
     """Gantt chart of jobs over time: one lane per instance, or per job type when there is one instance.
 
     Failed jobs are red and hatched, completed ones blue, running ones drawn open-ended up to when they
-    were observed, with an arrow. Overlapping jobs in a lane are stacked. Times are shown in ``tz`` (UTC
-    by default); naive ``start``/``end`` are read in that zone too. With more than ``max_lanes`` (40)
+    were observed, with an arrow. Overlapping jobs in a lane are stacked. Times are shown in ``tz`` (any
+    form :func:`resolve_tz` reads: ``"Asia/Shanghai"``, ``"UTC+8"``, ``"local"``; UTC by default), and naive
+    ``start``/``end`` are read in that zone too, as in :func:`postmortem`. Lanes come in order of their first
+    job, or only those listed in ``order`` (lane labels), in that order. With more than ``max_lanes`` (40)
     lanes, the ones with the most failures, then the most jobs, are kept; with more than ``max_bars``
     (5,000) jobs, the failed and running ones, then the longest. A note on the y axis says what was left
-    out. Bars are drawn as one collection per status, so thousands of jobs draw quickly.
+    out. Bars are drawn as one ``PolyCollection`` per status, so thousands of jobs draw quickly; ``kwargs``
+    (``alpha``, ``linewidths``, ``edgecolors``…) go to each of them.
     """
     if max_lanes < 1 or max_bars < 1:
         raise ValueError(f"plot_timeline: max_lanes and max_bars must be >= 1, got {max_lanes}, {max_bars}")
-    data, _ = jobs_of(data)
+    data, analysis = jobs_of(data)
     require_columns(
         data,
         ["job_id", "job_type", "status", "created", "ended", "instance_id", "instance_name", "observed_at"],
         func="plot_timeline",
     )
-    tzinfo = tzinfo_of(tz)
+    tzinfo = zone_in_effect(tz, analysis)
     start_ts = parse_time(start, tzinfo, name="start", func="plot_timeline")
     end_ts = parse_time(end, tzinfo, name="end", func="plot_timeline")
     if start_ts is not None and end_ts is not None and end_ts <= start_ts:
@@ -109,6 +116,11 @@ def plot_timeline(
     lane_key = rows["job_type"].astype("string") if one_instance else instance_labels(rows)
     if one_instance:
         title = f"Jobs on {instance_labels(rows).iloc[0]} ({rows['instance_id'].iloc[0]})"
+    if order is not None:
+        # Only the listed lanes, in that order (an unknown label is an error, as in every chart).
+        listed = order_keys(list(lane_key.dropna().unique()), order, func="plot_timeline")
+        listed_rows = lane_key.isin(listed).fillna(False).to_numpy(dtype=bool)
+        rows, lane_key = rows[listed_rows], lane_key[listed_rows]
     failed = rows["status"] == "Failed"
     lane_rank = (
         pd.DataFrame({"lane": lane_key, "failed": failed, "created": rows["created"]})
@@ -123,6 +135,8 @@ def plot_timeline(
         mask = lane_key.isin(kept)
         rows, lane_key = rows[mask], lane_key[mask]
     lanes = list(lane_rank.sort_values("first", kind="stable").index)
+    if order is not None:
+        lanes = [lane for lane in order if lane in set(lanes)]
     if len(rows) > max_bars:
         total = len(rows)
         rows, lane_key = _most_telling(rows, lane_key, max_bars)
@@ -151,7 +165,7 @@ def plot_timeline(
     for name in (*STATUS_COLORS, "Other"):
         drawn = other if name == "Other" else status == name
         if drawn.any():
-            ax.add_collection(_bars(name, left[drawn], right[drawn], y[drawn], bar_height))
+            ax.add_collection(_bars(name, left[drawn], right[drawn], y[drawn], bar_height, **kwargs))
     if (status == "Failed").any():
         # A marker at each failure's end keeps failures visible when the bar is too short to see at this zoom.
         done = status == "Failed"
@@ -180,7 +194,7 @@ def plot_timeline(
     margin = 0 if (start_ts is not None and end_ts is not None) else (hi - lo) * 0.02 or 1 / 1440
     ax.set_xlim(lo - (0 if start_ts is not None else margin), hi + (0 if end_ts is not None else margin))
     _date_axis(ax, tzinfo)
-    ax.set_xlabel(f"time ({_tz_label(tzinfo)})")
+    ax.set_xlabel(f"time ({tz_label(tzinfo)})")
     ax.set_title(title)
     # A legend entry for each kind of mark drawn, and only those.
     handles: list[Any] = []
