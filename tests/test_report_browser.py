@@ -166,7 +166,7 @@ def test_a_reason_row_links_to_its_jobs(phone: LoadedPage) -> None:
     assert rows == min(count, 50) and rows > 0
     # The list sits in the viewport after the jump.
     top = page.evaluate(f"document.querySelector('details{target}').getBoundingClientRect().top")
-    assert 0 <= top < 844
+    assert -1 <= top < 844  # sub-pixel layout: the jump may land a fraction of a pixel above
     assert phone.console_errors == [] and phone.page_errors == []
 
 
