@@ -31,26 +31,14 @@ from ._failures import FAILURE_RATE_FORMATS, failure_rates, wilson_interval
 from ._format import Formats
 from ._frame import require_columns
 from ._intervals import equals
-from ._reasons import fail_reason_groups, fail_reason_template
+from ._reasons import REASON_GROUP_FORMATS, fail_reason_groups, fail_reason_template
+from ._schema import POSTMORTEM_JOBS
 from ._what_changed import NEW_REASON_FORMATS, WHAT_CHANGED_FORMATS, WhatChanged, what_changed
 
 __all__ = ["JOB_VIEW_COLUMNS", "JOB_VIEW_FORMATS", "Analysis", "Focus", "Table", "WhatChanged", "analyse"]
 
 # The frame columns post-mortems and reports read (and show, in this order).
-JOB_VIEW_COLUMNS = (
-    "job_id",
-    "job_type",
-    "status",
-    "created",
-    "ended",
-    "duration_s",
-    "age_s",
-    "fail_reason",
-    "instance_id",
-    "instance_name",
-    "region",
-    "observed_at",
-)
+JOB_VIEW_COLUMNS = POSTMORTEM_JOBS.names  # declared once, in the column contract
 JOB_VIEW_FORMATS: Formats = {
     "created": "time",
     "ended": "time",
@@ -62,13 +50,6 @@ DURATION_STATS_FORMATS: Formats = {
     "count": "count",
     "running": "count",
     **dict.fromkeys(("mean_s", *QUANTILES, "max_s", "km_p50_s", "km_p95_s"), "duration"),
-}
-REASON_GROUP_FORMATS: Formats = {
-    "count": "count",
-    "share": "percent",
-    "instances": "count",
-    "first_seen": "time",
-    "last_seen": "time",
 }
 STUCK_FORMATS: Formats = {
     "created": "time",

@@ -17,6 +17,7 @@ from ._calendar import tz_label
 from ._compare import compare_periods, default_periods, spans_periods
 from ._compare_reasons import new_fail_reasons
 from ._format import Formats
+from ._reasons import REASON_GROUP_FORMATS
 
 __all__ = [
     "CHANGE_DURATION_FORMATS",
@@ -46,13 +47,7 @@ CHANGE_DURATION_FORMATS: Formats = {
     "current": "duration",
     **dict.fromkeys(("change", "ci_low", "ci_high"), "ratio"),
 }
-NEW_REASON_FORMATS: Formats = {
-    "count": "count",
-    "share": "percent",
-    "instances": "count",
-    "first_seen": "time",
-    "last_seen": "time",
-}
+NEW_REASON_FORMATS: Formats = REASON_GROUP_FORMATS  # the same columns as a reason group's
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
 

@@ -10,12 +10,20 @@ once per distinct message.
 from __future__ import annotations
 
 from ._explain import explain_template
-from ._groups import fail_reason_groups, fail_reason_template, jobs_in_group, template_id, with_templates
+from ._groups import (
+    REASON_GROUP_FORMATS,
+    fail_reason_groups,
+    fail_reason_template,
+    jobs_in_group,
+    template_id,
+    with_templates,
+)
 from ._metrics import adjusted_rand_index, grouping_accuracy
 from ._rules import PLACEHOLDER_RULES, PlaceholderRule
 
 __all__ = [
     "PLACEHOLDER_RULES",
+    "REASON_GROUP_FORMATS",
     "PlaceholderRule",
     "adjusted_rand_index",
     "explain_template",
