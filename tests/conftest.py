@@ -36,3 +36,21 @@ def _serving(**options: Any) -> Iterator[str]:
 def serving() -> Callable[..., AbstractContextManager[str]]:
     """``with serving(jobs=50) as printed:`` — ``ddsjobs simulate`` in a thread, for the block."""
     return _serving
+
+
+@pytest.fixture
+def ax() -> Any:
+    """A fresh Axes on a figure pyplot does not track (closed with the test)."""
+    from matplotlib.figure import Figure
+
+    return Figure().add_subplot()
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    """Charts drawn through pyplot in a test are closed after it (only when pyplot was imported)."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

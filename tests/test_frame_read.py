@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from test_frame import listtasks
 
 from ddsjobs_analytics._frame import DataQualityWarning, RecordError, jobs_frame
 from ddsjobs_analytics._frame._read import read_parts
@@ -17,19 +18,7 @@ from ddsjobs_analytics._frame._read import read_parts
 OBSERVED = "2026-11-02T12:00:00+0000"
 
 
-def record(job_id: str, **overrides: Any) -> dict[str, Any]:
-    base = {
-        "id": job_id,
-        "name": "CreateMongoDB",
-        "instance_id": "in01",
-        "instance_name": "dds-a",
-        "status": "Completed",
-        "progress": "",
-        "fail_reason": None,
-        "created_at": "2026-11-02T10:00:00+0800",
-        "ended_at": "2026-11-02T10:05:00+0800",
-    }
-    return base | overrides
+record = listtasks  # a Completed CreateMongoDB ListTasks record unless overridden
 
 
 def write_lines(path: Path, lines: list[str | bytes]) -> Path:

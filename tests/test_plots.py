@@ -9,7 +9,6 @@ matplotlib.use("Agg")
 
 import matplotlib.colors as mcolors
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -45,17 +44,6 @@ PLOTS: list[Callable[..., Axes]] = [
 @pytest.fixture(scope="module")
 def df() -> pd.DataFrame:
     return frame()
-
-
-@pytest.fixture
-def ax() -> Axes:
-    return Figure().add_subplot()
-
-
-@pytest.fixture(autouse=True)
-def _close_figures() -> Any:
-    yield
-    plt.close("all")
 
 
 def num(*times: str) -> np.ndarray:

@@ -11,7 +11,6 @@ matplotlib.use("Agg")
 
 import matplotlib.colors as mcolors
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,17 +34,6 @@ from ddsjobs_analytics._sample import load_sample
 @pytest.fixture(scope="module")
 def df() -> pd.DataFrame:
     return frame()
-
-
-@pytest.fixture
-def ax() -> Axes:
-    return Figure().add_subplot()
-
-
-@pytest.fixture(autouse=True)
-def _close_figures() -> Any:
-    yield
-    plt.close("all")
 
 
 def top_down(ax: Axes) -> list[str]:
