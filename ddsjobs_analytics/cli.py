@@ -202,7 +202,12 @@ def _demo_parser(commands: Any) -> None:
         example="ddsjobs demo --days 45 --out report --html",
         run=run_demo,
     )
-    demo.add_argument("--days", type=float, default=30, help="how many days to fetch (default 30)")
+    demo.add_argument(
+        "--days",
+        type=float,
+        default=36,
+        help="how many days to fetch (default 36: the last week and the 4 before, for 'What changed')",
+    )
     _fleet_options(demo)
     _report_options(demo)
 
