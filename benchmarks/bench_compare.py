@@ -24,15 +24,7 @@ import pandas as pd
 import ddsjobs_analytics as dj
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from compare_fleet import INJECTED, fleet
-
-EXPECTED = {
-    ("type-00", "failure_rate"): "regressed",
-    ("type-01", "duration_p50"): "regressed",
-    ("type-01", "duration_p95"): "regressed",
-    ("type-02", "duration_p50"): "improved",
-    ("type-02", "duration_p95"): "improved",
-}
+from compare_fleet import EXPECTED, INJECTED, fleet
 
 
 def timed(run: Callable[[], object]) -> float:

@@ -33,6 +33,14 @@ INJECTED = (
     Change("type-01", duration=1.7),
     Change("type-02", duration=1 / 1.7),
 )
+# The verdict each injected change must get, per (group, metric); every other pair is unchanged.
+EXPECTED = {
+    ("type-00", "failure_rate"): "regressed",
+    ("type-01", "duration_p50"): "regressed",
+    ("type-01", "duration_p95"): "regressed",
+    ("type-02", "duration_p50"): "improved",
+    ("type-02", "duration_p95"): "improved",
+}
 NEW_REASON = "Backup storage unreachable at 10.0.{0}.{1}:8080 after 3 retries"
 _REASONS = (
     "Task {0} failed on node {1}: replica set did not elect a primary within 600s",

@@ -16,16 +16,9 @@ import pytest
 import ddsjobs_analytics as dj
 
 sys.path.insert(0, str(Path(__file__).parent))
-from compare_fleet import fleet
+from compare_fleet import EXPECTED, fleet
 
 SEEDS = range(10)
-EXPECTED = {
-    ("type-00", "failure_rate"): "regressed",
-    ("type-01", "duration_p50"): "regressed",
-    ("type-01", "duration_p95"): "regressed",
-    ("type-02", "duration_p50"): "improved",
-    ("type-02", "duration_p95"): "improved",
-}
 
 
 @pytest.mark.slow
