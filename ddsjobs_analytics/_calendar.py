@@ -138,13 +138,17 @@ def _floor_local(wall: np.ndarray, offset: offsets.BaseOffset, freq: str) -> np.
 
 
 def period_start(created: pd.Series, freq: str, tz: TzLike = None) -> pd.Series:
-    """Start of the calendar period (in ``tz``; UTC when None) containing each ``created``, named ``period``.
+    """Start of the calendar period (in ``tz``) containing each ``created``, named ``period``.
 
-    The result is tz-aware in ``tz`` (``datetime64[us, tz]``): e.g. ``freq="D", tz="Asia/Shanghai"`` labels a
-    job created at 2026-11-02 17:00 UTC with ``2026-11-03 00:00+08:00``. NaT stays NaT. A local start that a
-    DST change skips is moved forward to the first existing instant; an ambiguous one takes the first.
+    With ``tz=None`` the zone is that of ``created`` itself: UTC for a jobs frame, or the zone a user
+    converted the column to (``df["created"].dt.tz_convert("Asia/Shanghai")`` then means Beijing days).
+    The result is tz-aware in that zone (``datetime64[us, zone]``): e.g. ``freq="D", tz="Asia/Shanghai"``
+    labels a job created at 2026-11-02 17:00 UTC with ``2026-11-03 00:00+08:00``. NaT stays NaT. A local
+    start that a DST change skips moves forward to the first existing instant; an ambiguous one takes the
+    first.
     """
-    zone = resolve_tz(tz)
+    column_zone = getattr(created.dtype, "tz", None)
+    zone = resolve_tz(column_zone if tz is None and column_zone is not None else tz)
     offset = _offset_of(freq)
     utc = pd.to_datetime(created, utc=True)
     wall = utc.dt.tz_convert(zone).dt.tz_localize(None).to_numpy(dtype="datetime64[us]")

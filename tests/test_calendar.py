@@ -82,6 +82,20 @@ def test_a_beijing_day_runs_from_16_to_16_utc() -> None:
     ]
 
 
+def test_a_column_converted_to_a_zone_is_bucketed_in_that_zone() -> None:
+    # Reproduction (#11): converting `created` to Asia/Shanghai used to change nothing, silently.
+    frame = small_frame()
+    local = frame.assign(created=frame["created"].dt.tz_convert("Asia/Shanghai"))
+    converted = failure_rates(local, by=None, freq="D")
+    explicit = failure_rates(frame, by=None, freq="D", tz="Asia/Shanghai")
+    assert list(converted.index) == list(explicit.index)
+    assert converted["total"].tolist() == explicit["total"].tolist() == [1, 1, 4]
+    assert failure_rates(frame, by=None, freq="D")["total"].tolist() == [2, 4]  # UTC days differ
+    # An explicit tz still wins over the column's zone.
+    utc_days = failure_rates(local, by=None, freq="D", tz="UTC")
+    assert utc_days["total"].tolist() == [2, 4]
+
+
 def test_without_tz_periods_stay_utc() -> None:
     periods = period_start(utc_series(["2026-11-02T23:30:00Z"]), "D")
     assert str(periods.dtype) == "datetime64[us, UTC]"
