@@ -95,7 +95,9 @@ def fleet(
     instance = rng.integers(0, 60, n)
     reasons = _reasons(rng, failed & ~running, in_current, type_index, instance, new_reason)
     created = pd.to_datetime(np.round(created_s * 1e6).astype("int64"), unit="us", utc=True)
-    ended = created + pd.to_timedelta(np.where(running, np.nan, duration), unit="s")
+    # NaT for running jobs by masking afterwards: pandas 2.2's to_timedelta(unit="s") sends NaN through an
+    # int64 cast and rounding, which can raise a spurious "overflow encountered in multiply".
+    ended = (created + pd.to_timedelta(duration, unit="s")).where(~running)
     frame = pd.DataFrame(
         {
             "job_id": pd.array([f"{seed}-{i}" for i in range(n)], dtype="string"),
