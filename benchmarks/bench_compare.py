@@ -24,7 +24,7 @@ import pandas as pd
 import ddsjobs_analytics as dj
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from compare_fleet import EXPECTED, INJECTED, fleet
+from compare_fleet import ALARMS, EXPECTED, INJECTED, fleet, score_verdicts
 
 
 def timed(run: Callable[[], object]) -> float:
@@ -57,18 +57,14 @@ def validation(seeds: int) -> None:
     for seed in range(seeds):
         df = fleet(seed)
         current, baseline = dj.default_periods(df)
-        for row in dj.compare_periods(df, current=current, baseline=baseline).itertuples(index=False):
-            key = (row.job_type, row.metric)
-            if key in EXPECTED:
-                found[key] += row.verdict == EXPECTED[key]
-            else:
-                unchanged += 1
-                false_alarms += row.verdict in ("regressed", "improved")
+        pairs, alarms = score_verdicts(dj.compare_periods(df, current=current, baseline=baseline), found)
+        unchanged += pairs
+        false_alarms += alarms
         quiet = fleet(10_000 + seed, changes=())
         current, baseline = dj.default_periods(quiet)
         verdicts = dj.compare_periods(quiet, current=current, baseline=baseline)["verdict"]
         null_pairs += len(verdicts)
-        null_alarms += int(verdicts.isin(["regressed", "improved"]).sum())
+        null_alarms += int(verdicts.isin(ALARMS).sum())
     changes = ", ".join(f"{c.job_type}: fail×{c.failure:g} dur×{c.duration:.3g}" for c in INJECTED)
     print(f"injected changes ({changes}):")
     for key, hits in found.items():

@@ -41,6 +41,22 @@ EXPECTED = {
     ("type-02", "duration_p50"): "improved",
     ("type-02", "duration_p95"): "improved",
 }
+ALARMS = ("regressed", "improved")
+
+
+def score_verdicts(result: pd.DataFrame, found: dict[tuple[str, str], int]) -> tuple[int, int]:
+    """Count right verdicts of injected changes into ``found``; return (unchanged pairs, false alarms)."""
+    unchanged = false_alarms = 0
+    for row in result.itertuples(index=False):
+        key = (row.job_type, row.metric)
+        if key in EXPECTED:
+            found[key] += row.verdict == EXPECTED[key]
+        else:
+            unchanged += 1
+            false_alarms += row.verdict in ALARMS
+    return unchanged, false_alarms
+
+
 NEW_REASON = "Backup storage unreachable at 10.0.{0}.{1}:8080 after 3 retries"
 _REASONS = (
     "Task {0} failed on node {1}: replica set did not elect a primary within 600s",

@@ -16,7 +16,7 @@ import pytest
 import ddsjobs_analytics as dj
 
 sys.path.insert(0, str(Path(__file__).parent))
-from compare_fleet import EXPECTED, fleet
+from compare_fleet import EXPECTED, fleet, score_verdicts
 
 SEEDS = range(10)
 
@@ -32,13 +32,9 @@ def test_injected_changes_are_found_and_unchanged_pairs_rarely_flagged() -> None
         in_baseline = (df["created"] >= baseline[0]) & (df["created"] < baseline[1])
         assert ((df["status"] == "Running") & in_baseline).any()  # censoring in both periods
         result = dj.compare_periods(df, current=current, baseline=baseline)
-        for row in result.itertuples(index=False):
-            key = (row.job_type, row.metric)
-            if key in EXPECTED:
-                found[key] += row.verdict == EXPECTED[key]
-            else:
-                unchanged_pairs += 1
-                false_alarms += row.verdict in ("regressed", "improved")
+        unchanged, alarms = score_verdicts(result, found)
+        unchanged_pairs += unchanged
+        false_alarms += alarms
         new = dj.new_fail_reasons(df, current=current, baseline=baseline)
         new_reason_found += list(new["template"].str[:26]) == ["Backup storage unreachable"]
     assert all(hits >= 9 for hits in found.values()), found
