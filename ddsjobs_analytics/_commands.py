@@ -185,13 +185,17 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_archive(args: argparse.Namespace) -> int:
-    """``verify`` prints the problems found (exit 1 if any); ``repair`` rebuilds, then verifies."""
-    from .archive import JobArchive
+    """``verify`` prints the problems found (exit 1 if any) and changes nothing (no ``JobArchive`` is opened:
+    opening may finish a transaction); ``repair`` rebuilds, then verifies. Not an archive: exit 2."""
+    from .archive import ArchiveNotFoundError, JobArchive, verify_archive
 
-    archive = JobArchive(args.archive)
-    if args.action == "repair":
-        say(args, str(archive.repair()))
-    report = archive.verify()
+    try:
+        if args.action == "repair":
+            say(args, str(JobArchive(args.archive).repair()))
+        report = verify_archive(Path(args.archive).expanduser())
+    except ArchiveNotFoundError as exc:
+        print(f"ddsjobs archive {args.action}: {terminal_safe(str(exc), one_line=True)}", file=sys.stderr)
+        return EXIT_USAGE
     say(args, str(report))
     return EXIT_OK if report.ok else EXIT_FAILURE
 

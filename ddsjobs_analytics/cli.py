@@ -372,7 +372,8 @@ def _archive_parser(commands: Any) -> None:
         usage="{verify,repair} --archive PATH [options]",
         example="ddsjobs archive verify --archive ~/dds-jobs",
         run=run_archive,
-        exit_codes="exit codes: 0 the archive is sound, 1 problems found (or a failure), 2 usage error",
+        exit_codes="exit codes: 0 the archive is sound, 1 problems found (or a failure), 2 usage error or "
+        "not an archive (nothing touched)",
     )
     archive.add_argument(
         "action",
