@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._time import utcnow
+from .._core._time import utcnow
 from ._errors import ArchiveCorruptError
 from ._files import QUARANTINE, is_leftover, is_part_file, read_parquet, staged_name
 from ._manifest import MANIFEST, manifest_files, partition_digest, read_manifest
