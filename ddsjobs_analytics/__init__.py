@@ -27,7 +27,7 @@ if TYPE_CHECKING:
         jobs_frame,
         require_columns,
     )
-    from ._frame._sources import load_jobs
+    from ._load import load_jobs
     from ._reasons import (
         PLACEHOLDER_RULES,
         PlaceholderRule,
@@ -193,7 +193,7 @@ _LAZY = {
     ),
     **dict.fromkeys(("Analysis", "analyse"), "_analysis._analyse"),
     **dict.fromkeys(("load_sample", "sample_records"), "simulator._sample"),
-    "load_jobs": "_frame._sources",
+    "load_jobs": "_load",
     **dict.fromkeys(("compare_periods", "default_periods", "spans_periods"), "_compare._periods"),
     "new_fail_reasons": "_compare._reasons",
     **dict.fromkeys(("IncidentComparison", "incident_comparison"), "_compare._incident"),

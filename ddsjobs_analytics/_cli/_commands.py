@@ -67,7 +67,7 @@ def write_report_folder(df: pd.DataFrame, args: argparse.Namespace) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from .._frame._sources import load_jobs
+    from .._load import load_jobs
 
     if args.archive is not None and args.inputs:
         raise ValueError("give input files or --archive, not both")
@@ -214,7 +214,7 @@ def run_check(args: argparse.Namespace) -> int:
         if args.archive is not None and args.inputs:
             raise ValueError("give input files or --archive, not both")
         if args.inputs:
-            from .._frame._sources import load_jobs
+            from .._load import load_jobs
 
             df = load_jobs(list(args.inputs), until=args.until)
         else:

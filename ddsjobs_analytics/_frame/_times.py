@@ -1,6 +1,7 @@
 """The frame's time columns: API strings → UTC instants, with unusable and implausible times counted.
 
-Parsing itself is :func:`ddsjobs_analytics._core._time.parse_api_times`; this module applies the frame's rules.
+Parsing itself is :func:`~ddsjobs_analytics._core._time.parse_api_times`; this module applies the frame's
+rules.
 A time outside 1970–2100 (a sentinel like 9999, a typo'd year) is a counted data problem and NaT for
 analysis: no duration, no chart axis stretched to year 1 or 9999. The archive keeps the record's raw text.
 """

@@ -1,6 +1,7 @@
 """The bundled sample (``data/sample_jobs.jsonl``): a seeded :class:`~._fleet.Fleet` seen at ``SAMPLE_END``.
 
-``python -m ddsjobs_analytics.simulator._sample --write data/sample_jobs.jsonl`` rewrites the file (see data/README.md).
+``python -m ddsjobs_analytics.simulator._sample --write data/sample_jobs.jsonl`` rewrites the file (see
+data/README.md).
 The fleet model itself lives in :mod:`._fleet` (shared with the simulator); the names re-exported here keep
 the old import paths (``from ddsjobs_analytics.simulator._sample import Fleet, generate_fleet``) working.
 """
