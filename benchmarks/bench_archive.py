@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ddsjobs_analytics._core._names import JOB_NAMES
 from ddsjobs_analytics._frame import jobs_frame
-from ddsjobs_analytics._names import JOB_NAMES
 from ddsjobs_analytics.archive import JobArchive
 from ddsjobs_analytics.archive._schema import ARCHIVE_SCHEMA, month_keys
 

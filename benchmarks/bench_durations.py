@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ddsjobs_analytics import _km
-from ddsjobs_analytics._durations import QUANTILES, duration_stats
-from ddsjobs_analytics._names import JOB_NAMES
+from ddsjobs_analytics._core._names import JOB_NAMES
+from ddsjobs_analytics._stats import _km
+from ddsjobs_analytics._stats._durations import QUANTILES, duration_stats
 
 
 def synthetic_jobs(n: int, seed: int = 20261130) -> pd.DataFrame:

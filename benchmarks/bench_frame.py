@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ddsjobs_analytics._core._names import JOB_NAMES, TERMINAL_STATUSES, canonical_job_type
 from ddsjobs_analytics._frame import JOB_COLUMNS, _as_record_list, jobs_frame
-from ddsjobs_analytics._names import JOB_NAMES, TERMINAL_STATUSES, canonical_job_type
 
 OBSERVED_AT = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 # (offset as written, share of regions): cn regions answer +0800, most others +0000, la-south -0300.

@@ -30,7 +30,7 @@ from drain3.masking import MaskingInstruction
 from drain3.template_miner_config import TemplateMinerConfig
 from make_labelled_reasons import DATA_FILE, MessageGenerator
 
-from ddsjobs_analytics._names import JOB_NAMES
+from ddsjobs_analytics._core._names import JOB_NAMES
 from ddsjobs_analytics._reasons import (
     adjusted_rand_index,
     fail_reason_groups,

@@ -31,11 +31,11 @@ matplotlib.use("Agg")
 
 import pandas as pd
 
-from ddsjobs_analytics._csv import write_csv
 from ddsjobs_analytics._frame import jobs_frame
-from ddsjobs_analytics._html import table_html
-from ddsjobs_analytics._report import write_report
-from ddsjobs_analytics._sample import generate_fleet, sample_records
+from ddsjobs_analytics._render._csv import write_csv
+from ddsjobs_analytics._render._html import table_html
+from ddsjobs_analytics._render._report import write_report
+from ddsjobs_analytics.simulator._sample import generate_fleet, sample_records
 
 
 def timed(run: Callable[[], object]) -> tuple[float, float]:

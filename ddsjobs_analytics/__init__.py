@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 from ._pandas_hook import register_accessor_with_pandas
 
 if TYPE_CHECKING:
-    from ._analysis import Analysis, analyse
-    from ._compare import compare_periods, default_periods, spans_periods
-    from ._compare_reasons import new_fail_reasons
-    from ._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
-    from ._failures import failure_rates, wilson_interval
+    from ._analysis._analyse import Analysis, analyse
+    from ._analysis._postmortem import PostMortem, postmortem
+    from ._compare._incident import IncidentComparison, incident_comparison
+    from ._compare._periods import compare_periods, default_periods, spans_periods
+    from ._compare._reasons import new_fail_reasons
+    from ._core._names import JOB_NAMES, canonical_job_type
     from ._frame import (
         JOB_COLUMNS,
         DataQualityWarning,
@@ -26,17 +27,7 @@ if TYPE_CHECKING:
         jobs_frame,
         require_columns,
     )
-    from ._incident import IncidentComparison, incident_comparison
-    from ._names import JOB_NAMES, canonical_job_type
-    from ._plots import (
-        plot_compare,
-        plot_duration_trend,
-        plot_durations,
-        plot_fail_reasons,
-        plot_failure_rates,
-        plot_timeline,
-    )
-    from ._postmortem import PostMortem, postmortem
+    from ._load import load_jobs
     from ._reasons import (
         PLACEHOLDER_RULES,
         PlaceholderRule,
@@ -46,9 +37,17 @@ if TYPE_CHECKING:
         jobs_in_group,
         with_templates,
     )
-    from ._report import ReportPaths, render, summary_text, write_csv, write_report
-    from ._sample import load_sample, sample_records
-    from ._sources import load_jobs
+    from ._render._plots import (
+        plot_compare,
+        plot_duration_trend,
+        plot_durations,
+        plot_fail_reasons,
+        plot_failure_rates,
+        plot_timeline,
+    )
+    from ._render._report import ReportPaths, render, summary_text, write_csv, write_report
+    from ._stats._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
+    from ._stats._failures import failure_rates, wilson_interval
     from .archive import (
         ArchiveCorruptError,
         ArchiveError,
@@ -73,6 +72,7 @@ if TYPE_CHECKING:
         TokenAuth,
         TransportError,
     )
+    from .simulator._sample import load_sample, sample_records
 
 __version__ = "0.1.0"
 
@@ -149,9 +149,9 @@ __all__ = [
 # Where each public name lives (module relative to this package), imported on first access.
 _LAZY = {
     **dict.fromkeys(
-        ("duration_stats", "kaplan_meier", "km_quantile", "km_survival_at", "stuck_jobs"), "_durations"
+        ("duration_stats", "kaplan_meier", "km_quantile", "km_survival_at", "stuck_jobs"), "_stats._durations"
     ),
-    **dict.fromkeys(("failure_rates", "wilson_interval"), "_failures"),
+    **dict.fromkeys(("failure_rates", "wilson_interval"), "_stats._failures"),
     **dict.fromkeys(
         (
             "JOB_COLUMNS",
@@ -163,7 +163,7 @@ _LAZY = {
         ),
         "_frame",
     ),
-    **dict.fromkeys(("JOB_NAMES", "canonical_job_type"), "_names"),
+    **dict.fromkeys(("JOB_NAMES", "canonical_job_type"), "_core._names"),
     **dict.fromkeys(
         (
             "plot_compare",
@@ -173,9 +173,9 @@ _LAZY = {
             "plot_failure_rates",
             "plot_timeline",
         ),
-        "_plots",
+        "_render._plots",
     ),
-    **dict.fromkeys(("PostMortem", "postmortem"), "_postmortem"),
+    **dict.fromkeys(("PostMortem", "postmortem"), "_analysis._postmortem"),
     **dict.fromkeys(
         (
             "PLACEHOLDER_RULES",
@@ -188,13 +188,15 @@ _LAZY = {
         ),
         "_reasons",
     ),
-    **dict.fromkeys(("ReportPaths", "render", "summary_text", "write_csv", "write_report"), "_report"),
-    **dict.fromkeys(("Analysis", "analyse"), "_analysis"),
-    **dict.fromkeys(("load_sample", "sample_records"), "_sample"),
-    "load_jobs": "_sources",
-    **dict.fromkeys(("compare_periods", "default_periods", "spans_periods"), "_compare"),
-    "new_fail_reasons": "_compare_reasons",
-    **dict.fromkeys(("IncidentComparison", "incident_comparison"), "_incident"),
+    **dict.fromkeys(
+        ("ReportPaths", "render", "summary_text", "write_csv", "write_report"), "_render._report"
+    ),
+    **dict.fromkeys(("Analysis", "analyse"), "_analysis._analyse"),
+    **dict.fromkeys(("load_sample", "sample_records"), "simulator._sample"),
+    "load_jobs": "_load",
+    **dict.fromkeys(("compare_periods", "default_periods", "spans_periods"), "_compare._periods"),
+    "new_fail_reasons": "_compare._reasons",
+    **dict.fromkeys(("IncidentComparison", "incident_comparison"), "_compare._incident"),
     **dict.fromkeys(
         (
             "AkSkAuth",

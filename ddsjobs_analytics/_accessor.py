@@ -12,16 +12,22 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 
-from ._analysis import analyse
-from ._compare import compare_periods
-from ._compare_reasons import new_fail_reasons
-from ._durations import duration_stats, stuck_jobs
-from ._failures import failure_rates
-from ._incident import incident_comparison
-from ._plots import plot_duration_trend, plot_durations, plot_fail_reasons, plot_failure_rates, plot_timeline
-from ._postmortem import postmortem
+from ._analysis._analyse import analyse
+from ._analysis._postmortem import postmortem
+from ._compare._incident import incident_comparison
+from ._compare._periods import compare_periods
+from ._compare._reasons import new_fail_reasons
 from ._reasons import fail_reason_groups, with_templates
-from ._report import summary_text, write_report
+from ._render._plots import (
+    plot_duration_trend,
+    plot_durations,
+    plot_fail_reasons,
+    plot_failure_rates,
+    plot_timeline,
+)
+from ._render._report import summary_text, write_report
+from ._stats._durations import duration_stats, stuck_jobs
+from ._stats._failures import failure_rates
 
 __all__ = ["JobsAccessor"]
 

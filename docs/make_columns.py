@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ddsjobs_analytics import _schema
+from ddsjobs_analytics._core import _schema
 
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"

@@ -16,18 +16,18 @@ from matplotlib.figure import Figure
 from report_scenario import frame
 
 import ddsjobs_analytics._accessor as accessor_module
-from ddsjobs_analytics._durations import duration_stats, stuck_jobs
-from ddsjobs_analytics._failures import failure_rates
-from ddsjobs_analytics._plots import (
+from ddsjobs_analytics._analysis._postmortem import postmortem
+from ddsjobs_analytics._reasons import fail_reason_groups
+from ddsjobs_analytics._render._plots import (
     plot_duration_trend,
     plot_durations,
     plot_fail_reasons,
     plot_failure_rates,
     plot_timeline,
 )
-from ddsjobs_analytics._postmortem import postmortem
-from ddsjobs_analytics._reasons import fail_reason_groups
-from ddsjobs_analytics._report import summary_text, write_report
+from ddsjobs_analytics._render._report import summary_text, write_report
+from ddsjobs_analytics._stats._durations import duration_stats, stuck_jobs
+from ddsjobs_analytics._stats._failures import failure_rates
 
 TABLE_FUNCTIONS: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     (duration_stats, {"by": "instance_id", "status": None}),

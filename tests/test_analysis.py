@@ -21,12 +21,13 @@ from matplotlib.figure import Figure
 from report_scenario import frame
 
 import ddsjobs_analytics as dj
-from ddsjobs_analytics import _analysis, _postmortem
-from ddsjobs_analytics._durations import duration_stats, stuck_jobs
-from ddsjobs_analytics._failures import failure_rates
-from ddsjobs_analytics._plots import plot_fail_reasons, plot_failure_rates
+from ddsjobs_analytics._analysis import _analyse as _analysis
+from ddsjobs_analytics._analysis import _postmortem
 from ddsjobs_analytics._reasons import fail_reason_groups, fail_reason_template
-from ddsjobs_analytics._report import write_report
+from ddsjobs_analytics._render._plots import plot_fail_reasons, plot_failure_rates
+from ddsjobs_analytics._render._report import write_report
+from ddsjobs_analytics._stats._durations import duration_stats, stuck_jobs
+from ddsjobs_analytics._stats._failures import failure_rates
 
 ANALYSES = ("duration_stats", "failure_rates", "fail_reason_groups", "fail_reason_template", "stuck_jobs")
 PACKAGE = Path(dj.__file__).parent
@@ -51,7 +52,7 @@ def spies(monkeypatch: pytest.MonkeyPatch) -> dict[str, mock.MagicMock]:
         # templates: fail_reason_template stays spied there).
         own_calls = {"ddsjobs_analytics._reasons"}
         if name == "fail_reason_groups":
-            own_calls.add("ddsjobs_analytics._compare_reasons")
+            own_calls.add("ddsjobs_analytics._compare._reasons")
         for module in modules:
             if getattr(module, name, None) is original and module.__name__ not in own_calls:
                 monkeypatch.setattr(module, name, spy)
@@ -71,7 +72,7 @@ def test_a_report_with_what_changed_still_calls_each_analysis_once(
 ) -> None:
     from compare_fleet import fleet
 
-    from ddsjobs_analytics import _what_changed
+    from ddsjobs_analytics._compare import _what_changed
 
     spanning = fleet(1, types=4, jobs_per_type_day=10, days=36)
     compared = {}

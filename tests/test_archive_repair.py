@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 from test_archive import T1, T2, THREE_MONTHS, record, snapshot, upsert
 
+from ddsjobs_analytics._cli._main import main
 from ddsjobs_analytics._frame import DataQualityWarning
 from ddsjobs_analytics.archive import (
     ARCHIVE_COLUMNS,
@@ -32,7 +33,6 @@ from ddsjobs_analytics.archive import (
     _lock,
     _transaction,
 )
-from ddsjobs_analytics.cli import main
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ddsjobs_analytics._calendar import period_start, resolve_tz, tz_label
-from ddsjobs_analytics._durations import duration_stats
-from ddsjobs_analytics._failures import failure_rates, wilson_interval
+from ddsjobs_analytics._core._calendar import period_start, resolve_tz, tz_label
 from ddsjobs_analytics._frame import jobs_frame
+from ddsjobs_analytics._stats._durations import duration_stats
+from ddsjobs_analytics._stats._failures import failure_rates, wilson_interval
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 import ddsjobs_analytics as dj
-from ddsjobs_analytics import cli
-from ddsjobs_analytics._outdir import MANIFEST
-from ddsjobs_analytics._sample import SAMPLE_END, sample_records, write_jsonl
+from ddsjobs_analytics._cli import _main as cli
+from ddsjobs_analytics._render._outdir import MANIFEST
+from ddsjobs_analytics.simulator._sample import SAMPLE_END, sample_records, write_jsonl
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 REPORT_FILES = {
@@ -356,7 +356,7 @@ HEAVY = ("pandas", "numpy", "matplotlib", "pyarrow", "httpx", "tqdm", "ddsjobs_a
 )
 def test_help_and_version_import_nothing_heavy(argv: list[str]):
     code = (
-        "import sys\nfrom ddsjobs_analytics.cli import main\n"
+        "import sys\nfrom ddsjobs_analytics._cli._main import main\n"
         f"try:\n    main({argv!r})\nexcept SystemExit as exit:\n    assert exit.code == 0\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)"
     )

@@ -11,7 +11,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from ddsjobs_analytics import _signing
+from ddsjobs_analytics._core import _signing
 from ddsjobs_analytics.client import (
     AkSkAuth,
     AsyncTaskCenter,

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import ddsjobs_analytics as dj
-from ddsjobs_analytics._calendar import resolve_tz
-from ddsjobs_analytics._compare import period_masks
-from ddsjobs_analytics._compare_stats import fisher_exact, newcombe_interval
+from ddsjobs_analytics._compare._periods import period_masks
+from ddsjobs_analytics._compare._stats import fisher_exact, newcombe_interval
+from ddsjobs_analytics._core._calendar import resolve_tz
 
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_fleet import END, NEW_REASON, fleet

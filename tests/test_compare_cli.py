@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import ddsjobs_analytics as dj
-from ddsjobs_analytics import cli
+from ddsjobs_analytics._cli import _main as cli
 
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_fleet import fleet

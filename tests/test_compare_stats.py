@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ddsjobs_analytics._compare_stats import (
+from ddsjobs_analytics._compare._stats import (
     benjamini_hochberg,
     fisher_exact,
     logrank_test,

@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from ddsjobs_analytics._console import console, show_progress, terminal_safe
+from ddsjobs_analytics._cli._console import console, show_progress, terminal_safe
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ddsjobs_analytics._csv import iso_utc, local_header, local_times, spreadsheet_safe, write_csv
+from ddsjobs_analytics._render._csv import iso_utc, local_header, local_times, spreadsheet_safe, write_csv
 
 
 def rows(path: Path, encoding: str = "utf-8") -> list[list[str]]:

@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ddsjobs_analytics._durations import (
+from ddsjobs_analytics._frame import jobs_frame
+from ddsjobs_analytics._stats._durations import (
     duration_stats,
     kaplan_meier,
     km_quantile,
     km_survival_at,
     stuck_jobs,
 )
-from ddsjobs_analytics._frame import jobs_frame
 
 OBSERVED_AT = datetime(2026, 11, 20, tzinfo=timezone.utc)
 BEIJING = timezone(timedelta(hours=8))

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ddsjobs_analytics._durations import duration_stats
-from ddsjobs_analytics._km import _group_time_order, _product_limit
+from ddsjobs_analytics._stats._durations import duration_stats
+from ddsjobs_analytics._stats._km import _group_time_order, _product_limit
 
 
 @pytest.mark.parametrize("n_groups", [1, 7, 40_000, 2**33])  # int16, int32 and int64 codes

@@ -6,9 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ddsjobs_analytics._excel import write_excel
-from ddsjobs_analytics._failures import failure_rates
 from ddsjobs_analytics._frame import jobs_frame
+from ddsjobs_analytics._render._excel import write_excel
+from ddsjobs_analytics._stats._failures import failure_rates
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -84,6 +84,6 @@ def test_sheet_names_are_made_valid_and_unique(tmp_path: Path) -> None:
 
 
 def test_too_many_rows_is_an_error_naming_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ddsjobs_analytics._excel.EXCEL_MAX_ROWS", 3)
+    monkeypatch.setattr("ddsjobs_analytics._render._excel.EXCEL_MAX_ROWS", 3)
     with pytest.raises(ValueError, match="'big' has 3 rows"):
         write_excel({"big": pd.DataFrame({"a": [1, 2, 3]})}, tmp_path / "t.xlsx")

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ddsjobs_analytics._failures import failure_rates, wilson_interval
 from ddsjobs_analytics._frame import DataQualityWarning, jobs_frame
+from ddsjobs_analytics._stats._failures import failure_rates, wilson_interval
 
 # Published normal quantiles (two-sided 95 % and 90 %), independent of the NormalDist the module uses.
 Z_95 = 1.959963984540054

@@ -607,7 +607,7 @@ def test_absurd_years_do_not_break_the_report(tmp_path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from ddsjobs_analytics._report import write_report
+    from ddsjobs_analytics._render._report import write_report
 
     records = [listtasks(f"n{i}", created_at=f"2026-11-0{1 + i % 5}T10:00:00+0800") for i in range(20)]
     records += [

@@ -175,7 +175,7 @@ def test_report_command_survives_absurd_years_and_bad_lines(
     import matplotlib
 
     matplotlib.use("Agg")
-    from ddsjobs_analytics import cli
+    from ddsjobs_analytics._cli import _main as cli
 
     lines: list[str | bytes] = [json.dumps(record(f"j{i}")) for i in range(30)]
     lines += [

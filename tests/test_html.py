@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ddsjobs_analytics._html import table_html
+from ddsjobs_analytics._render._html import table_html
 
 
 def cells(page: str) -> list[str]:

@@ -4,6 +4,7 @@
   (deferred) imports that close a cycle only where listed in ``DEFERRED_CYCLES`` with a reason.
 - No module imports another module's private names (``_x`` defined in it) across a package boundary.
 - The analysis core never imports the HTTP client (nor httpx), directly or through other modules.
+- Module-level imports go down the ``LAYERS``; the top level holds packages and the public surface only.
 - No module is over ``MAX_LINES`` lines, except those in ``OVERSIZED`` (modules being split right now).
 
 The allowlists name modules owned by other work in progress (issue #10); they must shrink, never grow: an
@@ -23,16 +24,23 @@ import pytest
 PACKAGE = "ddsjobs_analytics"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 MAX_LINES = 450
-CORE_PREFIXES = (
-    "_frame",
-    "_durations",
-    "_failures",
-    "_reasons",
-    "_plots",
-    "_report",
-    "_html",
-    "_postmortem",
-    "_schema",
+# The analysis core: everything that turns a frame into numbers and pictures; it never reaches the client.
+CORE_PACKAGES = ("_core", "_frame", "_reasons", "_stats", "_compare", "_analysis", "_render")
+# The layers, lowest first. A module-level import goes to the same package or to a lower layer, never up or
+# sideways; a function-level (deferred) import may reach up, for a convenience that needs a higher layer only
+# when called (``PostMortem.plot``, ``load_jobs(api=...)``). A new top-level entry must be placed here.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("_core",),  # time, calendar, names, formats, the column contract, the DDS wire format
+    ("_frame", "notify"),  # records -> typed frames; chat delivery (no analysis)
+    ("client", "archive", "simulator", "_reasons", "_stats"),  # where jobs come from; estimates
+    ("_compare",),  # periods, tests, what changed, incidents
+    ("_analysis",),  # Analysis, PostMortem
+    ("_rules",),  # findings from an analysis
+    ("_render", "metrics"),  # charts, tables, report folder; metric families
+    ("config",),  # the TOML file -> frozen settings
+    ("__init__", "_accessor", "_pandas_hook", "_load"),  # the public surface; _load knows every origin
+    ("_cli",),  # the only place that wires everything together
+    ("__main__",),  # python -m ddsjobs_analytics
 )
 FORBIDDEN_IN_CORE = (f"{PACKAGE}.client", "httpx")
 
@@ -167,7 +175,7 @@ def test_the_scanner_sees_the_package() -> None:
     assert f"{PACKAGE}.client" in modules
     # A known edge of each kind, so the rules below cannot pass by seeing nothing.
     imports = _imports()
-    wiring = (f"{PACKAGE}.cli", f"{PACKAGE}._commands")  # the CLI: parsing in cli, the bodies in _commands
+    wiring = (f"{PACKAGE}._cli._main", f"{PACKAGE}._cli._commands")  # the CLI: parsing, the bodies
     assert any(i.importer in wiring and i.module.startswith(f"{PACKAGE}.client") for i in imports)
     assert any(i.deferred for i in imports)
     assert any(i.type_only for i in imports)
@@ -218,9 +226,43 @@ def test_no_private_names_imported_across_packages() -> None:
     assert stale == [], f"PRIVATE_IMPORTS entries no longer needed (remove them): {stale}"
 
 
+def _top(module: str) -> str:
+    """The top-level entry a module belongs to (``__init__`` for the package itself)."""
+    return "__init__" if module == PACKAGE else module.removeprefix(f"{PACKAGE}.").split(".")[0]
+
+
 def _is_core(module: str) -> bool:
-    first = module.removeprefix(f"{PACKAGE}.").split(".")[0]
-    return first.startswith(CORE_PREFIXES)
+    return _top(module) in CORE_PACKAGES
+
+
+def _layer(module: str) -> int:
+    return next(i for i, entries in enumerate(LAYERS) if _top(module) in entries)
+
+
+def test_every_top_level_entry_has_a_layer() -> None:
+    placed = {entry for entries in LAYERS for entry in entries}
+    assert sorted({_top(module) for module in _sources()} - placed) == []
+
+
+def test_module_level_imports_go_down_the_layers() -> None:
+    modules = _sources()
+    surface = _layer(PACKAGE)  # the top-level package's own modules import each other freely
+    upward = sorted(
+        f"{imp.importer}:{imp.line} imports {imp.module} ({_layer(imp.importer)} -> {_layer(imp.module)})"
+        for imp in _imports()
+        if imp.module in modules
+        and not (imp.deferred or imp.type_only)
+        and _top(imp.importer) != _top(imp.module)
+        and _layer(imp.module) >= _layer(imp.importer)
+        and not _layer(imp.module) == _layer(imp.importer) == surface
+    )
+    assert upward == []
+
+
+def test_the_top_level_shows_the_flow() -> None:
+    """``ls ddsjobs_analytics``: packages, the public surface and nothing else flat."""
+    flat = sorted(p.name for p in ROOT.glob("*.py"))
+    assert flat == ["__init__.py", "__main__.py", "_accessor.py", "_load.py", "_pandas_hook.py"]
 
 
 def _reachable(start: str, graph: dict[str, set[str]]) -> dict[str, str]:
@@ -238,7 +280,7 @@ def _reachable(start: str, graph: dict[str, set[str]]) -> dict[str, str]:
 
 def test_the_analysis_core_never_imports_the_client() -> None:
     core = [module for module in _sources() if _is_core(module)]
-    assert f"{PACKAGE}._durations" in core and f"{PACKAGE}._schema" in core
+    assert f"{PACKAGE}._stats._durations" in core and f"{PACKAGE}._core._schema" in core
     graph = _edges(deferred=True)
     third_party = {(imp.importer, imp.module.split(".")[0]) for imp in _imports() if not imp.type_only}
     problems = []
@@ -287,11 +329,12 @@ def test_cycle_finder_on_known_graphs() -> None:
     ("module", "core"),
     [
         (f"{PACKAGE}._frame", True),
-        (f"{PACKAGE}._frame._reading", True),  # the frame package after the split
-        (f"{PACKAGE}._plots_timeline", True),
-        (f"{PACKAGE}._schema", True),
-        (f"{PACKAGE}._sample", False),
-        (f"{PACKAGE}.cli", False),
+        (f"{PACKAGE}._frame._read", True),
+        (f"{PACKAGE}._render._plots._timeline", True),
+        (f"{PACKAGE}._core._schema", True),
+        (f"{PACKAGE}._core_extras", False),  # a package's name, not a prefix of it
+        (f"{PACKAGE}.simulator._sample", False),
+        (f"{PACKAGE}._cli._main", False),
         (f"{PACKAGE}.archive._store", False),
     ],
 )
@@ -300,7 +343,7 @@ def test_what_counts_as_the_core(module: str, core: bool) -> None:
 
 
 def test_old_sample_import_paths_still_work() -> None:
-    from ddsjobs_analytics import _fleet, _sample
+    from ddsjobs_analytics.simulator import _fleet, _sample
 
     assert _sample.Fleet is _fleet.Fleet and _sample.generate_fleet is _fleet.generate_fleet
     assert _sample.SAMPLE_END == _fleet.DEFAULT_END

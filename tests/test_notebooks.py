@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ddsjobs_analytics._sample import SAMPLE_END, sample_records
+from ddsjobs_analytics.simulator._sample import SAMPLE_END, sample_records
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")

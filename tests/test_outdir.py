@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ddsjobs_analytics._outdir import MANIFEST, ForeignFilesWarning, owned_run
+from ddsjobs_analytics._render._outdir import MANIFEST, ForeignFilesWarning, owned_run
 
 
 def _writer(out: Path, names: list[str]):

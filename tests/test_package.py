@@ -24,12 +24,12 @@ def test_unknown_attribute_is_an_attribute_error():
 CORE = [
     "ddsjobs_analytics",
     "ddsjobs_analytics._frame",
-    "ddsjobs_analytics._durations",
-    "ddsjobs_analytics._failures",
+    "ddsjobs_analytics._stats._durations",
+    "ddsjobs_analytics._stats._failures",
     "ddsjobs_analytics._reasons",
-    "ddsjobs_analytics._plots",
-    "ddsjobs_analytics._report",
-    "ddsjobs_analytics._postmortem",
+    "ddsjobs_analytics._render._plots",
+    "ddsjobs_analytics._render._report",
+    "ddsjobs_analytics._analysis._postmortem",
     "ddsjobs_analytics._accessor",
 ]
 

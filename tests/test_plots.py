@@ -19,9 +19,8 @@ from matplotlib.figure import Figure
 from report_scenario import OBSERVED_AT, frame, rows, utc
 from report_scenario import records as records_of_scenario
 
-from ddsjobs_analytics._failures import failure_rates
 from ddsjobs_analytics._frame import jobs_frame
-from ddsjobs_analytics._plots import (
+from ddsjobs_analytics._render._plots import (
     STATUS_COLORS,
     DurationLocator,
     format_duration,
@@ -31,6 +30,7 @@ from ddsjobs_analytics._plots import (
     plot_failure_rates,
     plot_timeline,
 )
+from ddsjobs_analytics._stats._failures import failure_rates
 
 PLOTS: list[Callable[..., Axes]] = [
     plot_durations,

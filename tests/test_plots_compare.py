@@ -14,7 +14,7 @@ import pytest
 from matplotlib.colors import to_hex
 
 import ddsjobs_analytics as dj
-from ddsjobs_analytics._plots._compare import VERDICT_COLORS
+from ddsjobs_analytics._render._plots._compare import VERDICT_COLORS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_fleet import fleet

@@ -20,15 +20,15 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from report_scenario import frame, utc
 
-from ddsjobs_analytics._failures import failure_rates
-from ddsjobs_analytics._plots import (
+from ddsjobs_analytics._render._plots import (
     plot_duration_trend,
     plot_durations,
     plot_fail_reasons,
     plot_failure_rates,
     plot_timeline,
 )
-from ddsjobs_analytics._sample import load_sample
+from ddsjobs_analytics._stats._failures import failure_rates
+from ddsjobs_analytics.simulator._sample import load_sample
 
 
 @pytest.fixture(scope="module")

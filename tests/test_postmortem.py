@@ -14,7 +14,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from report_scenario import HOSTILE_REASON, frame, utc
 
-from ddsjobs_analytics._postmortem import PostMortem, postmortem
+from ddsjobs_analytics._analysis._postmortem import PostMortem, postmortem
 from ddsjobs_analytics._reasons import fail_reason_template
 
 
@@ -200,7 +200,7 @@ def _drawn(ax: Axes) -> int:
 
 @pytest.mark.parametrize("tz", ["UTC+8", "+08:00", "Asia/Shanghai"])
 def test_naive_window_means_the_same_in_postmortem_and_timeline(tz: str) -> None:
-    from ddsjobs_analytics._plots import plot_timeline
+    from ddsjobs_analytics._render._plots import plot_timeline
 
     jobs = _hourly_jobs()
     start, end = "2026-11-01 08:00", "2026-11-01 12:00"  # naive: 00:00–04:00 UTC in a UTC+8 zone
@@ -218,7 +218,7 @@ def test_naive_window_means_the_same_in_postmortem_and_timeline(tz: str) -> None
 
 
 def test_naive_window_without_tz_is_utc_in_both() -> None:
-    from ddsjobs_analytics._plots import plot_timeline
+    from ddsjobs_analytics._render._plots import plot_timeline
 
     jobs = _hourly_jobs()
     start, end = "2026-11-01 08:00", "2026-11-01 12:00"

@@ -18,10 +18,9 @@ import pandas as pd
 import pytest
 from report_scenario import FORMULA_REASON, HOSTILE_REASON, JOBS, NODE_DOWN_A, frame
 
-from ddsjobs_analytics._durations import duration_stats
 from ddsjobs_analytics._frame import empty_jobs_frame, jobs_frame
-from ddsjobs_analytics._plots import plot_failure_rates
-from ddsjobs_analytics._report import (
+from ddsjobs_analytics._render._plots import plot_failure_rates
+from ddsjobs_analytics._render._report import (
     ReportPaths,
     _focus,
     _png,
@@ -30,7 +29,8 @@ from ddsjobs_analytics._report import (
     write_csv,
     write_report,
 )
-from ddsjobs_analytics._sample import sample_fleet, sample_records
+from ddsjobs_analytics._stats._durations import duration_stats
+from ddsjobs_analytics.simulator._sample import sample_fleet, sample_records
 
 TABLES = ["jobs", "duration_stats", "failure_rates", "fail_reasons", "stuck_jobs"]
 CHARTS = ["durations", "duration_trend", "failure_rates", "fail_reasons", "timeline"]

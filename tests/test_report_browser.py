@@ -16,9 +16,9 @@ matplotlib.use("Agg")
 import pytest
 
 from ddsjobs_analytics._frame import jobs_frame
-from ddsjobs_analytics._html import TEXT_CELL_LIMIT
-from ddsjobs_analytics._report import write_report
-from ddsjobs_analytics._sample import sample_records
+from ddsjobs_analytics._render._html import TEXT_CELL_LIMIT
+from ddsjobs_analytics._render._report import write_report
+from ddsjobs_analytics.simulator._sample import sample_records
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

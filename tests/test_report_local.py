@@ -21,9 +21,10 @@ import pytest
 from report_scenario import OBSERVED_AT, api_time, records
 
 import ddsjobs_analytics as dj
-from ddsjobs_analytics import _excel, cli
+from ddsjobs_analytics._cli import _main as cli
 from ddsjobs_analytics._frame import jobs_frame
-from ddsjobs_analytics._report import write_report
+from ddsjobs_analytics._render import _excel
+from ddsjobs_analytics._render._report import write_report
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 LOCAL = "created_local (Asia/Shanghai)"

@@ -14,11 +14,11 @@ import pytest
 from report_scenario import frame
 
 import ddsjobs_analytics as dj
-from ddsjobs_analytics import _report_sections
-from ddsjobs_analytics._html import TEXT_CELL_LIMIT, table_html
 from ddsjobs_analytics._reasons import jobs_in_group
-from ddsjobs_analytics._report import write_report
-from ddsjobs_analytics._report_sections import group_jobs, reason_drilldown
+from ddsjobs_analytics._render import _report_sections
+from ddsjobs_analytics._render._html import TEXT_CELL_LIMIT, table_html
+from ddsjobs_analytics._render._report import write_report
+from ddsjobs_analytics._render._report_sections import group_jobs, reason_drilldown
 
 
 @pytest.fixture(scope="module")

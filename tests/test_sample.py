@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ddsjobs_analytics._names import JOB_NAMES, canonical_job_type
-from ddsjobs_analytics._sample import (
+from ddsjobs_analytics._core._names import JOB_NAMES, canonical_job_type
+from ddsjobs_analytics.simulator._sample import (
     JOB_PROFILES,
     SAMPLE_END,
     generate_fleet,

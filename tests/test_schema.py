@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 import ddsjobs_analytics as dj
-from ddsjobs_analytics import _schema
-from ddsjobs_analytics._fleet import generate_fleet
-from ddsjobs_analytics._schema import (
+from ddsjobs_analytics._core import _schema
+from ddsjobs_analytics._core._schema import (
     ARCHIVE,
     DURATION_STATS,
     FAIL_REASON_GROUPS,
@@ -34,6 +33,7 @@ from ddsjobs_analytics._schema import (
     markdown_table,
 )
 from ddsjobs_analytics.archive import JobArchive
+from ddsjobs_analytics.simulator._fleet import generate_fleet
 
 ROOT = Path(__file__).resolve().parents[1]
 PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
@@ -259,8 +259,9 @@ def test_postmortem_with_no_jobs_in_the_window(sample: pd.DataFrame) -> None:
 
 
 def test_modules_name_the_same_columns_as_the_contract() -> None:
-    from ddsjobs_analytics import _durations, _postmortem
+    from ddsjobs_analytics._analysis import _postmortem
     from ddsjobs_analytics._reasons import _groups
+    from ddsjobs_analytics._stats import _durations
 
     assert POSTMORTEM_JOBS.names == _postmortem.JOB_VIEW_COLUMNS
     assert STUCK_JOBS.names[: len(_durations.STUCK_IDENTITY_COLUMNS)] == _durations.STUCK_IDENTITY_COLUMNS

@@ -2,7 +2,7 @@
 
 import hashlib
 
-from ddsjobs_analytics._signing import (
+from ddsjobs_analytics._core._signing import (
     EMPTY_BODY_SHA256,
     authorization_header,
     canonical_query,

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from ddsjobs_analytics import _signing
+from ddsjobs_analytics._core import _signing
 from ddsjobs_analytics.simulator import FAULTS, running, serve
 from ddsjobs_analytics.simulator._misbehave import MISBEHAVIOURS
 from ddsjobs_analytics.simulator._service import Request, TaskCenterService

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import ddsjobs_analytics as dj
-from ddsjobs_analytics._sample import SAMPLE_END, sample_records, write_jsonl
-from ddsjobs_analytics._sources import NoJobsError, read_jobs_file, within
+from ddsjobs_analytics._frame._sources import NoJobsError, read_jobs_file, within
+from ddsjobs_analytics.simulator._sample import SAMPLE_END, sample_records, write_jsonl
 
 
 def _created(record: dict) -> datetime:
@@ -148,7 +148,7 @@ def _fresh_interpreter(code: str) -> str:
 
 def test_the_loader_never_imports_the_client_until_asked():
     loaded = _fresh_interpreter(
-        "import sys\nimport ddsjobs_analytics._sources\n"
+        "import sys\nimport ddsjobs_analytics._frame._sources\n"
         "print(','.join(sorted(m for m in sys.modules if m == 'httpx' or m.startswith("
         "('ddsjobs_analytics.client', 'ddsjobs_analytics.archive')))))"
     )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ddsjobs_analytics._time import (
+from ddsjobs_analytics._core._time import (
     format_api_time,
     parse_age,
     parse_api_times,

@@ -15,9 +15,9 @@ from compare_fleet import END, NEW_REASON, fleet
 from report_scenario import frame
 
 import ddsjobs_analytics as dj
-from ddsjobs_analytics._compare import compare_periods
-from ddsjobs_analytics._compare_reasons import new_fail_reasons
-from ddsjobs_analytics._report import write_report
+from ddsjobs_analytics._compare._periods import compare_periods
+from ddsjobs_analytics._compare._reasons import new_fail_reasons
+from ddsjobs_analytics._render._report import write_report
 
 CURRENT = (pd.Timestamp(END) - pd.Timedelta(days=7), pd.Timestamp(END))
 BASELINE = (pd.Timestamp(END) - pd.Timedelta(days=35), CURRENT[0])

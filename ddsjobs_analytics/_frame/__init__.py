@@ -12,8 +12,8 @@ plausible-years rule) → ``_build`` (the typed frame); ``_quality`` counts prob
 
 from __future__ import annotations
 
-from .._time import ParsedTimes
-from .._time import parse_api_times as parse_times
+from .._core._time import ParsedTimes
+from .._core._time import parse_api_times as parse_times
 from ._build import JOB_COLUMNS, empty_jobs_frame, jobs_frame, require_columns
 from ._extract import MAX_TEXT_CHARS
 from ._extract import unwrap as _unwrap  # noqa: F401

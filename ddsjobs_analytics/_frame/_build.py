@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .._names import TERMINAL_STATUSES, canonical_job_type
-from .._schema import JOB_COLUMNS
+from .._core._names import TERMINAL_STATUSES, canonical_job_type
+from .._core._schema import JOB_COLUMNS
 from ._extract import MAX_TEXT_CHARS, dictionary, extract, null_blanks
 from ._quality import ErrorMode, Problems
 from ._read import RecordsInput, read_parts

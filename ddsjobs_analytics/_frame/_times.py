@@ -1,6 +1,7 @@
 """The frame's time columns: API strings → UTC instants, with unusable and implausible times counted.
 
-Parsing itself is :func:`ddsjobs_analytics._time.parse_api_times`; this module applies the frame's rules.
+Parsing itself is :func:`~ddsjobs_analytics._core._time.parse_api_times`; this module applies the frame's
+rules.
 A time outside 1970–2100 (a sentinel like 9999, a typo'd year) is a counted data problem and NaT for
 analysis: no duration, no chart axis stretched to year 1 or 9999. The archive keeps the record's raw text.
 """
@@ -12,7 +13,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pyarrow as pa
 
-from .._time import FIRST_YEAR, LAST_YEAR, ParsedTimes, parse_api_times, parse_instant, plausible
+from .._core._time import FIRST_YEAR, LAST_YEAR, ParsedTimes, parse_api_times, parse_instant, plausible
 from ._extract import dictionary, null_blanks
 from ._quality import Problems
 

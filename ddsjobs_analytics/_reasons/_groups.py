@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._format import Formats
+from .._core._format import Formats
+from .._core._schema import FAIL_REASON_GROUPS
 from .._frame import require_columns
-from .._schema import FAIL_REASON_GROUPS
 from ._rules import PlaceholderRule
 from ._template import template_distinct
 

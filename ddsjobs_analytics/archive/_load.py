@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._time import Moment, parse_moment
+from .._core._time import Moment, parse_moment
 from ._errors import ArchiveCorruptError, ArchiveCorruptWarning, ArchiveError
 from ._manifest import MANIFEST, read_manifest, repair_hint
 from ._schema import ARCHIVE_COLUMNS, CATEGORY_COLUMNS, UNKNOWN_MONTH, read_schema

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .._time import utcnow
+from .._core._time import utcnow
 from ._errors import ArchiveCorruptError, ArchiveNotFoundError, ArchiveVersionError
 from ._files import FileDigest, is_part_file, read_regular, write_atomic
 from ._marker import FORMAT

@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from .._time import utcnow
+from .._core._time import utcnow
 from ._errors import ArchiveError, ArchiveNotFoundError
 from ._files import new_transaction, read_regular, real_directory, write_atomic
 

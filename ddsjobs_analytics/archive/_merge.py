@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._names import TERMINAL_STATUSES
+from .._core._names import TERMINAL_STATUSES
 
 __all__ = ["MergeOutcome", "equal", "merge", "reduce_by_job", "terminal_mask", "winners", "with_seen"]
 

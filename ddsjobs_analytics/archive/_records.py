@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._core._time import utcnow
 from .._frame import DataQualityWarning, jobs_frame
-from .._time import utcnow
 from ._merge import equal
 from ._schema import ARCHIVE_COLUMNS, ARCHIVE_SCHEMA, frame_from_table, table_from_frame
 

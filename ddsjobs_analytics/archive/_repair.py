@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._time import utcnow
+from .._core._time import utcnow
 from ._errors import ArchiveCorruptError, ArchiveError
 from ._files import QUARANTINE, is_leftover, is_part_file, read_parquet, real_directory, staged_name
 from ._manifest import MANIFEST, holes_of, manifest_files, partition_digest, read_manifest

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .._time import utcnow
+from .._core._time import utcnow
 from ._files import read_regular
 from ._schema import ARCHIVE_SCHEMA, UNKNOWN_MONTH
 

@@ -28,8 +28,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._names import TERMINAL_STATUSES
-from .._time import Moment
+from .._core._names import TERMINAL_STATUSES
+from .._core._time import Moment
 from ._errors import ArchiveCorruptError, ArchiveLockedError
 from ._files import FileDigest, new_transaction, read_parquet, staged_name
 from ._load import OnError, load_tables

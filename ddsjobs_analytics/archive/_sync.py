@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._time import parse_age, parse_moment, utcnow
+from .._core._time import parse_age, parse_moment, utcnow
 from ._records import table_from_records
 from ._stats import SyncStats
 from ._store import JobArchive

@@ -20,7 +20,7 @@ from urllib.parse import unquote_plus
 
 import httpx
 
-from .. import _signing
+from .._core import _signing
 from ._errors import AuthError, error_from_httpx
 from ._regions import check_endpoint
 

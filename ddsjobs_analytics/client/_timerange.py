@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from .._time import format_api_time, parse_moment
+from .._core._time import format_api_time, parse_moment
 
 __all__ = ["API_TIME_FORMAT", "MAX_WINDOW", "format_api_time", "split_windows", "to_utc"]
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from .._names import STATUSES, canonical_job_type
+from .._core._names import STATUSES, canonical_job_type
 from ._auth import canonical_wire_query
 from ._body import BodyTooLarge, decode_json, error_in_payload, job_of, jobs_of, read_capped
 from ._config import ClientSettings

@@ -1,6 +1,6 @@
 """A local, seeded simulator of the DDS task center (ShowJobDetail, ListTasks) and its API gateway.
 
-Serves real HTTP on a loopback port from a :class:`~ddsjobs_analytics._sample.Fleet`, verifies AK/SK
+Serves real HTTP on a loopback port from a :class:`~ddsjobs_analytics.simulator._sample.Fleet`, verifies AK/SK
 signatures and tokens, validates queries with the documented error codes, and can throttle, fail, drop,
 stall and move its clock, so clients and archives can be tested end to end without a cloud account::
 

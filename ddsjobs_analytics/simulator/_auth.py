@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import _signing
+from .._core import _signing
 from . import _errors
 
 __all__ = ["Credentials", "TokenStore", "verify_signature"]

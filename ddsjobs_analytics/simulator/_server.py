@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from .._sample import Fleet
 from ._misbehave import write_chunked, write_slowly
+from ._sample import Fleet
 from ._service import Reply, Request, RequestRecord, TaskCenterService, forward
 
 __all__ = ["Simulator", "running", "serve"]

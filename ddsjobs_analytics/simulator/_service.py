@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from .._names import JOB_NAMES, STATUSES
-from .._sample import Fleet, generate_fleet
-from .._time import parse_api_times
+from .._core._names import JOB_NAMES, STATUSES
+from .._core._time import parse_api_times
 from . import _errors
 from ._auth import TOKEN_LIFETIME_S, Credentials, TokenStore, iam_login, iam_token_body, verify_signature
 from ._errors import ApiError
 from ._messages import Reply, Request, RequestRecord
 from ._misbehave import MISBEHAVIOURS, endless_page, misbehave
+from ._sample import Fleet, generate_fleet
 
 __all__ = ["FAULTS", "Options", "Reply", "Request", "RequestRecord", "TaskCenterService"]
 

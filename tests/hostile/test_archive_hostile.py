@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 from test_archive import T1, T2, THREE_MONTHS, record, upsert
 
+from ddsjobs_analytics._cli._main import main
 from ddsjobs_analytics.archive import ArchiveCorruptError, ArchiveError, JobArchive, _files
-from ddsjobs_analytics.cli import main
 
 MANIFEST = "_archive.json"
 IDS = sorted(r["id"] for r in THREE_MONTHS)

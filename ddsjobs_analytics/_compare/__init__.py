@@ -1,0 +1,3 @@
+"""Comparing periods: the per-type statistics and tests, new failure reasons, what changed, and the incident
+comparison of one instance against its previous weeks.
+"""

@@ -1,0 +1,94 @@
+"""Where jobs come from: the task center, a job archive, saved files or the bundled sample, in one call.
+
+:func:`load_jobs` is what the notebooks and the ``ddsjobs report`` command use. It is part of the public
+surface rather than of the frame package because it knows every origin: the client, the archive and the
+simulator's sample are imported inside it, only when asked for, so the analysis core never imports them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from ._core._time import Moment, parse_moment
+from ._frame._sources import PathInput, read_files, within
+
+__all__ = ["SOURCES", "load_jobs"]
+
+SOURCES = ("auto", "api", "archive", "sample")
+
+
+def _resolve(source: object, archive: PathInput | None) -> str:
+    if source is None or source == "auto":
+        if os.environ.get("HUAWEICLOUD_SDK_AK"):
+            return "api"
+        return "archive" if archive else "sample"
+    if isinstance(source, str) and source in SOURCES:
+        return source
+    return "files"
+
+
+def load_jobs(
+    source: str | PathInput | Sequence[PathInput] | None = None,
+    *,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    archive: PathInput | None = None,
+    region: str | None = None,
+    project_id: str | None = None,
+) -> pd.DataFrame:
+    """A jobs frame from wherever the jobs are; ``df.attrs["source"]`` says where they came from.
+
+    ``source``: ``"api"`` (the task center; credentials, region and project from the environment as in
+    :meth:`TaskCenter.from_env`, ``region``/``project_id`` override them), ``"archive"`` (the job archive
+    at ``archive``, default ``$DDSJOBS_ARCHIVE``), ``"sample"`` (the bundled sample), a file or a list of
+    files (see :func:`read_jobs_file`), or ``None``/``"auto"``: the API when ``HUAWEICLOUD_SDK_AK`` is set,
+    else the archive when one is given, else the sample.
+
+    ``since``/``until``: jobs created in ``[since, until)``, as datetimes, ISO strings (naive = UTC) or
+    ages like ``"30d"``. Ages count back from now, and for the sample from its own end (2026-11-01).
+    Without ``since`` the API returns its default 30 days and every other source everything.
+    ``region``/``project_id`` also filter the archive, the files and the sample.
+    """
+    archive = archive or os.environ.get("DDSJOBS_ARCHIVE") or None
+    kind = _resolve(source, archive)
+    now = None
+    if kind == "api":
+        from .client import TaskCenter
+
+        overrides: dict[str, Any] = {
+            name: value for name, value in (("region", region), ("project_id", project_id)) if value
+        }
+        with TaskCenter.from_env(**overrides) as center:
+            start = None if since is None else parse_moment(since, what="since")
+            end = None if until is None else parse_moment(until, what="until")
+            frame = center.fetch(start, end)
+        label = f"api {center.region or ''}/{center.project_id}".rstrip("/")
+    elif kind == "archive":
+        if archive is None:
+            raise ValueError("load_jobs: source='archive' needs archive= or $DDSJOBS_ARCHIVE")
+        from .archive import JobArchive
+
+        frame = JobArchive(archive).load(since, until, region=region)
+        label = f"archive {archive}"
+    elif kind == "sample":
+        from .simulator._sample import SAMPLE_END, load_sample
+
+        frame, now, label = load_sample(), SAMPLE_END, "sample"
+    else:
+        paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)  # type: ignore[arg-type]
+        if not paths:
+            raise ValueError("load_jobs: no files given")
+        frame = read_files(paths)
+        label = ", ".join(str(path) for path in paths)
+    if kind != "api":
+        frame = within(frame, since, until, now=now)
+        for column, wanted in (("region", region), ("project_id", project_id)):
+            if wanted is not None and column in frame.columns:
+                frame = frame[(frame[column] == wanted).fillna(False).astype(bool)]
+    frame = frame.reset_index(drop=True)
+    frame.attrs["source"] = label
+    return frame

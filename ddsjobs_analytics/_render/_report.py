@@ -1,0 +1,364 @@
+"""A report directory: CSV tables safe to open in a spreadsheet (see ``_csv``), PNG charts, and optionally
+one HTML page and one Excel workbook, all rendered from one :class:`~ddsjobs_analytics.Analysis`.
+
+Times are UTC in every table; with ``tz`` the periods, the labels and the page follow that zone, and the CSV
+and Excel files show local wall times with the zone in the header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from html import escape
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .._analysis._analyse import (
+    JOB_VIEW_COLUMNS,
+    JOB_VIEW_FORMATS,
+    Analysis,
+    Focus,
+    Table,
+    analyse,
+    focus_window,
+)
+from .._analysis._postmortem import postmortem
+from .._core._calendar import TzLike, tz_label
+from .._frame import require_columns
+from .._stats._failures import wilson_interval
+from .._stats._intervals import equals
+from ._csv import spreadsheet_safe, write_csv
+from ._html import Section, definition_list, figure_html, render_page, table_html
+from ._plots import (
+    plot_compare,
+    plot_duration_trend,
+    plot_durations,
+    plot_fail_reasons,
+    plot_failure_rates,
+    plot_timeline,
+)
+from ._report_sections import reason_drilldown, what_changed_parts
+
+__all__ = ["ReportPaths", "render", "spreadsheet_safe", "summary_text", "write_csv", "write_report"]
+
+_DAY = "%Y-%m-%d"
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where :func:`write_report` wrote each file (``tables``/``charts`` by name, ``html``/``excel`` when
+    asked).
+
+    ``summary`` is the :func:`summary_text` of the same data, computed from the same tables.
+    """
+
+    out_dir: Path
+    tables: dict[str, Path] = field(default_factory=dict)
+    charts: dict[str, Path] = field(default_factory=dict)
+    html: Path | None = None
+    summary: str = ""
+    excel: Path | None = None
+
+    def __iter__(self) -> Iterator[Path]:
+        yield from self.tables.values()
+        yield from self.charts.values()
+        if self.html is not None:
+            yield self.html
+        if self.excel is not None:
+            yield self.excel
+
+
+# ----------------------------------------------------------------------------------------------- summary
+
+
+def summary_text(
+    data: pd.DataFrame | Analysis, *, stuck_kwargs: Mapping[str, Any] | None = None, tz: TzLike = None
+) -> str:
+    """Lines for a console: jobs, period (in ``tz``), regions, failure rate with CI, top type and reason,
+    stuck count."""
+    return _analysis_of(data, stuck_kwargs, tz, func="summary_text").summary
+
+
+def _analysis_of(
+    data: pd.DataFrame | Analysis, stuck_kwargs: Mapping[str, Any] | None, tz: TzLike, *, func: str
+) -> Analysis:
+    if isinstance(data, Analysis):
+        given = [name for name, value in (("stuck_kwargs", stuck_kwargs), ("tz", tz)) if value is not None]
+        if given:
+            raise ValueError(f"{func}: {' and '.join(given)} belong to analyse() when an Analysis is given")
+        return data
+    require_columns(data, JOB_VIEW_COLUMNS, func=func)
+    return analyse(data, stuck_kwargs=stuck_kwargs, tz=tz)
+
+
+# ------------------------------------------------------------------------------------------------ charts
+
+_focus = focus_window  # the report's timeline window (kept under its old name for callers)
+
+
+def _png(draw: Callable[[Axes], Axes], width: float, *, row_height: float | None = None) -> bytes:
+    """The chart ``draw`` makes, as PNG bytes. With ``row_height`` (inches per unit of the y axis: the charts
+    with a row per group or lane), the height follows what was drawn; otherwise it is 3.6 inches.
+    """
+    # A bare Figure (no pyplot): nothing is registered globally, nothing leaks between report runs.
+    figure = Figure(figsize=(width, 3.6), layout="constrained")
+    ax = draw(figure.add_subplot())
+    if row_height is not None:
+        low, high = ax.get_ylim()
+        figure.set_size_inches(width, 1.6 + row_height * abs(high - low))
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def _charts(analysis: Analysis) -> dict[str, bytes]:
+    """The report's charts, drawn from the analysis' tables (nothing is recomputed)."""
+    df, focus, tz = analysis.data, analysis.focus, analysis.tz
+    charts = {
+        "durations": _png(lambda ax: plot_durations(analysis, ax=ax), 9, row_height=0.42),
+        "duration_trend": _png(lambda ax: plot_duration_trend(analysis, tz=tz, ax=ax), 9),
+        "failure_rates": _png(lambda ax: plot_failure_rates(analysis, ax=ax), 9, row_height=0.4),
+        "fail_reasons": _png(lambda ax: plot_fail_reasons(analysis, ax=ax), 10, row_height=0.4),
+    }
+    comparison = analysis.what_changed.comparison
+    if comparison is not None:
+        charts["what_changed"] = _png(lambda ax: plot_compare(comparison, ax=ax), 9, row_height=0.32)
+    if focus is not None:
+        rows = df if focus.region is None else df[equals(df["region"], focus.region)]
+        charts["timeline"] = _png(
+            lambda ax: _titled(plot_timeline(rows, start=focus.start, end=focus.end, tz=tz, ax=ax), focus),
+            10,
+            row_height=0.28,
+        )
+    return charts
+
+
+def _titled(ax: Axes, focus: Focus) -> Axes:
+    ax.set_title(f"Busiest failure day: {focus.label}")
+    return ax
+
+
+# -------------------------------------------------------------------------------------------------- HTML
+
+
+def _notes(stuck_kwargs: Mapping[str, Any] | None, tz: dt.tzinfo) -> list[str]:
+    low, high = wilson_interval(0, 3)
+    k = (stuck_kwargs or {}).get("k", 3.0)
+    return [
+        "Duration = ended − created, for finished jobs. A running job has no duration yet: it is "
+        "right-censored (we only know it will take at least its current age). p50…p99 use completed jobs "
+        "only; km_p50_s and km_p95_s are Kaplan–Meier estimates that also count running jobs as censored "
+        "at their age, so a backlog of long-running jobs shows there first.",
+        "Failure rate = failed / (completed + failed); running jobs have no verdict yet and are left out. "
+        f"ci_low–ci_high is the 95% Wilson score interval: unlike ±1.96·SE it stays within 0–100% and "
+        f"stays honest for small groups (0 failures out of 3 gives {low:.0%}–{high:.0%}). "
+        "Types are ranked by ci_low.",
+        "Failure reasons are grouped by template: ids, addresses, numbers and quoted names are replaced by "
+        "placeholders such as <IP> or <NUM>, so the same error on different instances counts once.",
+        f"Stuck = running longer than {k:g} × the p95 duration of completed jobs of the same type (or 24 h "
+        "when the type has too little history). km_share_longer is the estimated share of such jobs that "
+        "ever ran that long.",
+        f"Times are shown in {tz_label(tz)}, and days, weeks and months are cut there. The CSV files hold "
+        "every row with times in UTC (ISO 8601)"
+        + ("" if _is_utc(tz) else f", each followed by its {tz_label(tz)} wall time (<column>_local)")
+        + "; text cells that a spreadsheet would run as a formula (starting with = + - @) are prefixed with "
+        "an apostrophe.",
+        "What changed: the last 7 days against the 28 days before, per job type. failure_rate: change = "
+        "current − baseline with the Newcombe interval, Fisher's exact test; duration_p50/p95: change = the "
+        "ratio of the Kaplan–Meier quantiles (running jobs censored), log-rank test. q is the "
+        "Benjamini–Hochberg-adjusted p; a verdict needs q ≤ 0.05 and a change of at least 2 points or 1.2×.",
+    ]
+
+
+def _is_utc(tz: dt.tzinfo) -> bool:
+    return tz_label(tz) == "UTC"
+
+
+def _page(analysis: Analysis, charts: Mapping[str, bytes], title: str) -> str:
+    def chart(name: str, alt: str) -> str:
+        return figure_html(charts[name], alt) if name in charts else ""
+
+    tz = analysis.tz
+
+    def table(name: str, caption: str, drop: tuple[str, ...] = (), **options: Any) -> str:
+        frame, formats = tables[name]
+        shown = frame.drop(columns=list(drop), errors="ignore")
+        return table_html(shown, formats=formats, caption=caption, tz=tz, **options)
+
+    tables = analysis.tables()
+    links, drilldown = reason_drilldown(analysis)
+    sections = [
+        Section("summary", "Summary", [definition_list(analysis.facts)]),
+        Section(
+            "what-changed", "What changed", what_changed_parts(analysis, chart("what_changed", _COMPARE_ALT))
+        ),
+        Section(
+            "durations",
+            "Durations",
+            [
+                chart("durations", "Box plot of job durations per job type, medians marked"),
+                chart(
+                    "duration_trend", f"Median and p90 duration of completed jobs per day ({tz_label(tz)})"
+                ),
+                table("duration_stats", "Duration statistics per job type (completed jobs)"),
+            ],
+        ),
+        Section(
+            "failure-rates",
+            "Failure rates",
+            [
+                chart("failure_rates", "Failure rate per job type with 95% Wilson intervals"),
+                table("failure_rates", "Failure rate per job type"),
+            ],
+        ),
+        Section(
+            "fail-reasons",
+            "Failure reasons",
+            [
+                chart("fail_reasons", "Most frequent failure-reason templates"),
+                table(
+                    "fail_reasons",
+                    "Templates (a template links to its jobs below)",
+                    drop=("sample_job_ids",),
+                    links={"template": links},
+                ),
+                drilldown,
+            ],
+        ),
+        Section("stuck", "Stuck jobs", [table("stuck_jobs", "Stuck jobs")]),
+    ]
+    focus = analysis.focus
+    if focus is not None:
+        window = postmortem(analysis, region=focus.region, start=focus.start, end=focus.end, context="0s")
+        failures = window.failures[["created", "job_type", "instance_name", "fail_reason", "job_id"]]
+        sections.append(
+            Section(
+                "timeline",
+                "Timeline",
+                [
+                    f'<p class="note">{escape("Busiest failure day: " + focus.label)}</p>',
+                    chart("timeline", "Gantt chart of the jobs per instance that day; failed jobs in red"),
+                    table_html(failures, formats=JOB_VIEW_FORMATS, caption="Failed jobs that day", tz=tz),
+                ],
+            )
+        )
+    now = dt.datetime.now(dt.timezone.utc).astimezone(tz)
+    generated = f"{now:%Y-%m-%d %H:%M} {tz_label(tz)}"
+    return render_page(title, sections, _notes(analysis.stuck_kwargs, tz), generated=generated)
+
+
+_COMPARE_ALT = "Failure rate per job type, baseline → current, with the interval of the change"
+
+
+def _default_title(df: pd.DataFrame, tz: dt.tzinfo = dt.timezone.utc) -> str:
+    first, last = df["created"].min(), df["created"].max()
+    if pd.isna(first):
+        return "DDS jobs report"
+    first, last = pd.Timestamp(first).tz_convert(tz), pd.Timestamp(last).tz_convert(tz)
+    zone = "" if _is_utc(tz) else f" ({tz_label(tz)})"
+    return f"DDS jobs report, {first:{_DAY}} – {last:{_DAY}}{zone}"
+
+
+def _excel(analysis: Analysis, path: Path) -> Path:
+    """One workbook, a sheet per report table; the jobs sheet only when it fits in a sheet."""
+    from ._excel import EXCEL_MAX_ROWS, write_excel
+
+    tables: dict[str, Table] = analysis.tables()
+    jobs = tables["jobs"].frame
+    if len(jobs) + 1 > EXCEL_MAX_ROWS:
+        note = (
+            f"{len(jobs):,} jobs do not fit in an Excel sheet ({EXCEL_MAX_ROWS - 1:,} rows at most): "
+            "left out here; jobs.csv has them all"
+        )
+        warnings.warn(f"{path}: {note}", stacklevel=3)
+        tables["jobs"] = Table(pd.DataFrame({"note": [note]}), {})
+    percents = {
+        name: [column for column, fmt in table.formats.items() if fmt == "percent"]
+        for name, table in tables.items()
+    }
+    frames = {name: table.frame for name, table in tables.items()}
+    return write_excel(frames, path, tz=analysis.tz, percent_columns=percents)
+
+
+def render(
+    analysis: Analysis,
+    out_dir: str | Path,
+    *,
+    html: bool = False,
+    bom: bool = False,
+    charts: bool = True,
+    title: str | None = None,
+    excel: bool = False,
+) -> ReportPaths:
+    """Write the tables of ``analysis`` as CSV, its charts as PNG, (``html=True``) ``report.html`` and
+    (``excel=True``) ``report.xlsx``.
+
+    Every file reads the same computed tables; see :func:`write_report` for what is written.
+    """
+    if excel:
+        from ._excel import _openpyxl
+
+        _openpyxl()  # a missing optional dependency fails before anything is written
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    local = None if _is_utc(analysis.tz) else analysis.tz
+    written = {
+        name: write_csv(table.frame, out / f"{name}.csv", bom=bom, tz=local)
+        for name, table in analysis.tables().items()
+    }
+    pngs = _charts(analysis) if charts else {}
+    chart_paths = {}
+    for name, png in pngs.items():
+        path = out / f"{name}.png"
+        path.write_bytes(png)
+        chart_paths[name] = path
+    page = None
+    if html:
+        page = out / "report.html"
+        text = _page(analysis, pngs, title or _default_title(analysis.data, analysis.tz))
+        page.write_text(text, encoding="utf-8")
+    workbook = _excel(analysis, out / "report.xlsx") if excel else None
+    return ReportPaths(
+        out_dir=out,
+        tables=written,
+        charts=chart_paths,
+        html=page,
+        summary=analysis.summary,
+        excel=workbook,
+    )
+
+
+def write_report(
+    data: pd.DataFrame | Analysis,
+    out_dir: str | Path,
+    *,
+    html: bool = False,
+    bom: bool = False,
+    charts: bool = True,
+    title: str | None = None,
+    stuck_kwargs: Mapping[str, Any] | None = None,
+    tz: TzLike = None,
+    excel: bool = False,
+) -> ReportPaths:
+    """Write CSV tables, PNG charts, (``html=True``) a self-contained ``report.html`` and (``excel=True``)
+    ``report.xlsx`` to ``out_dir``.
+
+    ``analyse(data, tz=tz)`` + :func:`render`; ``data`` may also be an :class:`Analysis` already made (then
+    ``stuck_kwargs`` and ``tz`` belong to :func:`analyse`). Tables: jobs, duration_stats, failure_rates,
+    fail_reasons, stuck_jobs (``stuck_kwargs`` go to :func:`stuck_jobs`), and what_changed and
+    new_fail_reasons when the data spans the last 7 days and the 28 before. Charts: durations,
+    duration_trend, failure_rates, fail_reasons, what_changed (then), and a timeline of the (region, day)
+    with the most failures. ``tz``: the zone of days, labels and shown times; tables stay UTC, and the CSV
+    files gain a ``<column>_local (<zone>)`` column per time. Excel (needs openpyxl): a sheet per table,
+    times as wall times of ``tz``; the jobs sheet is replaced by a note when it exceeds Excel's row limit.
+    The directory is created if needed; existing files are replaced.
+    """
+    analysis = _analysis_of(data, stuck_kwargs, tz, func="write_report")
+    return render(analysis, out_dir, html=html, bom=bom, charts=charts, title=title, excel=excel)
