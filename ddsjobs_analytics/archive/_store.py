@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from .._core._names import TERMINAL_STATUSES
 from .._core._time import Moment
-from ._errors import ArchiveCorruptError, ArchiveLockedError
+from ._errors import ArchiveCorruptError, ArchiveError, ArchiveLockedError
 from ._files import FileDigest, new_transaction, read_parquet, staged_name
 from ._load import OnError, load_tables
 from ._lock import ArchiveLock
@@ -87,7 +87,10 @@ class JobArchive:
                 log.debug("archive %s: not finishing its last transaction now (%s)", self.path, exc)
 
     def __repr__(self) -> str:
-        manifest = read_manifest(self.path, missing_ok=True)
+        try:
+            manifest = read_manifest(self.path, missing_ok=True)
+        except ArchiveError:  # a repr never raises: say what verify() would explain
+            return f"JobArchive({str(self.path)!r}, manifest unreadable)"
         if manifest is None:
             return f"JobArchive({str(self.path)!r}, empty)"
         parts = manifest["partitions"]

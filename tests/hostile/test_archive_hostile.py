@@ -127,6 +127,7 @@ def test_a_garbage_manifest_is_reported_by_verify_and_rebuilt_by_repair(
     assert code == 1 and "manifest unreadable" in out, out
     with pytest.raises(ArchiveCorruptError, match="ddsjobs archive repair"):
         JobArchive(archive.path).load()
+    assert repr(JobArchive(archive.path)).endswith("manifest unreadable)")
     files = tree(archive.path)
     with pytest.raises(ArchiveCorruptError):
         upsert(JobArchive(archive.path), [record("x")], T2)
