@@ -197,7 +197,7 @@ def run_archive(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Read enough history for both periods, then compare and print (``_compare_cli.run_check``).
+    """Read enough history for both periods, then compare and print (``_check.run_check``).
 
     Every error exits 2 here, never 1: for ``check`` exit 1 means "a regression", and a cron job or CI step
     must not mistake an unreadable file for one.

@@ -152,7 +152,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--tz",
-        type=_checked("_calendar", "resolve_tz"),
+        type=_checked("_core._calendar", "resolve_tz"),
         default=None,
         metavar="TZ",
         help="time zone of days, labels and local-time columns, e.g. Asia/Shanghai, +08:00, UTC+8, local "
@@ -342,7 +342,7 @@ def _check_parser(commands: Any) -> None:
     group.add_argument("--by", default="job_type", metavar="COLS", help="group column(s), comma-separated")
     group.add_argument(
         "--tz",
-        type=_checked("_calendar", "resolve_tz"),
+        type=_checked("_core._calendar", "resolve_tz"),
         default=None,
         help="zone of naive times and of the output, e.g. Asia/Shanghai or +08:00",
     )
@@ -355,7 +355,7 @@ def _check_parser(commands: Any) -> None:
     )
     group.add_argument(
         "--fail-on",
-        type=_checked("_compare_cli", "fail_on_metrics"),
+        type=_checked("_cli._check", "fail_on_metrics"),
         default="failure_rate,duration_p50,duration_p95",
         metavar="METRICS",
         help="what counts as a regression: failure_rate, duration_p50, duration_p95, fail_reason",
