@@ -34,6 +34,7 @@ from ddsjobs_analytics._cli._commands import (
     write_report_folder,
 )
 from ddsjobs_analytics._cli._console import console, terminal_safe
+from ddsjobs_analytics._cli._options import extend_parsers
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main", "parse_since"]
 
@@ -407,6 +408,7 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
     for build in _PARSERS:
         build(commands)
+    extend_parsers(commands, _command)
     parser.set_defaults(commands=commands.choices)
     return parser
 

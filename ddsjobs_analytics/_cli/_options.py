@@ -1,0 +1,58 @@
+"""The on-call commands and options (issue #20), added to the parser built by ``_main``.
+
+Kept apart from ``_main`` so that it stays small: ``extend_parsers`` adds ``config`` and ``metrics`` and gives
+``check`` its configuration, rules and notification options. Only the standard library is imported here.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["extend_parsers"]
+
+Command = Callable[..., argparse.ArgumentParser]
+
+
+def _run(module: str, function: str) -> Callable[[argparse.Namespace], int]:
+    """A command body imported when the command runs, so ``--help`` stays cheap."""
+
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(f"ddsjobs_analytics._cli.{module}"), function)(args))
+
+    return run
+
+
+def config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the configuration file (default: $DDSJOBS_CONFIG, else ./ddsjobs.toml if present), "
+        "e.g. --config ddsjobs.toml",
+    )
+
+
+def _config_parser(commands: Any, command: Command) -> None:
+    parser = command(
+        commands,
+        "config",
+        summary="validate the configuration file and print what it resolved (secrets as set/unset)",
+        usage="check [--config FILE]",
+        example="ddsjobs config check --config ddsjobs.toml",
+        run=_run("_config", "run_config"),
+        exit_codes="exit codes: 0 the file is valid, 2 it is missing or invalid (file:line: key: problem)",
+    )
+    parser.add_argument("action", choices=["check"], help="check: validate and print the resolved values")
+    config_option(parser)
+
+
+def extend_parsers(commands: Any, command: Command) -> None:
+    """Add the on-call commands to ``commands`` (the sub-parsers) and options to existing commands;
+    ``command`` is ``_main._command``, the builder every command uses."""
+    _config_parser(commands, command)
