@@ -46,6 +46,9 @@ if TYPE_CHECKING:
         plot_timeline,
     )
     from ._render._report import ReportPaths, render, summary_text, write_csv, write_report
+    from ._rules._check import check_rules
+    from ._rules._result import RuleResult
+    from ._rules._rule import Rule
     from ._stats._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
     from ._stats._failures import failure_rates, wilson_interval
     from .archive import (
@@ -99,6 +102,8 @@ __all__ = [
     "PostMortem",
     "RecordError",
     "ReportPaths",
+    "Rule",
+    "RuleResult",
     "ServerError",
     "SyncStats",
     "TaskCenter",
@@ -109,6 +114,7 @@ __all__ = [
     "__version__",
     "analyse",
     "canonical_job_type",
+    "check_rules",
     "compare_periods",
     "default_periods",
     "duration_stats",
@@ -194,6 +200,9 @@ _LAZY = {
     **dict.fromkeys(("Analysis", "analyse"), "_analysis._analyse"),
     **dict.fromkeys(("load_sample", "sample_records"), "simulator._sample"),
     "load_jobs": "_load",
+    "check_rules": "_rules._check",
+    "Rule": "_rules._rule",
+    "RuleResult": "_rules._result",
     **dict.fromkeys(("compare_periods", "default_periods", "spans_periods"), "_compare._periods"),
     "new_fail_reasons": "_compare._reasons",
     **dict.fromkeys(("IncidentComparison", "incident_comparison"), "_compare._incident"),

@@ -45,7 +45,8 @@ def describe_config(config: Config) -> str:
     lines.append(f"rules ({len(config.rules)}):")
     for rule in config.rules:
         limits = ", ".join(_limit(name, value) for name, value in rule.limits.items())
-        lines.append(f"  {rule.label}: {limits}")
+        gate = f", min_jobs {rule.min_jobs}" if rule.min_jobs is not None else ""
+        lines.append(f"  {rule.label}: {limits}{gate}")
     lines.append(f"notify ({len(config.notify)}):")
     for entry in config.notify:
         parts = [f"  {entry.name}: {entry.kind}", f"url {entry.url}"]

@@ -13,7 +13,7 @@ __all__ = ["DEFAULT_RULE_CONFIDENCE", "LIMITS", "RULE_KEYS", "Rule"]
 # The confidence of the Wilson interval and of the Brookmeyer–Crowley interval a rule compares.
 DEFAULT_RULE_CONFIDENCE = 0.95
 # Every limit a rule may set, in the order the findings list them.
-LIMITS: tuple[str, ...] = ("max_failure_rate", "max_p50", "max_p95", "max_stuck", "min_jobs")
+LIMITS: tuple[str, ...] = ("max_failure_rate", "max_p50", "max_p95", "max_stuck")
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,11 @@ class Rule:
     - ``max_p50`` / ``max_p95``: seconds; breached when the lower end of the Brookmeyer–Crowley interval
       of the Kaplan–Meier quantile (Completed jobs as events, Running ones censored at their age) is above it.
     - ``max_stuck``: breached when more than this many Running jobs are stuck (:func:`stuck_jobs`).
-    - ``min_jobs``: breached when fewer jobs than this match the rule at all (the backups stopped running).
+    - ``min_jobs``: the evidence a group needs before its failure rate or durations are judged (jobs with
+      a verdict, Completed + Failed); a smaller group is ``insufficient``, never a breach, like
+      ``check --min-jobs``. Default: judged from the first job (the intervals alone guard small groups).
 
-    The first three and ``max_stuck`` are judged per matching ``job_type`` (and per region when the rule
-    names one); ``min_jobs`` counts the matching jobs together, since a type that never ran has no row.
+    Each limit is judged per matching ``job_type`` (and per ``region`` when the rule names one).
     """
 
     job_type: str = "*"
