@@ -120,8 +120,8 @@ def test_the_window_keeps_the_jobs_created_in_it() -> None:
 
 def km_lower_bound_by_hand(durations: Sequence[float], q: float) -> float:
     """Brookmeyer–Crowley low end for an uncensored sample of distinct times, written out anew:
-    S_i = (n − i)/n, Greenwood V_i = Σ_{j≤i} 1/((n−j+1)(n−j)), the log(−log) lower band S_i^exp(z√V_i/|log S_i|),
-    and the first time where that band reaches 1 − q."""
+    S_i = (n − i)/n, Greenwood V_i = Σ_{j≤i} 1/((n−j+1)(n−j)), the log(−log) lower band
+    S_i^exp(z√V_i/|log S_i|), and the first time where that band reaches 1 − q."""
     times = sorted(durations)
     n = len(times)
     greenwood = 0.0
