@@ -204,11 +204,13 @@ def run_check(args: argparse.Namespace) -> int:
     """
     from .._core._calendar import resolve_tz
     from .._core._time import parse_moment
+    from ._alerts import on_call
     from ._check import fail_on_metrics
     from ._check import run_check as compare_and_print
 
     try:
-        tz = resolve_tz(args.tz)
+        oncall = on_call(args)
+        tz = resolve_tz(args.tz if args.tz is not None else oncall.config.tz)
         fail_on = fail_on_metrics(args.fail_on)
         by = [name.strip() for name in args.by.split(",") if name.strip()]
         if args.archive is not None and args.inputs:
@@ -229,7 +231,7 @@ def run_check(args: argparse.Namespace) -> int:
             else:
                 with task_center(args) as center:
                     df = center.fetch(start.to_pydatetime(), now.to_pydatetime())
-        return compare_and_print(
+        code = compare_and_print(
             df,
             since=args.since,
             baseline=args.baseline,
@@ -240,7 +242,11 @@ def run_check(args: argparse.Namespace) -> int:
             fail_on=fail_on,
             min_jobs=args.min_jobs,
             fdr=args.fdr,
+            rules=oncall.rules,
+            on_result=oncall.collect,
         )
+        oncall.deliver(code, verbosity=args.verbosity)  # never raises, never changes the code
+        return code
     except Exception as exc:
         if args.verbosity >= 1:
             raise

@@ -52,7 +52,28 @@ def _config_parser(commands: Any, command: Command) -> None:
     config_option(parser)
 
 
+def _check_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "rules and notifications (from the configuration file)",
+        "e.g. ddsjobs check jobs.parquet --config ddsjobs.toml --notify ops-feishu",
+    )
+    config_option(group)  # type: ignore[arg-type]
+    group.add_argument(
+        "--notify",
+        action="append",
+        metavar="NAME",
+        help="post the verdict to this [[notify]] entry of the file (repeatable; default: every entry), "
+        "one message per run and only when something is flagged, e.g. --notify ops-feishu",
+    )
+    group.add_argument(
+        "--notify-always",
+        action="store_true",
+        help="post even when nothing is flagged (a daily digest), e.g. --notify ops-feishu --notify-always",
+    )
+
+
 def extend_parsers(commands: Any, command: Command) -> None:
     """Add the on-call commands to ``commands`` (the sub-parsers) and options to existing commands;
     ``command`` is ``_main._command``, the builder every command uses."""
     _config_parser(commands, command)
+    _check_options(commands.choices["check"])
