@@ -57,7 +57,7 @@ def test_feishu_card_with_the_documented_signature() -> None:
         feishu.send(MESSAGE)
     (request,) = server.received
     body = request.body
-    # Feishu's documented algorithm: key = timestamp + "\n" + secret, HMAC-SHA256 over an empty message, base64.
+    # Feishu's documented algorithm: key = timestamp + "\n" + secret, HMAC-SHA256 of b"", base64.
     key = f"{body['timestamp']}\n{SECRET}".encode()
     assert body["sign"] == base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
     assert body["msg_type"] == "interactive"
@@ -78,9 +78,11 @@ def test_feishu_text_without_a_secret_is_unsigned() -> None:
 
 
 def test_dingtalk_markdown_with_the_documented_query_signature() -> None:
-    with chat_server((200, OK, {}), path="/robot/send") as server:
-        with DingTalkNotifier(f"{server.url}?access_token=TOKEN-abc", secret=SECRET) as dingtalk:
-            dingtalk.send(MESSAGE)
+    with (
+        chat_server((200, OK, {}), path="/robot/send") as server,
+        DingTalkNotifier(f"{server.url}?access_token=TOKEN-abc", secret=SECRET) as dingtalk,
+    ):
+        dingtalk.send(MESSAGE)
     (request,) = server.received
     timestamp = request.query["timestamp"][0]
     assert len(timestamp) == 13  # milliseconds
@@ -131,9 +133,12 @@ def test_retries_on_429_and_5xx_with_backoff() -> None:
 def test_retries_on_a_platform_rate_limit_code_then_gives_up() -> None:
     waits: list[float] = []
     limited = (200, {"errcode": 130101, "errmsg": "send too fast"}, {})
-    with chat_server(limited) as server, DingTalkNotifier(server.url, sleep=waits.append, retries=2) as ding:
-        with pytest.raises(DeliveryError, match="gave up after 3 attempts.*130101"):
-            ding.send(MESSAGE)
+    with (
+        chat_server(limited) as server,
+        DingTalkNotifier(server.url, sleep=waits.append, retries=2) as ding,
+        pytest.raises(DeliveryError, match=r"gave up after 3 attempts.*130101"),
+    ):
+        ding.send(MESSAGE)
     assert len(server.received) == 3 and waits == [1.0, 2.0]
 
 
