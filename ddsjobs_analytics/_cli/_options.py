@@ -72,8 +72,49 @@ def _check_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _metrics_parser(commands: Any, command: Command) -> None:
+    parser = command(
+        commands,
+        "metrics",
+        summary="write Prometheus metrics per job type and region (failure rate, KM p50/p95, running, stuck)",
+        usage="[INPUT ...] [--archive PATH] [--since T] [--out FILE.prom | --push URL] [options]",
+        example="ddsjobs metrics --archive ~/dds-jobs --since 7d --out /var/lib/node_exporter/ddsjobs.prom",
+        run=_run("_metrics", "run_metrics"),
+    )
+    parser.add_argument(
+        "inputs", nargs="*", type=Path, metavar="INPUT", help="job files (none: --archive or the sample)"
+    )
+    parser.add_argument(
+        "--archive", type=Path, metavar="PATH", help="read from a job archive instead of files"
+    )
+    parser.add_argument("--since", metavar="T", help="only jobs created since this, e.g. 7d or 2026-11-01")
+    parser.add_argument("--until", metavar="T", help="only jobs created before this, e.g. 1d")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="write this file atomically for node_exporter's textfile collector, e.g. --out ddsjobs.prom "
+        "(default: stdout)",
+    )
+    where.add_argument(
+        "--push", metavar="URL", help="push to a Pushgateway, e.g. --push http://127.0.0.1:9091"
+    )
+    parser.add_argument(
+        "--job", default="ddsjobs", help="the Pushgateway job name (default ddsjobs), e.g. --job ddsjobs-cn"
+    )
+    parser.add_argument(
+        "--top",
+        type=int,
+        default=20,
+        metavar="N",
+        help="label the N most frequent job types by name and the rest 'other' (default 20), e.g. --top 10",
+    )
+
+
 def extend_parsers(commands: Any, command: Command) -> None:
     """Add the on-call commands to ``commands`` (the sub-parsers) and options to existing commands;
     ``command`` is ``_main._command``, the builder every command uses."""
     _config_parser(commands, command)
+    _metrics_parser(commands, command)
     _check_options(commands.choices["check"])
