@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         jobs_frame,
         require_columns,
     )
+    from ._frame._filter import filter_jobs
     from ._load import load_jobs
     from ._reasons import (
         PLACEHOLDER_RULES,
@@ -123,6 +124,7 @@ __all__ = [
     "fail_reason_groups",
     "fail_reason_template",
     "failure_rates",
+    "filter_jobs",
     "incident_comparison",
     "jobs_frame",
     "jobs_in_group",
@@ -200,6 +202,7 @@ _LAZY = {
     **dict.fromkeys(("Analysis", "analyse"), "_analysis._analyse"),
     **dict.fromkeys(("load_sample", "sample_records"), "simulator._sample"),
     "load_jobs": "_load",
+    "filter_jobs": "_frame._filter",
     "check_rules": "_rules._check",
     "Rule": "_rules._rule",
     "RuleResult": "_rules._result",

@@ -16,14 +16,13 @@ EXIT_OK = 0
 def run_metrics(args: argparse.Namespace) -> int:
     from .._load import load_jobs
     from ..metrics._exposition import metrics_text, push_metrics, write_metrics
+    from ._targets import apply_filters
 
     if args.archive is not None and args.inputs:
         raise ValueError("give input files or --archive, not both")
     source: Any = "archive" if args.archive is not None else list(args.inputs) or "sample"
     df = load_jobs(source, archive=args.archive, since=args.since, until=args.until)
-    filters = getattr(args, "apply_filters", None)
-    if filters is not None:
-        df = filters(df)
+    df = apply_filters(args, df)
     if args.push:
         push_metrics(df, args.push, job=args.job, top=args.top)
         if args.verbosity >= 0:

@@ -112,9 +112,54 @@ def _metrics_parser(commands: Any, command: Command) -> None:
     )
 
 
+def _target_option(parser: argparse.ArgumentParser, *, config: bool) -> None:
+    group = parser.add_argument_group(
+        "targets",
+        "several regions and projects in one run, fetched concurrently into one frame with region and "
+        "project_id; a target that fails is named on stderr and the others still count (exit 3 partial; "
+        "check: 4)",
+    )
+    group.add_argument(
+        "--target",
+        action="append",
+        metavar="REGION:PROJECT",
+        help="fetch this region and project (repeatable; default: the file's [[targets]], else the "
+        "environment's), e.g. --target cn-north-4:0123abcd --target ap-southeast-1:4567ef01",
+    )
+    if config:
+        config_option(group)  # type: ignore[arg-type]
+
+
+def _filter_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "filters",
+        "glob patterns, case-sensitive, repeatable (alternatives); different filters must all hold. Sent to "
+        "ListTasks where it can filter (one exact status or job name), always applied to the result",
+    )
+    group.add_argument(
+        "--status", action="append", metavar="GLOB", help="only jobs in this status, e.g. --status Failed"
+    )
+    group.add_argument(
+        "--job-type",
+        action="append",
+        metavar="GLOB",
+        help="only jobs of this type, e.g. --job-type 'MongodbSnapshot*'",
+    )
+    group.add_argument(
+        "--instance",
+        action="append",
+        metavar="ID|NAME",
+        help="only jobs of instances whose id or name matches, e.g. --instance 'dds-prod-*'",
+    )
+
+
 def extend_parsers(commands: Any, command: Command) -> None:
     """Add the on-call commands to ``commands`` (the sub-parsers) and options to existing commands;
     ``command`` is ``_main._command``, the builder every command uses."""
     _config_parser(commands, command)
     _metrics_parser(commands, command)
     _check_options(commands.choices["check"])
+    for name in ("fetch", "report", "check", "sync"):
+        _target_option(commands.choices[name], config=name != "check")  # check has --config already
+    for name in ("fetch", "report", "check", "metrics"):  # not sync: an archive keeps everything
+        _filter_options(commands.choices[name])
