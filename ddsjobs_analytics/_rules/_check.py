@@ -10,7 +10,6 @@ the *lower* end of the interval is above it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from fnmatch import fnmatchcase
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,7 @@ import pandas as pd
 
 from .._compare._periods import period_masks
 from .._frame import require_columns
+from .._frame._filter import matching
 from .._stats._durations import group_codes, status_mask, stuck_jobs
 from .._stats._failures import failure_rates
 from .._stats._km import events_and_censorings, first_time_at_or_below, km_quantile_ci
@@ -51,12 +51,6 @@ def _as_rules(rules: Iterable[Rule | Mapping[str, Any]] | Rule) -> tuple[Rule, .
     return tuple(found)
 
 
-def _matching(values: pd.Series, pattern: str) -> pd.Series:
-    """Rows whose value matches the glob (case-sensitive; a missing value never matches)."""
-    distinct = [value for value in pd.unique(values.dropna()) if fnmatchcase(str(value), pattern)]
-    return values.isin(distinct).fillna(False).astype(bool)
-
-
 def check_rules(
     df: pd.DataFrame,
     rules: Iterable[Rule | Mapping[str, Any]] | Rule,
@@ -83,9 +77,9 @@ def check_rules(
         in_window = pd.Series(True, index=df.index)
     rows: list[dict[str, Any]] = []
     for number, rule in enumerate(rules):
-        selected = _matching(df["job_type"], rule.job_type)
+        selected = matching(df["job_type"], [rule.job_type])
         if rule.region is not None:
-            selected &= _matching(df["region"], rule.region)
+            selected &= matching(df["region"], [rule.region])
         keys = ["job_type", *(["region"] if rule.region is not None else [])]
         scope = df.loc[selected & in_window]
         for limit, threshold in rule.limits.items():
