@@ -39,7 +39,7 @@ from ddsjobs_analytics._cli._options import extend_parsers
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main", "parse_since"]
 
 
-_EXIT_CODES = """exit codes: 0 ok, 1 failure, 2 usage error, 3 partial (some job ids failed)"""
+_EXIT_CODES = """exit codes: 0 ok, 1 failure, 2 usage error, 3 partial (some job ids or targets failed)"""
 
 
 def parse_since(value: str, *, now: datetime | None = None) -> datetime:
@@ -312,8 +312,8 @@ def _check_parser(commands: Any) -> None:
         usage="[INPUT ...] [--archive PATH] [--since 7d] [--baseline 28d] [--by COLS] [options]",
         example="ddsjobs check --archive ~/dds-jobs --since 7d --baseline 28d --tz Asia/Shanghai",
         run=run_check,
-        exit_codes="exit codes: 0 no regression, 1 at least one regression, 2 usage error or unreadable "
-        "input, 3 not enough data to judge",
+        exit_codes="exit codes: 0 no regression, 1 at least one regression or rule breach, 2 usage error or "
+        "unreadable input, 3 not enough data to judge, 4 no regression but a --target failed",
     )
     check.add_argument(
         "inputs",
