@@ -83,7 +83,8 @@ def test_a_breach_posts_one_signed_card_and_one_signed_markdown(
     content = card["card"]["elements"][1]["text"]["content"]
     assert f"- {breach}" in content.splitlines()
     assert card["card"]["elements"][2]["actions"][0]["url"] == "http://127.0.0.1/reports/today.html"
-    assert "2026-10-25" in card["card"]["elements"][0]["text"]["content"]  # the period
+    context = card["card"]["elements"][0]["text"]["content"]
+    assert "Checked files quiet.parquet." in context and "2026-10-25" in context  # what and when
     stamp = markdown.query["timestamp"][0]
     digest = hmac.new(DING_SECRET.encode(), f"{stamp}\n{DING_SECRET}".encode(), hashlib.sha256).digest()
     assert markdown.query["sign"] == [base64.b64encode(digest).decode()]

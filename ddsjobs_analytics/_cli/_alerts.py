@@ -30,6 +30,7 @@ class OnCall:
     config: Config
     destinations: tuple[NotifyConfig, ...] = ()
     always: bool = False
+    sources: str = "the data read"
     payload: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -46,7 +47,7 @@ class OnCall:
             return []
         from ..notify import notifier_class
 
-        message = check_message(self.payload, self.config)
+        message = check_message(self.payload, self.config, sources=self.sources)
         delivered = []
         for entry in self.destinations:
             try:
@@ -73,15 +74,23 @@ def on_call(args: argparse.Namespace) -> OnCall:
     config = config_for(args)
     names = getattr(args, "notify", None) or []
     destinations = tuple(config.destination(name) for name in names) if names else config.notify
-    return OnCall(config, destinations, always=bool(getattr(args, "notify_always", False)))
+    always = bool(getattr(args, "notify_always", False))
+    return OnCall(config, destinations, always=always, sources=_sources(args, config))
 
 
-def _targets(payload: dict[str, Any], config: Config) -> str:
-    targets = payload.get("targets") or [target.label for target in config.targets]
-    return ", ".join(targets) if targets else "local data"
+def _sources(args: argparse.Namespace, config: Config) -> str:
+    """What the verdict covers, for the message: the files, the archive, or the targets."""
+    if getattr(args, "inputs", None):
+        return "files " + ", ".join(path.name for path in args.inputs)
+    if getattr(args, "archive", None) is not None:
+        return f"archive {args.archive}"
+    targets = list(getattr(args, "target", None) or []) or [target.label for target in config.targets]
+    if not targets and getattr(args, "region", None):
+        targets = [f"{args.region}:{getattr(args, 'project_id', None) or '?'}"]
+    return "targets " + ", ".join(targets) if targets else "the data read"
 
 
-def check_message(payload: dict[str, Any], config: Config) -> Message:
+def check_message(payload: dict[str, Any], config: Config, *, sources: str = "the data read") -> Message:
     """The chat message of a ``check`` payload: the targets and period, the findings, the report link."""
     from ..notify import Message
 
@@ -94,7 +103,7 @@ def check_message(payload: dict[str, Any], config: Config) -> Message:
     )
     current, baseline = payload["current"], payload["baseline"]
     context = (
-        f"Targets: {_targets(payload, config)}. Current {current['start']} → {current['end']}, "
+        f"Checked {sources}. Current {current['start']} → {current['end']}, "
         f"baseline from {baseline['start']}."
     )
     return Message(
