@@ -164,6 +164,17 @@ def test_a_lost_connection_is_retried_then_reported_redacted() -> None:
     assert waits == [1.0] and "TOKEN" not in str(info.value)
 
 
+def test_the_http_client_log_never_shows_the_webhook(caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        caplog.at_level("DEBUG", logger="httpx"),
+        chat_server((200, OK, {})) as server,
+        WeComNotifier(f"{server.url}?key=TOKEN-query") as wecom,
+    ):
+        wecom.send(MESSAGE)
+    assert "HTTP Request: POST" in caplog.text
+    assert "TOKEN-secret-path" not in caplog.text and "TOKEN-query" not in caplog.text
+
+
 def test_the_transport_hook_and_the_generic_webhook() -> None:
     seen: list[httpx.Request] = []
 

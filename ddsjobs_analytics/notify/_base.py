@@ -18,6 +18,7 @@ webhook URL (it carries the token) and the secret never appear in a repr or an e
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal
@@ -44,6 +45,31 @@ DEFAULT_BACKOFF = 1.0  # seconds before the first retry, doubled each time (Retr
 MAX_WAIT = 30.0
 MAX_LINE = 500  # characters of one finding; longer lines are cut with "…"
 _sleep = time.sleep  # the default wait between attempts (a test may replace it)
+
+
+class _RedactLog(logging.Filter):
+    """httpx logs each request's URL at INFO; on the way out, a webhook's path and query become ``***``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets and isinstance(record.args, tuple):
+            record.args = tuple(self.clean(arg) for arg in record.args)
+        return True
+
+    def clean(self, value: object) -> object:
+        text = str(value)
+        if not any(secret in text for secret in self.secrets):
+            return value
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+
+_REDACT_LOG = _RedactLog()
+logging.getLogger("httpx").addFilter(_REDACT_LOG)
 
 
 class DeliveryError(Exception):
@@ -85,6 +111,8 @@ class Notifier:
         if self.msg_type not in self.msg_types:
             raise ValueError(f"{self.kind}: msg_type is one of {', '.join(self.msg_types)}, not {msg_type!r}")
         self._url, self._secret = url, secret
+        parts = urlsplit(url)
+        _REDACT_LOG.secrets.update(s for s in (parts.path, parts.query, secret) if s and len(s) > 1)
         self.retries, self.backoff, self._sleep = retries, backoff, sleep or _sleep
         self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
 
