@@ -50,6 +50,8 @@ _sleep = time.sleep  # the default wait between attempts (a test may replace it)
 class _RedactLog(logging.Filter):
     """httpx logs each request's URL at INFO; on the way out, a webhook's path and query become ``***``."""
 
+    ddsjobs_redact = True  # how _redactor() recognises it, even from a re-imported copy of this module
+
     def __init__(self) -> None:
         super().__init__()
         self.secrets: set[str] = set()
@@ -68,8 +70,15 @@ class _RedactLog(logging.Filter):
         return text
 
 
-_REDACT_LOG = _RedactLog()
-logging.getLogger("httpx").addFilter(_REDACT_LOG)
+def _redactor() -> _RedactLog:
+    """The one redacting filter on httpx's logger (added on first use, found again afterwards)."""
+    logger = logging.getLogger("httpx")
+    for existing in logger.filters:
+        if getattr(existing, "ddsjobs_redact", False):
+            return existing  # type: ignore[return-value]
+    added = _RedactLog()
+    logger.addFilter(added)
+    return added
 
 
 class DeliveryError(Exception):
@@ -112,7 +121,7 @@ class Notifier:
             raise ValueError(f"{self.kind}: msg_type is one of {', '.join(self.msg_types)}, not {msg_type!r}")
         self._url, self._secret = url, secret
         parts = urlsplit(url)
-        _REDACT_LOG.secrets.update(s for s in (parts.path, parts.query, secret) if s and len(s) > 1)
+        _redactor().secrets.update(s for s in (parts.path, parts.query, secret) if s and len(s) > 1)
         self.retries, self.backoff, self._sleep = retries, backoff, sleep or _sleep
         self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
 
