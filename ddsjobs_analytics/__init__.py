@@ -76,6 +76,7 @@ if TYPE_CHECKING:
         TokenAuth,
         TransportError,
     )
+    from .config import load_config
     from .simulator._sample import load_sample, sample_records
 
 __version__ = "0.1.0"
@@ -131,6 +132,7 @@ __all__ = [
     "kaplan_meier",
     "km_quantile",
     "km_survival_at",
+    "load_config",
     "load_jobs",
     "load_sample",
     "new_fail_reasons",
@@ -202,6 +204,7 @@ _LAZY = {
     **dict.fromkeys(("Analysis", "analyse"), "_analysis._analyse"),
     **dict.fromkeys(("load_sample", "sample_records"), "simulator._sample"),
     "load_jobs": "_load",
+    "load_config": "config",
     "filter_jobs": "_frame._filter",
     "check_rules": "_rules._check",
     "Rule": "_rules._rule",

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..metrics import DEFAULT_PUSH_JOB, DEFAULT_TOP_JOB_TYPES
+
 __all__ = ["extend_parsers"]
 
 Command = Callable[..., argparse.ArgumentParser]
@@ -101,14 +103,17 @@ def _metrics_parser(commands: Any, command: Command) -> None:
         "--push", metavar="URL", help="push to a Pushgateway, e.g. --push http://127.0.0.1:9091"
     )
     parser.add_argument(
-        "--job", default="ddsjobs", help="the Pushgateway job name (default ddsjobs), e.g. --job ddsjobs-cn"
+        "--job",
+        default=DEFAULT_PUSH_JOB,
+        help=f"the Pushgateway job name (default {DEFAULT_PUSH_JOB}), e.g. --job ddsjobs-cn",
     )
     parser.add_argument(
         "--top",
         type=int,
-        default=20,
+        default=DEFAULT_TOP_JOB_TYPES,
         metavar="N",
-        help="label the N most frequent job types by name and the rest 'other' (default 20), e.g. --top 10",
+        help="label the N most frequent job types by name and the rest 'other' "
+        f"(default {DEFAULT_TOP_JOB_TYPES}), e.g. --top 10",
     )
 
 

@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from .._frame import require_columns
 from .._stats._durations import duration_stats, stuck_jobs
 from .._stats._failures import failure_rates
+from . import DEFAULT_TOP_JOB_TYPES
 
 __all__ = [
     "DEFAULT_TOP_JOB_TYPES",
@@ -28,7 +29,6 @@ __all__ = [
     "registry",
 ]
 
-DEFAULT_TOP_JOB_TYPES = 20
 OTHER = "other"  # the label of the job types beyond the top N
 UNKNOWN_REGION = "unknown"
 LABELS = ("job_type", "region")

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 from prometheus_client.exposition import generate_latest, push_to_gateway, write_to_textfile
 
-from ._collector import DEFAULT_TOP_JOB_TYPES, registry
+from . import DEFAULT_PUSH_JOB, DEFAULT_TOP_JOB_TYPES
+from ._collector import registry
 
-__all__ = ["DEFAULT_PUSH_JOB", "metrics_text", "push_metrics", "write_metrics"]
+__all__ = ["metrics_text", "push_metrics", "write_metrics"]
 
-DEFAULT_PUSH_JOB = "ddsjobs"
 # The first bytes of every file this module writes: a file that does not start so is not overwritten.
 OUR_HEADER = b"# HELP ddsjobs_"
 
