@@ -200,3 +200,20 @@ def test_bad_rules_are_errors_naming_the_rule() -> None:
 def test_no_rules_no_rows() -> None:
     result = check_rules(failures("Backup", 1, 2), [])
     assert result.summary.empty and not result.breached and result.findings() == []
+
+
+def test_the_readme_example_prints_what_it_says() -> None:
+    import contextlib
+    import io
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (example,) = [
+        b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL) if "check_rules" in b
+    ]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(example, "README.md", "exec"), {})
+    promised = [line.removeprefix("# ") for line in example.splitlines() if line.startswith("# ")]
+    assert printed.getvalue().splitlines() == promised

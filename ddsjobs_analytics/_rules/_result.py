@@ -103,7 +103,7 @@ class RuleResult:
     def to_text(self) -> str:
         judged = int(self.summary["verdict"].isin(["breached", "ok"]).sum())
         head = f"{len(self.rules)} rule(s), {judged} judged group(s), {len(self.breaches)} breach(es)"
-        return "\n".join([head, *(f"BREACH  {line}" for line in self.findings())]) + "\n"
+        return "\n".join([head, *(f"BREACH  {line}" for line in self.findings())])
 
     def to_markdown(self) -> str:
         lines = [f"**{len(self.breaches)} rule breach(es)**", ""]
