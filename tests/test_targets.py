@@ -196,3 +196,19 @@ def test_sync_two_targets_into_one_archive_then_report_and_metrics_filter(
     assert (out / "failure_rates.csv").exists()
     rates = pd.read_csv(out / "failure_rates.csv")
     assert rates["job_type"].str.startswith("Mongodb").all()
+
+
+def test_partial_exit_codes_of_check_and_sync(
+    sim: Simulator, env: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = ["--target", "ap-southeast-1:no-such-project"]
+    until = pd.Timestamp(sim.now).isoformat()
+    options = ["--since", "5d", "--baseline", "20d", "--until", until, "--min-jobs", "5", "--no-progress"]
+    assert main(["check", *env, *options]) == 0  # both targets answer: no regression
+    capsys.readouterr()
+    assert main(["check", *env, *bad, *options]) == 4  # no regression, but one target failed
+    assert "target ap-southeast-1:no-such-project failed" in capsys.readouterr().err
+    archive = tmp_path / "archive"
+    assert main(["sync", *env, *bad, "--archive", str(archive), "--no-progress", "-q"]) == 3
+    assert "ddsjobs sync: target ap-southeast-1:no-such-project failed" in capsys.readouterr().err
+    assert set(dj.JobArchive(archive).load()["region"]) == set(REGIONS)

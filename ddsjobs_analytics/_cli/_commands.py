@@ -148,7 +148,6 @@ def task_center(args: argparse.Namespace) -> TaskCenter:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-
     out: Path = args.out
     name = out.name.lower()
     if not name.endswith((".parquet", ".csv")):
