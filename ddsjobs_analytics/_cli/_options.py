@@ -87,7 +87,7 @@ def _metrics_parser(commands: Any, command: Command) -> None:
         "inputs", nargs="*", type=Path, metavar="INPUT", help="job files (none: --archive or the sample)"
     )
     parser.add_argument(
-        "--archive", type=Path, metavar="PATH", help="read from a job archive instead of files"
+        "--archive", type=Path, metavar="PATH", help="read from a job archive, e.g. --archive ~/dds-jobs"
     )
     parser.add_argument("--since", metavar="T", help="only jobs created since this, e.g. 7d or 2026-11-01")
     parser.add_argument("--until", metavar="T", help="only jobs created before this, e.g. 1d")
