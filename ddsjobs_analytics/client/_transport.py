@@ -47,7 +47,6 @@ _RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.Remote
 _STALLED_PAGES = 3  # full pages in a row without one new id: the server is ignoring ``offset``
 
 T = TypeVar("T")
-R = TypeVar("R")
 # A job and when it was read, as ISO text: one string per page keeps ``jobs_frame`` on its Arrow path.
 Stamped = tuple[dict[str, Any], str]
 _MAX_MESSAGE = 1000  # characters of an error message kept (a server may echo megabytes)

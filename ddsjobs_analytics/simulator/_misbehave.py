@@ -51,7 +51,7 @@ MISBEHAVIOURS: tuple[str, ...] = (
     "endless-chunked",  # status 200, a chunked body that never ends
     "huge-body",  # status 200, a declared Content-Length of ``huge_body_bytes``, sent in full
     # --- a server echoing the caller's secrets ---
-    "echo-code",  # 400 whose error_code is the secrets
+    "echo-code",  # 500 (retried) whose error_code is the secrets
     "echo-200-code",  # status 200, {"error_code": secrets, "error_msg": secrets}
     "echo-request-id",  # 500 with X-Request-Id: the first secret
     "echo-reason",  # 503 whose reason phrase is the secrets
@@ -119,17 +119,17 @@ def misbehave(
 
 
 def echoed_secrets(request: Request, held: tuple[str, ...] = ()) -> list[str]:
-    """The secrets a request carried (token headers, the signature line, an IAM password), then ``held``."""
-    found = [value for name, value in request.headers if name.lower() in _SECRET_HEADERS]
+    """The secrets a request carried, tokens first (``X-Security-Token``, ``X-Auth-Token``, an IAM password,
+    the ``Authorization`` line), then ``held``."""
+    sent = {name.lower(): value for name, value in request.headers}
+    found = [sent.get("x-security-token"), sent.get("x-auth-token")]
     try:
         login = json.loads(request.body or b"{}")
         found.append(login["auth"]["identity"]["password"]["user"]["password"])
     except (ValueError, KeyError, TypeError):
         pass
+    found.append(sent.get("authorization"))
     return [value for value in dict.fromkeys([*found, *held]) if isinstance(value, str) and value]
-
-
-_SECRET_HEADERS = ("x-security-token", "x-auth-token", "authorization")
 
 
 def _echo(fault: str, reply: Reply, secrets: list[str]) -> None:
@@ -137,7 +137,7 @@ def _echo(fault: str, reply: Reply, secrets: list[str]) -> None:
     first = secrets[0] if secrets else ""
     reply.raw, reply.content_type = None, "application/json;charset=UTF-8"
     if fault == "echo-code":
-        reply.status, reply.body = 400, {"error_code": quoted, "error_msg": "Parameter error."}
+        reply.status, reply.body = 500, {"error_code": quoted, "error_msg": "Internal error."}
     elif fault == "echo-200-code":
         reply.status, reply.body = 200, {"error_code": quoted, "error_msg": f"Denied for {quoted}"}
     elif fault == "echo-request-id":
