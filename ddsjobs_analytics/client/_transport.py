@@ -60,6 +60,14 @@ async def _within(seconds: float, coro: Coroutine[Any, Any, T]) -> T:
     return await asyncio.wait_for(coro, seconds)  # pragma: no cover - Python 3.10
 
 
+def _host_of(location: str) -> str:
+    """The host a ``Location`` names (the rest may carry anything, credentials included)."""
+    try:
+        return httpx.URL(location).host or "the same host"
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return "an unreadable location"
+
+
 def _reason(error: TaskCenterError, retry_after: float | None) -> str:
     """Why an attempt failed, e.g. ``ServerError HTTP 500 DBS.280005`` (never a secret)."""
     parts = [type(error).__name__]
@@ -198,6 +206,17 @@ class ClientCore:
                 return None, error, None
         logger.debug("%s %s -> %s (attempt %d)", method, url.path, response.status_code, attempt + 1)
         request_id = response.headers.get("X-Request-Id")
+        if response.is_redirect:  # never followed: the API has no redirects, credentials stay where they are
+            where = _host_of(response.headers.get("Location", ""))
+            moved = ProtocolError(
+                f"{method} {shown} -> HTTP {response.status_code}, a redirect to {where[:100]} "
+                "(not followed)",
+                status=response.status_code,
+                request_id=request_id,
+                method=method,
+                url=shown,
+            )
+            return None, moved, None
         if not response.is_success:
             refusal = error_from_response(
                 response.status_code, body, request_id=request_id, method=method, url=shown
