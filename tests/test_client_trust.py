@@ -283,3 +283,18 @@ def test_list_jobs_without_end_lists_up_to_now(sim: Any):
         jobs = tc.list_jobs(start)
     assert sorted(job["id"] for job in jobs) == sorted(job["id"] for job in sim.truth(start, sim.now))
     assert len(jobs) > 50
+
+
+def test_secrets_quoted_in_job_fields_are_masked_before_the_frame(sim: Any, caplog: pytest.LogCaptureFixture):
+    """Job records are data, but a report must not carry the client's credentials either: a reply holding a
+    secret, or a run of 15+ characters of one, has every string masked (runs of 8+) before any use."""
+    quoted = {"fail_reason": f"denied for {STS_TOKEN} / {sim.sk}", "instance_name": STS_TOKEN[5:20]}
+    sim.set(record_override=quoted)
+    start, end = sim.now - timedelta(days=2), sim.now
+    with client(sim, AkSkAuth(sim.ak, sim.sk, security_token=STS_TOKEN)) as tc:
+        frame = tc.fetch(start, end)
+        job = tc.get_job(sim.truth(start, end)[0]["id"])
+    assert len(frame) == len(sim.truth(start, end))
+    shown = frame.to_csv() + repr(job)
+    assert "<hidden>" in shown and leaked([shown], [sim.ak, sim.sk, STS_TOKEN]) == []
+    assert "quoted the client's credentials; masked" in caplog.text

@@ -34,6 +34,8 @@ __all__ = [
     "excerpt",
     "install_log_redaction",
     "live_secrets",
+    "mask_payload",
+    "mentions",
     "redact",
     "register",
     "scrub",
@@ -202,6 +204,54 @@ def scrub_secrets(text: str, secrets: tuple[str, ...]) -> str:
         last = end
     parts.append(text[last:])
     return "".join(parts)
+
+
+@functools.lru_cache(maxsize=32)
+def _byte_windows(secrets: tuple[str, ...]) -> frozenset[bytes]:
+    """:func:`_windows` as UTF-8 bytes (an 8-character run is at least 8 bytes, so holds one of these)."""
+    runs: set[bytes] = set()
+    for secret in secrets:
+        for spelling in _spellings(secret):
+            low = spelling.translate(_ASCII_LOWER).encode("utf-8", "surrogatepass")
+            runs.update(low[i : i + WINDOW] for i in range(len(low) - WINDOW + 1))
+    return frozenset(runs)
+
+
+PROBE = 8  # body positions probed by mentions(): every 8th, so any run of 2 × 8 − 1 = 15 characters is seen
+
+
+def mentions(body: bytes, secrets: tuple[str, ...]) -> bool:
+    """Whether a raw body holds a secret shorter than 15 characters, or any run of 15 or more characters of
+    one: a cheap check (every 8th position, C-speed slices and set lookups, about 0.4 ms per 100-job page)
+    so that :func:`mask_payload` runs only on the rare reply that quotes credentials."""
+    if not secrets:
+        return False
+    if any(len(s) < 2 * WINDOW - 1 and s.encode("utf-8", "surrogatepass") in body for s in secrets):
+        return True
+    runs = _byte_windows(tuple(sorted(secrets)))
+    low = body.lower()  # ASCII only, like the windows
+    return any(low[i : i + WINDOW] in runs for i in range(0, len(low) - WINDOW + 1, PROBE))
+
+
+def mask_payload(value: object, secrets: tuple[str, ...]) -> tuple[object, int]:
+    """``value`` (decoded JSON) with :func:`scrub_secrets` applied to every string; how many changed."""
+    if isinstance(value, str):
+        masked = scrub_secrets(value, secrets)
+        return masked, int(masked != value)
+    if isinstance(value, list):
+        total = 0
+        for i, item in enumerate(value):
+            value[i], count = mask_payload(item, secrets)
+            total += count
+        return value, total
+    if isinstance(value, dict):
+        out, total = {}, 0
+        for key, item in value.items():
+            new_key, key_count = mask_payload(key, secrets)
+            out[new_key], count = mask_payload(item, secrets)
+            total += key_count + count
+        return out, total
+    return value, 0
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:

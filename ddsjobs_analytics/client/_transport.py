@@ -32,7 +32,7 @@ from ._errors import (
 )
 from ._pool import ShardedClients
 from ._progress import Progress, ProgressCallback
-from ._redact import auth_secrets, register, unregister
+from ._redact import auth_secrets, mask_payload, mentions, register, unregister
 from ._retry import parse_retry_after
 from ._stream import ACCEPT_ENCODING, BodyTooLarge, capping_hook
 from ._timerange import format_api_time, split_windows
@@ -222,11 +222,17 @@ class ClientCore:
                 response.status_code, body, request_id=request_id, method=method, url=shown
             )
             return None, refusal, parse_retry_after(response.headers.get("Retry-After"))
+        secrets = self.secrets
         try:
-            payload = decode_json(body, where=f"{method} {shown}", secrets=self.secrets)
+            payload = decode_json(body, where=f"{method} {shown}", secrets=secrets)
         except ProtocolError as error:
             error.status, error.request_id, error.method = response.status_code, request_id, method
             return None, error, None
+        if mentions(body, secrets):  # a server quoting credentials in job fields: masked before any use
+            payload, masked = mask_payload(payload, secrets)
+            logger.warning(
+                "%s %s: %d field(s) quoted the client's credentials; masked", method, url.path, masked
+            )
         carried = error_in_payload(
             payload, status=response.status_code, method=method, url=shown, request_id=request_id
         )
