@@ -23,6 +23,7 @@ import html
 import json
 import logging
 import re
+import sys
 import threading
 import weakref
 from urllib.parse import quote, quote_plus
@@ -207,30 +208,32 @@ def scrub_secrets(text: str, secrets: tuple[str, ...]) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def _byte_windows(secrets: tuple[str, ...]) -> frozenset[bytes]:
-    """:func:`_windows` as UTF-8 bytes (an 8-character run is at least 8 bytes, so holds one of these)."""
-    runs: set[bytes] = set()
+def _word_windows(secrets: tuple[str, ...]) -> frozenset[int]:
+    """Every 8-byte run (ASCII case folded) of every UTF-8 spelling of every secret, as a native machine word:
+    an 8-character run is at least 8 bytes, so holds one of these."""
+    runs: set[int] = set()
     for secret in secrets:
         for spelling in _spellings(secret):
             low = spelling.translate(_ASCII_LOWER).encode("utf-8", "surrogatepass")
-            runs.update(low[i : i + WINDOW] for i in range(len(low) - WINDOW + 1))
+            starts = range(len(low) - WINDOW + 1)
+            runs.update(int.from_bytes(low[i : i + WINDOW], sys.byteorder) for i in starts)
     return frozenset(runs)
-
-
-PROBE = 8  # body positions probed by mentions(): every 8th, so any run of 2 × 8 − 1 = 15 characters is seen
 
 
 def mentions(body: bytes, secrets: tuple[str, ...]) -> bool:
     """Whether a raw body holds a secret shorter than 15 characters, or any run of 15 or more characters of
-    one: a cheap check (every 8th position, C-speed slices and set lookups, about 0.4 ms per 100-job page)
-    so that :func:`mask_payload` runs only on the rare reply that quotes credentials."""
+    one: a cheap check so that :func:`mask_payload` runs only on the rare reply that quotes credentials.
+
+    The body is read as 8-byte words (every 8th position, in C: about 0.2 ms per 100-job page); a run of
+    2 × 8 − 1 = 15 characters always covers one whole word.
+    """
     if not secrets:
         return False
     if any(len(s) < 2 * WINDOW - 1 and s.encode("utf-8", "surrogatepass") in body for s in secrets):
         return True
-    runs = _byte_windows(tuple(sorted(secrets)))
     low = body.lower()  # ASCII only, like the windows
-    return any(low[i : i + WINDOW] in runs for i in range(0, len(low) - WINDOW + 1, PROBE))
+    whole = len(low) // WINDOW * WINDOW
+    return not _word_windows(tuple(sorted(secrets))).isdisjoint(memoryview(low)[:whole].cast("Q"))
 
 
 def mask_payload(value: object, secrets: tuple[str, ...]) -> tuple[object, int]:
