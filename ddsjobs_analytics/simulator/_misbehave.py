@@ -61,6 +61,8 @@ MISBEHAVIOURS: tuple[str, ...] = (
     "gzip-bomb",  # the real status, ``bomb_bytes`` of zeros as Content-Encoding: gzip
     "deflate-bomb",  # the same as Content-Encoding: deflate
     "br-body",  # status 200, Content-Encoding: br (never asked for)
+    "gzip-corrupt",  # status 200, Content-Encoding: gzip over bytes that are not gzip
+    "deflate-raw",  # the real reply as a raw deflate stream (no zlib header), as some servers send it
     "truncated-chunked",  # status 200, part of a chunked jobs list, then the connection closes
     "truncated-length",  # status 200, Content-Length of the real reply, half of it sent, then closed
     "invalid-utf8",  # status 200, a jobs list with bytes that are not UTF-8
@@ -161,6 +163,13 @@ def _broken(fault: str, reply: Reply, request: Request, bomb_bytes: int) -> None
     if fault in ("gzip-bomb", "deflate-bomb"):
         reply.raw = bomb(bomb_bytes, gzip=fault == "gzip-bomb")
         reply.headers = {**reply.headers, "Content-Encoding": fault.removesuffix("-bomb")}
+    elif fault == "gzip-corrupt":
+        reply.status, reply.raw = 200, b"\x1f\x8b\x08\x00" + b"not gzip at all" * 8
+        reply.headers = {"Content-Encoding": "gzip"}
+    elif fault == "deflate-raw":
+        packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        reply.raw = packer.compress(real) + packer.flush()
+        reply.headers = {**reply.headers, "Content-Encoding": "deflate"}
     elif fault == "br-body":
         reply.status, reply.raw, reply.headers = 200, b"{}", {"Content-Encoding": "br"}
     elif fault == "truncated-chunked":

@@ -208,6 +208,10 @@ CASES: dict[str, Case] = {
     "content-encoding-never-asked-for": Case(
         SERVER, ("br-body",), expect=ProtocolError, match="Content-Encoding 'br'", max_served=1
     ),
+    "gzip-that-is-not-gzip": Case(
+        SERVER, ("gzip-corrupt",), expect=TransportError, match="DecodingError", max_served=1
+    ),
+    "raw-deflate-accepted": Case(SERVER, ("deflate-raw",), max_served=3),
     # --- the wire ----------------------------------------------------------------------------------------
     "redirect-to-another-host": Case(
         SERVER, ("redirect-external",), expect=ProtocolError, match="redirect to 203.0.113.9", max_served=1
