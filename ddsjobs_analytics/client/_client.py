@@ -277,7 +277,7 @@ class TaskCenter(_TaskCenterBase):
             runner.stop()
             if self._finalizer is not None:
                 self._finalizer.detach()
-        self._core.closed = True
+        self._core.release()
 
     def __enter__(self) -> TaskCenter:
         self._check_open()
@@ -301,13 +301,14 @@ class TaskCenter(_TaskCenterBase):
     def list_jobs(
         self,
         start: TimeLike,
-        end: TimeLike,
+        end: TimeLike | None = None,
         *,
         status: str | None = None,
         name: str | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> list[dict[str, Any]]:
-        """Jobs created in ``[start, end]`` (naive times are UTC), in 30-day windows, each job once."""
+        """Jobs created in ``[start, end]`` (naive times are UTC; no ``end``: now), in 30-day windows, each
+        job once."""
         window = self._window(start, end)
         stamped = self._run(self._core.list_stamped(*window, status, name, on_progress))
         return [job for job, _ in stamped]
@@ -372,13 +373,14 @@ class AsyncTaskCenter(_TaskCenterBase):
     async def list_jobs(
         self,
         start: TimeLike,
-        end: TimeLike,
+        end: TimeLike | None = None,
         *,
         status: str | None = None,
         name: str | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> list[dict[str, Any]]:
-        """Jobs created in ``[start, end]`` (naive times are UTC), in 30-day windows, each job once."""
+        """Jobs created in ``[start, end]`` (naive times are UTC; no ``end``: now), in 30-day windows, each
+        job once."""
         self._check_open()
         stamped = await self._core.list_stamped(*self._window(start, end), status, name, on_progress)
         return [job for job, _ in stamped]

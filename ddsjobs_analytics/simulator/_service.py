@@ -46,7 +46,9 @@ class Options:
     job stays invisible to ShowJobDetail; ``horizon_days``: how far back anything can be queried.
     Misbehaviour (``_misbehave``): ``trickle_s`` per byte of a trickled reply; ``huge_body_bytes`` of the
     "huge-body" fault; ``endless_pages``: every ListTasks page is full of new ids; ``record_override``:
-    fields set on every served record (e.g. ``{"fail_reason": "x\\ud800"}``).
+    fields set on every served record (e.g. ``{"fail_reason": "x\\ud800"}``); ``bomb_bytes``: decompressed
+    size of the bomb faults; ``total_count``: the total_count ListTasks claims (a lie) instead of the real
+    one; ``ignore_offset``: every ListTasks page is the first.
     """
 
     latency_ms: float = 0.0
@@ -64,6 +66,9 @@ class Options:
     huge_body_bytes: int = 300 * 1024 * 1024
     endless_pages: bool = False
     record_override: dict[str, Any] | None = None
+    bomb_bytes: int = 1 << 31
+    total_count: int | None = None
+    ignore_offset: bool = False
 
     def update(self, **changes: Any) -> None:
         names = {f.name for f in dataclasses.fields(self)}
@@ -203,7 +208,8 @@ class TaskCenterService:
             except ApiError as error:
                 reply = Reply(error.status, error.body(), dict(error.headers))
             if fault in MISBEHAVIOURS:
-                misbehave(fault, reply, request.headers)
+                held = (self.credentials.sk, self.credentials.password)
+                misbehave(fault, reply, request, held, self.options.bomb_bytes)
         reply.delay_s += self.options.latency_ms / 1000.0
         with self.lock:
             status = None if reply.drop else reply.status
@@ -344,7 +350,8 @@ class TaskCenterService:
                 job_id=query.get("id") or None,
                 name=name,
             )
-            page = self.fleet.render(indices[offset : offset + limit], now)
+            first = 0 if self.options.ignore_offset else offset
+            page = self.fleet.render(indices[first : first + limit], now)
             if self.options.endless_pages:
                 page = endless_page(self.fleet.render(indices[:limit], now), limit)
             if self.options.record_override:
@@ -354,7 +361,8 @@ class TaskCenterService:
                 self.fleet.spawn(self.options.shift_during_paging, now, region=region)
         body: dict[str, Any] = {"jobs": page}
         if not self.options.total_count_omitted:
-            body = {"total_count": len(indices), "jobs": page}
+            claimed = self.options.total_count
+            body = {"total_count": len(indices) if claimed is None else claimed, "jobs": page}
         return Reply(200, body)
 
 
