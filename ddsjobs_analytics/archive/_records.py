@@ -12,6 +12,7 @@ import os
 import warnings
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from itertools import repeat
 from typing import Any, Literal
 
 import numpy as np
@@ -22,6 +23,7 @@ import pyarrow.compute as pc
 from .._core._time import utcnow
 from .._frame import DataQualityWarning, jobs_frame
 from ._merge import equal
+from ._raw import raw_json
 from ._schema import ARCHIVE_COLUMNS, ARCHIVE_SCHEMA, frame_from_table, table_from_frame
 
 __all__ = ["changed_rows", "reassemble", "rederive", "table_from_records"]
@@ -35,6 +37,8 @@ def _record_list(records: Any) -> list[Any]:
             "read a file with json first, or use upsert(jobs_frame(...)) with a 'raw' column"
         )
     items = [records] if isinstance(records, Mapping) else list(records)
+    if set(map(type, items)) <= {dict} and all(map(dict.__contains__, items, repeat("id"))):
+        return items  # plain records, none wrapped: no Python-level test per record (#16 §6)
     out: list[Any] = []
     for item in items:
         wrapped = isinstance(item, Mapping) and "id" not in item
@@ -45,30 +49,6 @@ def _record_list(records: Any) -> list[Any]:
         else:
             out.append(item)
     return out
-
-
-def _has_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-# One encoder for every record: json.dumps with options builds a new JSONEncoder per call (#16 §6).
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
-
-
-def _raw_strings(items: list[Any]) -> pa.Array:
-    texts = list(map(_ENCODE, items))
-    try:
-        return pa.array(texts, type=pa.string())
-    except (UnicodeEncodeError, pa.ArrowException):
-        # Some record holds text UTF-8 cannot encode: keep those JSON-escaped (still the same JSON value).
-        for row, item in enumerate(items):
-            if _has_surrogate(texts[row]):
-                texts[row] = json.dumps(item, ensure_ascii=True, separators=(",", ":"), default=str)
-        return pa.array(texts, type=pa.string())
 
 
 def table_from_records(
@@ -93,7 +73,7 @@ def table_from_records(
         frame = jobs_frame(items, **options)
     except UnicodeEncodeError:
         frame = jobs_frame(items, **options)
-    raw = pd.arrays.ArrowStringArray(_raw_strings(items))
+    raw = pd.arrays.ArrowStringArray(raw_json(items))
     return table_from_frame(frame.assign(raw=raw))
 
 
