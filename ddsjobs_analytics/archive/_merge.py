@@ -107,6 +107,15 @@ class MergeOutcome:
 
 def merge(stored: pa.Table, incoming: pa.Table) -> MergeOutcome:
     """Merge ``incoming`` (one row per job) into ``stored`` (one row per job) by ``job_id``."""
+    if stored.num_rows == 0:  # a first sync: every job is new (what the general path finds, without a lookup)
+        return MergeOutcome(
+            rows=incoming,
+            replaced=np.empty(0, dtype=np.int64),
+            new=incoming.num_rows,
+            updated=0,
+            unchanged=0,
+            still_running=int((~terminal_mask(incoming)).sum()),
+        )
     position = pc.index_in(incoming.column("job_id"), value_set=stored.column("job_id"))
     matched = np.asarray(position.is_valid().to_numpy(zero_copy_only=False))
     fresh = np.flatnonzero(~matched)

@@ -38,6 +38,7 @@ from ._manifest import MANIFEST, holes_of, new_manifest, partition_digest, read_
 from ._marker import ensure_marker, require_archive
 from ._merge import merge, reduce_by_job, terminal_mask, winners, with_seen
 from ._migrate import migrate
+from ._months import concat, month_codes, split_by_month
 from ._pending import pending_problems
 from ._records import changed_rows, reassemble, rederive, table_from_records
 from ._repair import VerifyReport, inspect, quarantine, syncs_from_rows, verify_archive
@@ -296,13 +297,14 @@ class JobArchive:
         remove = np.zeros(stored.num_rows, dtype=bool)
         remove[outcome.replaced] = True
         new_months = month_keys(outcome.rows.column("created"))
-        dirty = set(new_months) | set(origin[outcome.replaced]) | repaired
-        contents = {}
-        for month in sorted(dirty):
-            keep = stored.filter(pa.array((origin == month) & ~remove))
-            add = outcome.rows.filter(pa.array(new_months == month))
-            contents[month] = pa.concat_tables([keep, add])
-        written = stage(self.path, contents, tx)
+        months = sorted(set(new_months) | set(origin[outcome.replaced]) | repaired)
+        # Stored rows stay in the partition they came from; new rows go to the month of their `created`.
+        stored_codes = month_codes(origin, months)
+        keep = (stored_codes >= 0) & ~remove
+        kept = stored if keep.all() else stored.filter(pa.array(keep))
+        codes = np.concatenate([stored_codes[keep], month_codes(new_months, months)])
+        contents = split_by_month(concat([kept, outcome.rows]), codes, months)
+        written = stage(self.path, contents, tx, presorted=True)
         stats.partitions_written = sum(entry is not None for entry in written.values())
         return stats, written
 

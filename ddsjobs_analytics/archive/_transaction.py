@@ -171,16 +171,17 @@ def drop_leftovers(root: Path) -> None:
 
 
 def stage(
-    root: Path, contents: Mapping[str, pa.Table], tx: str
+    root: Path, contents: Mapping[str, pa.Table], tx: str, *, presorted: bool = False
 ) -> dict[str, tuple[str, int, FileDigest] | None]:
-    """Write each month's rows, sorted, under staged names of transaction ``tx``; None: the month is empty."""
+    """Write each month's rows, sorted by ``(created, job_id)`` (``presorted``: they are already), under
+    staged names of transaction ``tx``; None: the month is empty."""
     written: dict[str, tuple[str, int, FileDigest] | None] = {}
     for number, (month, table) in enumerate(sorted(contents.items())):
         if not table.num_rows:
             written[month] = None
             continue
         name = final_name(month, tx, number)
-        rows = table.sort_by([("created", "ascending"), ("job_id", "ascending")])
+        rows = table if presorted else table.sort_by([("created", "ascending"), ("job_id", "ascending")])
         rows = rows.replace_schema_metadata(ARCHIVE_SCHEMA.metadata)
         written[month] = (name, rows.num_rows, write_staged_partition(root, name, rows))
     return written
