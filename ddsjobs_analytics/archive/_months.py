@@ -29,7 +29,9 @@ def concat(tables: Sequence[pa.Table]) -> pa.Table:
 
 def month_codes(labels: np.ndarray, months: Sequence[str]) -> np.ndarray:
     """Each label's position in ``months`` (-1 where it is not one of them)."""
-    return np.asarray(pd.Categorical(labels, categories=list(months)).codes, dtype=np.int32)
+    return np.asarray(
+        pd.Index(list(months), dtype=object).get_indexer(pd.Index(labels, dtype=object)), dtype=np.int32
+    )
 
 
 def split_by_month(rows: pa.Table, codes: np.ndarray, months: Sequence[str]) -> dict[str, pa.Table]:

@@ -155,17 +155,24 @@ def _year_month(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return year_of_era + era * 400 + (month <= 2), month
 
 
-def month_keys(created: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """Partition key per row: ``"YYYY-MM"`` of ``created`` in UTC, ``"unknown"`` where it is missing."""
+def month_index(created: pa.ChunkedArray | pa.Array) -> tuple[list[str], np.ndarray]:
+    """The partition keys of ``created`` (sorted; ``"unknown"`` sorts last) and each row's position in
+    them: :func:`month_keys` without an object per row."""
     missing = np.iinfo(np.int64).min
     micros = np.asarray(pc.fill_null(created.cast(pa.int64()), missing).to_numpy(zero_copy_only=False))
     known = micros != missing
     year, month = _year_month(np.floor_divide(micros[known], 86_400_000_000))
     codes, inverse = np.unique(year * 12 + month - 1, return_inverse=True)
-    labels = np.array([f"{code // 12:04d}-{code % 12 + 1:02d}" for code in codes], dtype=object)
-    keys = np.full(len(micros), UNKNOWN_MONTH, dtype=object)
-    keys[known] = labels[inverse.reshape(-1)] if len(codes) else labels
-    return keys
+    labels = [f"{code // 12:04d}-{code % 12 + 1:02d}" for code in codes]
+    index = np.full(len(micros), len(labels), dtype=np.int32)  # missing: "unknown", after the months
+    index[known] = inverse.reshape(-1)
+    return labels + ([UNKNOWN_MONTH] if not known.all() else []), index
+
+
+def month_keys(created: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Partition key per row: ``"YYYY-MM"`` of ``created`` in UTC, ``"unknown"`` where it is missing."""
+    labels, index = month_index(created)
+    return np.array([*labels, UNKNOWN_MONTH], dtype=object)[index]
 
 
 def _read_type(field: pa.Field) -> pa.DataType:

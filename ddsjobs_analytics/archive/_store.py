@@ -48,6 +48,7 @@ from ._schema import (
     UNKNOWN_MONTH,
     empty_table,
     frame_from_table,
+    month_index,
     month_keys,
     table_from_frame,
 )
@@ -262,7 +263,7 @@ class JobArchive:
         existing = manifest["partitions"]
         if incoming.num_rows == 0:
             return self._read_whole(manifest, [])
-        months = set(month_keys(incoming.column("created")))
+        months = set(month_index(incoming.column("created"))[0])
         touched = sorted((months | {UNKNOWN_MONTH}) & set(existing))
         if UNKNOWN_MONTH in months:
             for month in sorted(set(existing) - set(touched)):
@@ -296,13 +297,14 @@ class JobArchive:
         )
         remove = np.zeros(stored.num_rows, dtype=bool)
         remove[outcome.replaced] = True
-        new_months = month_keys(outcome.rows.column("created"))
-        months = sorted(set(new_months) | set(origin[outcome.replaced]) | repaired)
+        new_labels, new_index = month_index(outcome.rows.column("created"))
+        months = sorted(set(new_labels) | set(origin[outcome.replaced]) | repaired)
         # Stored rows stay in the partition they came from; new rows go to the month of their `created`.
         stored_codes = month_codes(origin, months)
         keep = (stored_codes >= 0) & ~remove
         kept = stored if keep.all() else stored.filter(pa.array(keep))
-        codes = np.concatenate([stored_codes[keep], month_codes(new_months, months)])
+        new_codes = np.array([months.index(label) for label in new_labels], dtype=np.int32)[new_index]
+        codes = np.concatenate([stored_codes[keep], new_codes])
         contents = split_by_month(concat([kept, outcome.rows]), codes, months)
         written = stage(self.path, contents, tx, presorted=True)
         stats.partitions_written = sum(entry is not None for entry in written.values())
