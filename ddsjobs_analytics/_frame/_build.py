@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from .._core._names import TERMINAL_STATUSES, canonical_job_type
 from .._core._schema import JOB_COLUMNS
+from ._dedup import one_row_per_job
 from ._extract import MAX_TEXT_CHARS, dictionary, extract, null_blanks
 from ._quality import ErrorMode, Problems
 from ._read import RecordsInput, read_parts
@@ -31,15 +32,17 @@ def jobs_frame(
     errors: ErrorMode = "warn",
     max_chars: int = MAX_TEXT_CHARS,
 ) -> pd.DataFrame:
-    """One row per job record, with the columns and dtypes of :data:`JOB_COLUMNS` (see the frame contract).
+    """One row per job, with the columns and dtypes of :data:`JOB_COLUMNS` (see the frame contract).
 
     ``records``: job dicts of either API shape, wrapped responses (``{"job": …}``/``{"jobs": […]}``), or a
     path to a ``.json``/``.jsonl`` file (``.gz`` too). ``observed_at`` (when the records were read; default
     now), ``region`` and ``project_id`` apply to records that do not carry those keys themselves.
     ``errors``: ``"warn"`` turns unusable values into NA and reports all of them in one
     :class:`DataQualityWarning`; ``"raise"`` raises :class:`RecordError` at the first; ``"ignore"`` is silent.
-    No mode ever drops a record. Text longer than ``max_chars`` characters is truncated (counted); times
-    outside 1970–2100 are NaT (counted).
+    No mode ever drops a record silently: a job listed more than once keeps one row (finished over Running,
+    then the latest ``observed_at``, then the later record), and the rows merged are counted
+    (``"duplicate job_id"``). ``df.attrs["quality"]`` holds the warning's counts. Text longer than
+    ``max_chars`` characters is truncated (counted); times outside 1970–2100 are NaT (counted).
     """
     if errors not in ("warn", "raise", "ignore"):
         raise ValueError(f"errors must be 'warn', 'raise' or 'ignore', not {errors!r}")
@@ -86,6 +89,11 @@ def jobs_frame(
         },
         copy=False,
     )
+    frame, dropped = one_row_per_job(frame)
+    if dropped.size:
+        problems.add("duplicate", "job_id", dropped)
+        frame = frame.reset_index(drop=True)
+    frame.attrs["quality"] = problems.counts
     problems.emit()
     return frame
 

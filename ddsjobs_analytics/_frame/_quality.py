@@ -52,6 +52,7 @@ _KIND_KEY: dict[str, str] = {
     "out of range": "{field} out of range",
     "truncated": "{field} truncated",
     "invalid unicode": "{field} invalid unicode",
+    "duplicate": "duplicate {field}",
 }
 _KIND_TEXT: dict[str, tuple[str, str]] = {
     "not a record": ("record is not a job object", "records are not job objects"),
@@ -68,7 +69,13 @@ _KIND_TEXT: dict[str, tuple[str, str]] = {
         "{field} with a lone surrogate, replaced by U+FFFD",
         "{field}s with lone surrogates, replaced by U+FFFD",
     ),
+    "duplicate": (
+        "record repeats a job id (one row kept per job: finished over Running, then the latest observed)",
+        "records repeat job ids (one row kept per job: finished over Running, then the latest observed)",
+    ),
 }
+# Problems resolved by a documented rule rather than by NA: counted, never raised, never "kept as NA".
+_RESOLVED = ("truncated", "invalid unicode", "duplicate")
 
 RowValues: TypeAlias = "Sequence[object] | Mapping[int, object] | pa.Array"
 
@@ -166,7 +173,7 @@ class Problems:
             self.bad_rows.setdefault(field, set()).update(rows)
         if not rows:
             return
-        if self.errors == "raise":
+        if self.errors == "raise" and kind != "duplicate":
             self._raise(kind, field, rows[0], None if values is None else _value_at(values, local[0]))
         if kind == "unparseable":
             problem = self.unparseable.setdefault(field, _Problem())
@@ -212,7 +219,7 @@ class Problems:
             one, many = _KIND_TEXT[kind]
             text = (one if p.count == 1 else many).format(field=field_name, **self.context)
             parts.append(f"{p.count} {text} ({', '.join(p.examples)})")
-            kept_as_na |= kind not in ("truncated", "invalid unicode")
+            kept_as_na |= kind not in _RESOLVED
         return "; ".join(parts) + ("; kept as NA" if kept_as_na else "")
 
     def emit(self) -> None:

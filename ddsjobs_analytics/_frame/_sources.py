@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._core._time import Moment, parse_moment
-from . import empty_jobs_frame, jobs_frame
+from . import DataQualityWarning, empty_jobs_frame, jobs_frame
+from ._dedup import DUPLICATE_KEY, canonical_order, one_row_per_job
 
 __all__ = ["NoJobsError", "PathInput", "read_files", "read_jobs_file", "within"]
 
@@ -126,5 +129,52 @@ def read_jobs_file(path: PathInput) -> pd.DataFrame:
 
 
 def read_files(paths: Sequence[PathInput]) -> pd.DataFrame:
-    frames = [read_jobs_file(path) for path in paths]
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    """The jobs of every file, one row per ``job_id`` across all of them (the rule of ``_dedup``), ordered by
+    ``created`` then ``job_id``; ``attrs["quality"]`` sums the files' data-quality counts and the merges."""
+    frames, quality = [], Counter[str]()
+    for path in paths:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frames.append(read_jobs_file(path))
+        for warning in caught:  # passed on as they came, and summed up
+            if isinstance(warning.message, DataQualityWarning):
+                quality.update(warning.message.counts)
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno, source=warning.source
+            )
+    frame = _concat(frames)
+    frame, dropped = one_row_per_job(frame)
+    if dropped.size:
+        examples = ", ".join(map(str, list(dict.fromkeys(_frame_ids(frames, dropped)))[:3]))
+        what = f"{len(paths)} files" if len(paths) > 1 else "the file"
+        warnings.warn(
+            DataQualityWarning(
+                f"{dropped.size:,} row{'s' if dropped.size != 1 else ''} of {what} repeat a job already "
+                "read, one row kept per job (finished over Running, then the latest observed_at, then the "
+                f"later file): {examples}",
+                {DUPLICATE_KEY: int(dropped.size)},
+            ),
+            stacklevel=3,
+        )
+        quality[DUPLICATE_KEY] += int(dropped.size)
+    frame = canonical_order(frame)
+    frame.attrs["quality"] = dict(quality)
+    return frame
+
+
+def _frame_ids(frames: list[pd.DataFrame], positions: np.ndarray) -> list[object]:
+    """The job ids at ``positions`` of the frames concatenated."""
+    ids = np.concatenate([frame["job_id"].astype(object).to_numpy() for frame in frames])
+    return [ids[i] for i in positions[:100]]
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames one after the other; categorical columns stay categorical when the categories differ."""
+    if len(frames) == 1:
+        return frames[0]
+    frame = pd.concat(frames, ignore_index=True)
+    for name in frame.columns:
+        categorical = all(isinstance(f[name].dtype, pd.CategoricalDtype) for f in frames if name in f.columns)
+        if categorical and not isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype("category")
+    return frame
