@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from ._core._names import JOB_NAMES, canonical_job_type
     from ._frame import (
         JOB_COLUMNS,
+        AmbiguousDateError,
         DataQualityWarning,
+        NaiveTimeError,
         RecordError,
         empty_jobs_frame,
         jobs_frame,
@@ -81,6 +83,7 @@ __all__ = [
     "JOB_NAMES",
     "PLACEHOLDER_RULES",
     "AkSkAuth",
+    "AmbiguousDateError",
     "Analysis",
     "ArchiveCorruptError",
     "ArchiveError",
@@ -92,6 +95,7 @@ __all__ = [
     "IncidentComparison",
     "InvalidRequestError",
     "JobArchive",
+    "NaiveTimeError",
     "NotFoundError",
     "PartialResultWarning",
     "PasswordAuth",
@@ -155,7 +159,9 @@ _LAZY = {
     **dict.fromkeys(
         (
             "JOB_COLUMNS",
+            "AmbiguousDateError",
             "DataQualityWarning",
+            "NaiveTimeError",
             "RecordError",
             "empty_jobs_frame",
             "jobs_frame",

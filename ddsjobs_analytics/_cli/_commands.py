@@ -73,7 +73,9 @@ def run_report(args: argparse.Namespace) -> int:
         raise ValueError("give input files or --archive, not both")
     source: Any = "archive" if args.archive is not None else list(args.inputs) or "sample"
     since, until = (_in_zone(value, args.tz) for value in (args.since, args.until))
-    df = load_jobs(source, archive=args.archive, since=since, until=until)
+    df = load_jobs(
+        source, archive=args.archive, since=since, until=until, assume_tz=getattr(args, "assume_tz", None)
+    )
     write_report_folder(df, args)
     return EXIT_OK
 
@@ -216,7 +218,7 @@ def run_check(args: argparse.Namespace) -> int:
         if args.inputs:
             from .._load import load_jobs
 
-            df = load_jobs(list(args.inputs), until=args.until)
+            df = load_jobs(list(args.inputs), until=args.until, assume_tz=getattr(args, "assume_tz", None))
         else:
             # Enough history for both periods; the exact windows are cut from the data afterwards.
             now = parse_moment(args.until or "now", naive_tz=tz, what="--until")

@@ -34,6 +34,7 @@ from ddsjobs_analytics._cli._commands import (
     write_report_folder,
 )
 from ddsjobs_analytics._cli._console import console, terminal_safe
+from ddsjobs_analytics._cli._inputs import add_assume_tz
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main", "parse_since"]
 
@@ -152,7 +153,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--tz",
-        type=_checked("_calendar", "resolve_tz"),
+        type=_checked("_core._calendar", "resolve_tz"),
         default=None,
         metavar="TZ",
         help="time zone of days, labels and local-time columns, e.g. Asia/Shanghai, +08:00, UTC+8, local "
@@ -235,6 +236,7 @@ def _report_parser(commands: Any) -> None:
     _window_options(
         report, since_help="only jobs created since this (e.g. 30d or 2026-09-01; sample: before its end)"
     )
+    add_assume_tz(report)
     _report_options(report)
 
 
@@ -321,6 +323,7 @@ def _check_parser(commands: Any) -> None:
         metavar="INPUT",
         help="job files (default: --archive or the task center)",
     )
+    add_assume_tz(check)
     check.add_argument(
         "--archive", type=Path, metavar="PATH", help="read from a job archive instead of files"
     )
@@ -342,7 +345,7 @@ def _check_parser(commands: Any) -> None:
     group.add_argument("--by", default="job_type", metavar="COLS", help="group column(s), comma-separated")
     group.add_argument(
         "--tz",
-        type=_checked("_calendar", "resolve_tz"),
+        type=_checked("_core._calendar", "resolve_tz"),
         default=None,
         help="zone of naive times and of the output, e.g. Asia/Shanghai or +08:00",
     )
@@ -355,7 +358,7 @@ def _check_parser(commands: Any) -> None:
     )
     group.add_argument(
         "--fail-on",
-        type=_checked("_compare_cli", "fail_on_metrics"),
+        type=_checked("_cli._check", "fail_on_metrics"),
         default="failure_rate,duration_p50,duration_p95",
         metavar="METRICS",
         help="what counts as a regression: failure_rate, duration_p50, duration_p95, fail_reason",

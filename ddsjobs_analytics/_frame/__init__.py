@@ -17,6 +17,7 @@ from .._core._time import parse_api_times as parse_times
 from ._build import JOB_COLUMNS, empty_jobs_frame, jobs_frame, require_columns
 from ._extract import MAX_TEXT_CHARS
 from ._extract import unwrap as _unwrap  # noqa: F401
+from ._naive import AmbiguousDateError, NaiveTimeError
 from ._quality import DataQualityWarning, ErrorMode, RecordError
 from ._read import RecordsInput
 from ._read import as_record_list as _as_record_list  # noqa: F401
@@ -24,8 +25,10 @@ from ._read import as_record_list as _as_record_list  # noqa: F401
 __all__ = [
     "JOB_COLUMNS",
     "MAX_TEXT_CHARS",
+    "AmbiguousDateError",
     "DataQualityWarning",
     "ErrorMode",
+    "NaiveTimeError",
     "ParsedTimes",
     "RecordError",
     "RecordsInput",

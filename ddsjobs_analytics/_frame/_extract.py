@@ -9,7 +9,7 @@ dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
@@ -48,6 +48,7 @@ _RECORD_TYPE = pa.struct(
             "region",
             "project_id",
             "observed_at",
+            "utc_offset",
         )
     ]
     + [("instance", _INSTANCE_TYPE)]
@@ -80,6 +81,7 @@ class Part:
     lines: Sequence[int] | np.ndarray | None = None
     source: str | None = None
     ids: pa.Array | None = None  # the table's ids, once the table itself is released
+    blank: int = 0  # blank lines of the file left out before these rows (counted, no row)
 
     def __len__(self) -> int:
         if self.table is not None:
@@ -129,28 +131,36 @@ def unwrap(items: Sequence[object]) -> list[object]:
 
 
 def extract(
-    parts: list[Part], errors: ErrorMode, *, max_chars: int = MAX_TEXT_CHARS, years: str = ""
+    parts: Iterable[Part], errors: ErrorMode, *, max_chars: int = MAX_TEXT_CHARS, years: str = ""
 ) -> tuple[Fields, Problems]:
-    """The string fields of every row of ``parts``, in order, and the problems noted on the way."""
-    starts = np.cumsum([0] + [len(part) for part in parts]).tolist()[:-1]
-    problems = Problems(
-        errors,
-        record_labels([(s, p.job_id, p.where) for s, p in zip(starts, parts, strict=True)]),
-        cap=f"{max_chars:,}",
-        years=years,
-    )
+    """The string fields of every row of ``parts``, in order, and the problems noted on the way.
+
+    ``parts`` is consumed lazily and each part's text is capped at ``max_chars`` as soon as it is read, so
+    a file of 1 MB reasons never holds more than one block of them uncapped.
+    """
+    labelled: list[tuple[int, Callable[[int], object], Callable[[int], str | None]]] = []
+    problems = Problems(errors, record_labels(labelled), cap=f"{max_chars:,}", years=years)
     pieces = []
-    for start, part in zip(starts, parts, strict=True):
+    start = blank = 0
+    for part in parts:
+        blank += part.blank
+        if not len(part):
+            continue
+        labelled.append((start, part.job_id, part.where))
         with problems.rows_from(start):
             if part.table is not None:
-                pieces.append(_table_fields(part.take_table()))
-                part.ids = pieces[-1]["id"]
+                piece = _table_fields(part.take_table())
+                part.ids = piece["id"]
             else:
-                pieces.append(_items_fields(part, problems))
+                piece = _items_fields(part, problems)
+            _truncate(piece, max_chars, problems)
+        pieces.append(piece)
+        start += len(part)
+    if blank:
+        problems.note("blank lines", blank)
     if not pieces:
         pieces.append(_items_fields(Part(items=[]), problems))
     fields = pieces[0] if len(pieces) == 1 else {key: _concat([p[key] for p in pieces]) for key in pieces[0]}
-    _truncate(fields, max_chars, problems)
     return fields, problems
 
 
@@ -274,7 +284,11 @@ def _datetime_text(value: object) -> str | None:
 
 
 TextOf: TypeAlias = Callable[[object], "str | None"]
-_TEXT_OF: dict[str, TextOf] = {"progress": _number_text, "observed_at": _datetime_text}
+_TEXT_OF: dict[str, TextOf] = {
+    "progress": _number_text,
+    "observed_at": _datetime_text,
+    "utc_offset": _number_text,
+}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

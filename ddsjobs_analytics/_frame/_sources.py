@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._core._calendar import TzLike
 from .._core._time import Moment, parse_moment
-from . import DataQualityWarning, empty_jobs_frame, jobs_frame
+from . import AmbiguousDateError, DataQualityWarning, NaiveTimeError, empty_jobs_frame, jobs_frame
 from ._dedup import DUPLICATE_KEY, canonical_order, one_row_per_job
 
 __all__ = ["NoJobsError", "PathInput", "read_files", "read_jobs_file", "within"]
@@ -65,42 +66,49 @@ def _csv_frame(path: Path) -> pd.DataFrame:
     return text
 
 
-def _conform(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """The column contract's dtypes for the contract's columns (ISO UTC text → times, text → categories);
-    other columns as they are."""
+def _conforms(frame: pd.DataFrame) -> bool:
+    """Exactly the contract's columns and dtypes (a file ``ddsjobs fetch`` wrote): nothing to re-type."""
     contract = empty_jobs_frame().dtypes
-    columns: dict[str, Any] = {}
-    for name in frame.columns:
-        values, dtype = frame[name], contract.get(name)
-        same_kind = isinstance(values.dtype, pd.CategoricalDtype) and isinstance(dtype, pd.CategoricalDtype)
-        if dtype is None or values.dtype == dtype or same_kind:
-            columns[name] = values
-            continue
+    if list(frame.columns) != list(contract.index):
+        return False
+    for name, dtype in contract.items():
+        have = frame[name].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            if not isinstance(have, pd.CategoricalDtype):
+                return False
+        elif have != dtype:
+            return False
+    return True
+
+
+def _retyped(frame: pd.DataFrame, path: Path, assume_tz: TzLike) -> pd.DataFrame:
+    """``jobs_frame`` of a file's table: times by the naive-time rule, derived columns recomputed; its
+    data-quality warning names the file."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
-            if pd.api.types.is_datetime64_any_dtype(dtype):
-                columns[name] = pd.to_datetime(values, utc=True, format="ISO8601").astype(dtype)
-            elif isinstance(dtype, pd.CategoricalDtype):
-                columns[name] = values.astype("category")
-            elif isinstance(dtype, pd.StringDtype):
-                columns[name] = values.astype(dtype)
-            else:
-                numbers = pd.to_numeric(values)
-                columns[name] = numbers.round().astype(dtype) if dtype == "Int16" else numbers.astype(dtype)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: column {name!r} does not hold {dtype} values ({exc})") from None
-    return pd.DataFrame(columns, index=frame.index)
+            frame = jobs_frame(frame, assume_tz=assume_tz)
+        except (NaiveTimeError, AmbiguousDateError) as exc:
+            raise type(exc)(f"{path}: {exc}") from None
+    for warning in caught:
+        message = warning.message
+        if isinstance(message, DataQualityWarning):
+            message = DataQualityWarning(f"{path}: {message}", message.counts)
+        warnings.warn_explicit(message, warning.category, warning.filename, warning.lineno)
+    return frame
 
 
-def read_jobs_file(path: PathInput) -> pd.DataFrame:
-    """One file of jobs: ``.parquet``/``.csv`` as written by ``ddsjobs fetch``, or API records in
-    ``.json``/``.jsonl`` (optionally ``.gz``). A file without any recognisable job raises NoJobsError.
+def read_jobs_file(path: PathInput, *, assume_tz: TzLike = None) -> pd.DataFrame:
+    """One file of jobs: ``.parquet``/``.csv`` as written by ``ddsjobs fetch`` (or the report's
+    ``jobs.csv``), or API records in ``.json``/``.jsonl`` (optionally ``.gz``). A file without any
+    recognisable job raises NoJobsError. Times without an offset: see ``jobs_frame(assume_tz=)``.
     """
     path = Path(path)
     name = path.name.lower()
     if name.endswith(_JSON_SUFFIXES):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            frame = jobs_frame(path)
+            frame = jobs_frame(path, assume_tz=assume_tz)
         if not frame["job_id"].notna().any():
             what = (
                 f"{len(frame):,} record{'s' if len(frame) != 1 else ''}, none with a job id"
@@ -125,23 +133,18 @@ def read_jobs_file(path: PathInput) -> pd.DataFrame:
         raise NoJobsError(f"{path}: not a jobs frame (no {', '.join(missing)} column)", path=path)
     if frame.empty:
         raise NoJobsError(f"{path}: no DDS job found (no rows)", path=path)
-    return _conform(frame, path)
+    if name.endswith(_JSON_SUFFIXES) or _conforms(frame):
+        return frame
+    return _retyped(frame, path, assume_tz)
 
 
-def read_files(paths: Sequence[PathInput]) -> pd.DataFrame:
+def read_files(paths: Sequence[PathInput], *, assume_tz: TzLike = None) -> pd.DataFrame:
     """The jobs of every file, one row per ``job_id`` across all of them (the rule of ``_dedup``), ordered by
     ``created`` then ``job_id``; ``attrs["quality"]`` sums the files' data-quality counts and the merges."""
     frames, quality = [], Counter[str]()
     for path in paths:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            frames.append(read_jobs_file(path))
-        for warning in caught:  # passed on as they came, and summed up
-            if isinstance(warning.message, DataQualityWarning):
-                quality.update(warning.message.counts)
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno, source=warning.source
-            )
+        frames.append(read_jobs_file(path, assume_tz=assume_tz))
+        quality.update(frames[-1].attrs.get("quality", {}))
     frame = _concat(frames)
     frame, dropped = one_row_per_job(frame)
     if dropped.size:
