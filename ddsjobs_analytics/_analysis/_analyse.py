@@ -22,7 +22,7 @@ from .._compare._what_changed import NEW_REASON_FORMATS, WHAT_CHANGED_FORMATS, W
 from .._core._calendar import TzLike, period_start, resolve_tz, tz_label
 from .._core._format import Formats
 from .._core._schema import POSTMORTEM_JOBS
-from .._frame import require_columns
+from .._frame import jobs_frame, require_columns
 from .._reasons import REASON_GROUP_FORMATS, fail_reason_groups, fail_reason_template
 from .._stats._durations import (
     QUANTILES,
@@ -270,6 +270,10 @@ def analyse(
     columns added to ``df`` later do not reach the analysis.
     """
     zone = resolve_tz(tz)
+    if not isinstance(by, str):
+        raise TypeError(f"analyse: by= takes a column name (e.g. 'job_type'), not a {type(by).__name__}")
+    if isinstance(df, pd.DataFrame) and not _typed(df):
+        df = jobs_frame(df)  # a saved jobs.csv, or a plain frame of records: re-typed, derived columns redone
     require_columns(df, JOB_VIEW_COLUMNS, func="analyse")
     require_columns(df, [by], func="analyse")
     return Analysis(
@@ -280,6 +284,16 @@ def analyse(
         stuck_kwargs=MappingProxyType(dict(stuck_kwargs or {})),
         tz=zone,
     )
+
+
+def _typed(df: pd.DataFrame) -> bool:
+    """A jobs frame already (typed times), not text read back from a CSV or a frame of raw records."""
+    return "created" in df.columns and isinstance(df["created"].dtype, pd.DatetimeTZDtype)
+
+
+# "Top failing type" in the summary: the highest Wilson lower bound among the groups with at least this many
+# finished jobs, so one failure in two jobs does not outrank 5 % of 2,000 (check --min-jobs uses 20 too).
+TOP_FAILING_MIN_FINISHED = 20
 
 
 def _counts(values: pd.Series) -> pd.Series:
@@ -317,16 +331,20 @@ def _summary_facts(analysis: Analysis) -> list[tuple[str, str]]:
                 f"{failed / finished:.1%} (95% CI {low:.1%}–{high:.1%}) of {finished:,} finished jobs",
             )
         )
-    failing = rates[rates["failed"] > 0]
+    failing = rates[(rates["failed"] > 0) & (rates["total"] >= TOP_FAILING_MIN_FINISHED)]
+    label = "Top failing type" if analysis.by == "job_type" else f"Top failing {analysis.by}"
     if not failing.empty:
-        worst = failing.iloc[0]
+        worst = failing.iloc[0]  # rates are sorted by ci_low, worst first
         facts.append(
             (
-                "Top failing type" if analysis.by == "job_type" else f"Top failing {analysis.by}",
+                label,
                 f"{failing.index[0]} {worst['failure_rate']:.1%}"
-                f" ({int(worst['failed'])}/{int(worst['total'])}; ranked by the CI's lower bound)",
+                f" ({int(worst['failed'])}/{int(worst['total'])}; ranked by the CI's lower bound, "
+                f"≥ {TOP_FAILING_MIN_FINISHED} finished)",
             )
         )
+    elif failed:
+        facts.append((label, f"none with {TOP_FAILING_MIN_FINISHED} finished jobs or more"))
     reasons = analysis.fail_reason_groups
     if not reasons.empty:
         top = reasons.iloc[0]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from .._core._time import ParsedTimes
 from .._core._time import parse_api_times as parse_times
 from ._build import JOB_COLUMNS, empty_jobs_frame, jobs_frame, require_columns
-from ._extract import MAX_TEXT_CHARS
+from ._extract import MAX_REASON_CHARS, MAX_TEXT_CHARS
 from ._extract import unwrap as _unwrap  # noqa: F401
 from ._naive import AmbiguousDateError, NaiveTimeError
 from ._quality import DataQualityWarning, ErrorMode, RecordError
@@ -24,6 +24,7 @@ from ._read import as_record_list as _as_record_list  # noqa: F401
 
 __all__ = [
     "JOB_COLUMNS",
+    "MAX_REASON_CHARS",
     "MAX_TEXT_CHARS",
     "AmbiguousDateError",
     "DataQualityWarning",

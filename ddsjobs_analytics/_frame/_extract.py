@@ -21,11 +21,24 @@ import pyarrow.compute as pc
 
 from ._quality import ErrorMode, Problems, record_labels
 
-__all__ = ["MAX_TEXT_CHARS", "RECORD_SCHEMA", "Fields", "Part", "Unreadable", "extract", "unwrap"]
+__all__ = [
+    "MAX_REASON_CHARS",
+    "MAX_TEXT_CHARS",
+    "RECORD_SCHEMA",
+    "Fields",
+    "Part",
+    "Unreadable",
+    "extract",
+    "unwrap",
+]
 
 # Longest text kept per field: a 10 MB instance name is an accident or an attack, and every chart label,
 # table cell and CSV row downstream would carry it. Longer values are truncated and counted.
 MAX_TEXT_CHARS = 65_536
+# A failure reason is one message (the longest in the bundled sample: 98 characters). Capped lower than other
+# text because every reason is tokenised into templates and shown in tables: a file of 1 MB reasons would
+# otherwise cost the analysis ~0.3 MB per failed job (benchmarks/bench_memory.py).
+MAX_REASON_CHARS = 8_192
 
 STRING_TYPE = pa.large_string()  # int64 offsets: never chunks, whatever the volume
 _INSTANCE_TYPE = pa.struct([("id", STRING_TYPE), ("name", STRING_TYPE)])
@@ -139,7 +152,14 @@ def extract(
     a file of 1 MB reasons never holds more than one block of them uncapped.
     """
     labelled: list[tuple[int, Callable[[int], object], Callable[[int], str | None]]] = []
-    problems = Problems(errors, record_labels(labelled), cap=f"{max_chars:,}", years=years)
+    caps = {"fail_reason": min(max_chars, MAX_REASON_CHARS)} if max_chars > 0 else {}
+    problems = Problems(
+        errors,
+        record_labels(labelled),
+        cap=f"{max_chars:,}",
+        caps={field: f"{cap:,}" for field, cap in caps.items()},
+        years=years,
+    )
     pieces = []
     start = blank = 0
     for part in parts:
@@ -153,7 +173,9 @@ def extract(
                 part.ids = piece["id"]
             else:
                 piece = _items_fields(part, problems)
-            _truncate(piece, max_chars, problems)
+            _truncate(piece, max_chars, problems, caps)
+            # The block's raw text is garbage now: hand it back so RSS tracks the capped fields, not the file.
+            pa.default_memory_pool().release_unused()
         pieces.append(piece)
         start += len(part)
     if blank:
@@ -324,22 +346,24 @@ def _strings(values: list[Any], field: str, problems: Problems, text_of: TextOf)
     return pa.array(texts, type=STRING_TYPE)
 
 
-def _truncate(fields: Fields, max_chars: int, problems: Problems) -> None:
-    """Cut every value longer than ``max_chars`` characters, counted per field (bounded work downstream)."""
+def _truncate(fields: Fields, max_chars: int, problems: Problems, caps: dict[str, int]) -> None:
+    """Cut every value longer than ``max_chars`` characters (``caps``: other limits per field), counted per
+    field (bounded work downstream)."""
     for key, strings in fields.items():
-        if len(strings) == 0 or max_chars <= 0:
+        limit = caps.get(key, max_chars)
+        if len(strings) == 0 or limit <= 0:
             continue
         strings = strings.cast(STRING_TYPE)
         offsets = np.frombuffer(
             strings.buffers()[1], dtype=np.int64, count=len(strings) + 1, offset=strings.offset * 8
         )
-        if int(np.diff(offsets).max()) <= max_chars:  # bytes ≥ characters: nothing can be too long
+        if int(np.diff(offsets).max()) <= limit:  # bytes ≥ characters: nothing can be too long
             continue
-        long = pc.greater(pc.utf8_length(strings), max_chars).fill_null(False)
+        long = pc.greater(pc.utf8_length(strings), limit).fill_null(False)
         rows = np.flatnonzero(long.to_numpy(zero_copy_only=False))
         if rows.size:
             problems.add("truncated", FRAME_FIELD.get(key, key), rows)
-            fields[key] = pc.if_else(long, pc.utf8_slice_codeunits(strings, 0, max_chars), strings)
+            fields[key] = pc.if_else(long, pc.utf8_slice_codeunits(strings, 0, limit), strings)
 
 
 def null_blanks(strings: pa.Array, *, strip: bool = False) -> pa.Array:

@@ -202,12 +202,16 @@ class Problems:
             f"{short_repr(value)}",
             "not in zone": f"field {field!r} has a naive time that a daylight-saving change of assume_tz "
             f"skips or repeats: {short_repr(value)}",
-            "truncated": f"field {field!r} is longer than {self.context.get('cap')} characters",
+            "truncated": f"field {field!r} is longer than {self._cap(field)} characters",
             "invalid unicode": f"field {field!r} has a lone surrogate (not valid Unicode): "
             f"{short_repr(value)}",
         }.get(kind, kind)
         label = self.label(row)
         raise RecordError(f"{label}: {what}", job_id=self.label.job_id(row), position=row, field=field)
+
+    def _cap(self, field: str) -> object:
+        caps = self.context.get("caps") or {}
+        return caps.get(field, self.context.get("cap")) if isinstance(caps, dict) else self.context.get("cap")
 
     def note(self, key: str, count: int) -> None:
         """Count ``count`` of something harmless that has no row (the blank lines of a file): in
@@ -232,7 +236,8 @@ class Problems:
             parts.append(f"{total} {'value' if total == 1 else 'values'} could not be parsed: {fields}")
         for kind, field_name, p in self.other.values():
             one, many = _KIND_TEXT[kind]
-            text = (one if p.count == 1 else many).format(field=field_name, **self.context)
+            context = {**self.context, "cap": self._cap(field_name)}
+            text = (one if p.count == 1 else many).format(field=field_name, **context)
             parts.append(f"{p.count} {text}" + (f" ({', '.join(p.examples)})" if p.examples else ""))
             kept_as_na |= kind not in _RESOLVED
         return "; ".join(parts) + ("; kept as NA" if kept_as_na else "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -34,17 +35,36 @@ def _check_strings(uniques: np.ndarray, messages: pd.Series) -> None:
             )
 
 
-def fail_reason_template(messages: pd.Series, *, extra_rules: Sequence[PlaceholderRule] = ()) -> pd.Series:
+@overload
+def fail_reason_template(
+    messages: pd.Series, *, extra_rules: Sequence[PlaceholderRule] = ()
+) -> pd.Series: ...
+@overload
+def fail_reason_template(
+    messages: list[str | None] | tuple[str | None, ...], *, extra_rules: Sequence[PlaceholderRule] = ()
+) -> list[str | None]: ...
+def fail_reason_template(
+    messages: pd.Series | list[str | None] | tuple[str | None, ...],
+    *,
+    extra_rules: Sequence[PlaceholderRule] = (),
+) -> pd.Series | list[str | None]:
     """The template of each failure message, learned from all the distinct messages given.
 
     Values of a known shape become named placeholders (``<NUM>``, ``<IP>``, ``<HOST>``, ``<ID>``…, see
     :data:`PLACEHOLDER_RULES`; ``extra_rules`` run before them); then, among messages of the same shape, a
     word position that takes many values becomes ``<*>``. A template therefore depends on the set of
     messages analysed together, never on their order or repetition. Returns a categorical Series (the
-    categories are the templates) aligned with ``messages``; NA, empty and blank messages give NA.
+    categories are the templates) aligned with ``messages``; NA, empty and blank messages give NA. A list
+    (or tuple) of messages gives a list of templates, None for NA.
     """
+    if isinstance(messages, (list, tuple)):
+        series = fail_reason_template(pd.Series(list(messages), dtype=object), extra_rules=extra_rules)
+        return [None if pd.isna(value) else str(value) for value in series.astype(object)]
     if not isinstance(messages, pd.Series):
-        raise TypeError(f"fail_reason_template expects a pandas Series, got {type(messages).__name__}")
+        raise TypeError(
+            "fail_reason_template expects a pandas Series or a list of strings, "
+            f"got {type(messages).__name__}"
+        )
     codes, uniques = pd.factorize(messages, use_na_sentinel=True)
     unique_values = np.asarray(uniques, dtype=object)
     _check_strings(unique_values, messages)
@@ -100,7 +120,11 @@ def _as_list(by: str | Sequence[str] | None) -> list[str]:
         return []
     if isinstance(by, str):
         return [by]
-    return list(by)
+    if isinstance(by, (list, tuple)) and all(isinstance(key, str) for key in by):
+        return list(by)
+    raise TypeError(
+        f"fail_reason_groups: by= takes a column name or a list of column names, not a {type(by).__name__}"
+    )
 
 
 _GROUP_COLUMNS = FAIL_REASON_GROUPS.names  # the column contract (``_schema``)
