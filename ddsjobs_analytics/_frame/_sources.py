@@ -57,7 +57,12 @@ def within(
 
 def _csv_frame(path: Path) -> pd.DataFrame:
     """A frame saved by ``write_csv``: text, with the quote that defused formula-like cells taken off."""
-    text = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    try:
+        text = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path}: not a readable CSV ({str(exc).strip()})") from None
     for name in ("job_name", "job_type", "status", "fail_reason", "instance_id", "instance_name"):
         if name in text.columns:
             values = text[name]
