@@ -3,7 +3,8 @@
 Inputs (written to a temporary folder, then deleted):
 
 - **newline bomb**: a ``.jsonl.gz`` of ``--newlines`` MB of ``\\n`` (100 MB compress to ~100 KB, the issue's
-  102 KB file), followed by 300 records of the bundled sample so the report has something to show;
+  102 KB file), followed by 300 records of the bundled sample so the report has something to show, and one
+  line that is not JSON (it sends the reader down its line-by-line path);
 - **1 MB reasons**: ``.jsonl`` of records whose ``fail_reason`` is 1 MB each, ``--reasons-mb`` MB in all
   (the issue's file is 2 GB; the default here is 200 MB, for a 2-core machine shared with other work);
 - **baseline**: the same 300 sample records alone, the report's own floor (interpreter, pandas, pyarrow).
@@ -52,6 +53,7 @@ def write_inputs(folder: Path, newlines_mb: int, reasons_mb: int) -> dict[str, P
         for _ in range(newlines_mb):
             fh.write(block)
         fh.write(lines)
+        fh.write(b"not json\n")  # one line Arrow rejects: the line-by-line path, where the old reader blew up
     reasons = folder / "reasons.jsonl"
     with reasons.open("wb") as fh:
         for i in range(reasons_mb):
@@ -66,7 +68,8 @@ def run_report(checkout: Path, path: Path, out: Path) -> tuple[float, int, int]:
     env = dict(os.environ, PYTHONPATH=str(checkout), MPLBACKEND="Agg")
     command = [sys.executable, "-m", "ddsjobs_analytics", "-q", "report", str(path), "--out", str(out)]
     started = time.perf_counter()
-    child = subprocess.Popen([*command, "--no-charts"], env=env, stderr=subprocess.DEVNULL)
+    # cwd: ``-m`` puts the working directory first on sys.path, ahead of PYTHONPATH.
+    child = subprocess.Popen([*command, "--no-charts"], env=env, cwd=checkout, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     return seconds, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)
@@ -75,7 +78,12 @@ def run_report(checkout: Path, path: Path, out: Path) -> tuple[float, int, int]:
 def frame_bytes(checkout: Path, path: Path) -> int:
     env = dict(os.environ, PYTHONPATH=str(checkout))
     out = subprocess.run(
-        [sys.executable, "-c", _FRAME_SIZE, str(path)], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", _FRAME_SIZE, str(path)],
+        env=env,
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return int(out.stdout.strip())
 
