@@ -370,10 +370,28 @@ def null_blanks(strings: pa.Array, *, strip: bool = False) -> pa.Array:
     """``""`` (and, with ``strip``, whitespace-only strings) → null."""
     if len(strings) == 0:
         return strings
-    blank = pc.equal(pc.utf8_trim_whitespace(strings) if strip else strings, "")
+    blank = _whitespace_only(strings) if strip else pc.equal(strings, "")
     if not pc.any(blank).as_py():
         return strings
     return pc.if_else(blank, pa.scalar(None, STRING_TYPE), strings)
+
+
+_HEAD = 64  # characters looked at first when testing for whitespace-only text
+
+
+def _whitespace_only(strings: pa.Array) -> pa.Array:
+    """Which strings hold whitespace only (``""`` too), without trimming a copy of every long text: only the
+    first characters are trimmed, and the rare long string whose head is all whitespace is checked whole."""
+    head = pc.utf8_slice_codeunits(strings, 0, _HEAD)
+    blank = pc.equal(pc.utf8_trim_whitespace(head), "")
+    unsure = pc.and_(blank, pc.greater(pc.utf8_length(strings), _HEAD)).fill_null(False)
+    if not pc.any(unsure).as_py():
+        return blank
+    rows = np.flatnonzero(unsure.to_numpy(zero_copy_only=False))
+    whole = pc.equal(pc.utf8_trim_whitespace(strings.take(pa.array(rows))), "")
+    mask = blank.fill_null(False).to_numpy(zero_copy_only=False).copy()
+    mask[rows] = whole.to_numpy(zero_copy_only=False)
+    return pa.array(np.where(blank.is_null().to_numpy(zero_copy_only=False), None, mask), type=pa.bool_())
 
 
 def dictionary(strings: pa.Array) -> tuple[np.ndarray, list[str]]:
