@@ -179,3 +179,19 @@ def test_one_row_per_job_reports_the_positions_dropped():
     )
     kept, dropped = one_row_per_job(frame)
     assert kept.index.tolist() == [1, 2] and dropped.tolist() == [0]
+
+
+def test_the_archive_still_pairs_each_record_with_its_row():
+    # The archive keeps a record's raw JSON beside its row and merges jobs by its own rule (the same one).
+    from ddsjobs_analytics.archive import _records
+
+    batch = [_job("a", "Completed"), _job("a", "Running"), _job("b", "Failed", reason="x")]
+    table = _records.table_from_records(
+        batch, observed_at="2026-11-02T00:00:00+00:00", region="r", project_id="p"
+    )
+    assert table.column("status").to_pylist() == ["Completed", "Running", "Failed"]
+    assert [json.loads(raw)["status"] for raw in table.column("raw").to_pylist()] == [
+        "Completed",
+        "Running",
+        "Failed",
+    ]

@@ -36,6 +36,7 @@ def jobs_frame(
     errors: ErrorMode = "warn",
     max_chars: int = MAX_TEXT_CHARS,
     assume_tz: TzLike = None,
+    per_record: bool = False,
 ) -> pd.DataFrame:
     """One row per job, with the columns and dtypes of :data:`JOB_COLUMNS` (see the frame contract).
 
@@ -50,6 +51,8 @@ def jobs_frame(
     then the latest ``observed_at``, then the later record), and the rows merged are counted
     (``"duplicate job_id"``). ``df.attrs["quality"]`` holds the warning's counts. Text longer than
     ``max_chars`` characters is truncated (counted); times outside 1970–2100 are NaT (counted).
+    ``per_record=True`` keeps one row per record instead, in input order (the archive pairs each row with
+    its record's raw JSON and merges jobs by its own rule).
     A time without a UTC offset is read in the ``utc_offset`` of its record (minutes east of UTC), else in
     ``assume_tz`` (an IANA name, ``"+08:00"``, ``"UTC"``); with neither it is refused (``NaiveTimeError``).
     """
@@ -120,7 +123,7 @@ def jobs_frame(
         },
         copy=False,
     )
-    frame, dropped = one_row_per_job(frame)
+    frame, dropped = (frame, np.empty(0, dtype=np.int64)) if per_record else one_row_per_job(frame)
     if dropped.size:
         problems.add("duplicate", "job_id", dropped)
         frame = frame.reset_index(drop=True)
