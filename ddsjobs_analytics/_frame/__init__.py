@@ -2,12 +2,15 @@
 
 Both API shapes are accepted (ShowJobDetail v3: ``created``/``ended``/nested ``instance``; ListTasks v3.1:
 ``created_at``/``ended_at``/flat ``instance_id``), bare or wrapped in their responses, in memory or in
-``.json``/``.jsonl`` files (optionally gzipped). Bad values never drop a row: they become NA and are
-counted in one :class:`DataQualityWarning` per call, or raise :class:`RecordError` with ``errors="raise"``.
+``.json``/``.jsonl`` files (optionally gzipped), or a DataFrame. Bad values never drop a row: they become NA
+and are counted in one :class:`DataQualityWarning` per call, or raise :class:`RecordError` with
+``errors="raise"``. A job listed twice keeps one row (``_dedup``), counted.
 
-The package reads in four steps, one module each: ``_read`` (files through Arrow's JSON reader, records in
-memory) → ``_extract`` (records → one string column per field, bounded) → ``_times`` (time columns, with the
-plausible-years rule) → ``_build`` (the typed frame); ``_quality`` counts problems all along.
+The package reads in steps, one module each: ``_stream``/``_read`` (files in bounded blocks through Arrow's
+JSON reader, records in memory; ``_from_frame`` for DataFrames) → ``_extract`` (records → one string column
+per field, capped) → ``_times``/``_naive`` (time columns: the plausible-years rule, times without an
+offset) → ``_build`` (the typed frame) → ``_dedup`` (one row per job); ``_quality`` counts problems all
+along. ``_sources`` reads saved files of every format.
 """
 
 from __future__ import annotations
