@@ -188,3 +188,14 @@ def test_times_with_an_offset_need_no_zone_and_stay_quiet():
             [{"id": "a", "name": "X", "status": "Running", "created": "2026-11-30T21:17:00+0800"}]
         )
     assert frame["created"].iloc[0] == pd.Timestamp("2026-11-30T13:17Z")
+
+
+def test_check_refuses_naive_times_with_exit_2_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    path = _csv(tmp_path, offset="")
+    assert cli.main(["check", str(path)]) == 2  # check's usage/input error code (1 means a regression)
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--assume-tz" in err and "NaiveTimeError" in err
+    code = cli.main(["check", str(path), "--assume-tz", "Asia/Shanghai"])
+    assert code != 2 and "--assume-tz" not in capsys.readouterr().err

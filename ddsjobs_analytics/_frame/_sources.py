@@ -95,12 +95,17 @@ def _retyped(frame: pd.DataFrame, path: Path, assume_tz: TzLike) -> pd.DataFrame
             frame = jobs_frame(frame, assume_tz=assume_tz)
         except (NaiveTimeError, AmbiguousDateError) as exc:
             raise type(exc)(f"{path}: {exc}") from None
+    _pass_on(caught, path)
+    return frame
+
+
+def _pass_on(caught: list[warnings.WarningMessage], path: Path) -> None:
+    """Warnings caught while reading ``path``, issued again; a data-quality one names the file first."""
     for warning in caught:
         message = warning.message
-        if isinstance(message, DataQualityWarning):
+        if isinstance(message, DataQualityWarning) and not str(message).startswith(f"{path}"):
             message = DataQualityWarning(f"{path}: {message}", message.counts)
         warnings.warn_explicit(message, warning.category, warning.filename, warning.lineno)
-    return frame
 
 
 def read_jobs_file(path: PathInput, *, assume_tz: TzLike = None) -> pd.DataFrame:
@@ -121,10 +126,7 @@ def read_jobs_file(path: PathInput, *, assume_tz: TzLike = None) -> pd.DataFrame
                 else "empty"
             )
             raise NoJobsError(f"{path}: no DDS job found ({what})", path=path)
-        for warning in caught:  # the file's problems, now that the file is known to hold jobs
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno, source=warning.source
-            )
+        _pass_on(caught, path)  # the file's problems, now that the file is known to hold jobs
     elif name.endswith(".parquet"):
         frame = pd.read_parquet(path)
     elif name.endswith(".csv"):
