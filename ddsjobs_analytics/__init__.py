@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         jobs_frame,
         require_columns,
     )
+    from ._frame._filter import filter_jobs
     from ._load import load_jobs
     from ._reasons import (
         PLACEHOLDER_RULES,
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
         plot_timeline,
     )
     from ._render._report import ReportPaths, render, summary_text, write_csv, write_report
+    from ._rules._check import check_rules
+    from ._rules._result import RuleResult
+    from ._rules._rule import Rule
     from ._stats._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
     from ._stats._failures import failure_rates, wilson_interval
     from .archive import (
@@ -74,6 +78,7 @@ if TYPE_CHECKING:
         TokenAuth,
         TransportError,
     )
+    from .config import load_config
     from .simulator._sample import load_sample, sample_records
 
 __version__ = "0.1.0"
@@ -103,6 +108,8 @@ __all__ = [
     "PostMortem",
     "RecordError",
     "ReportPaths",
+    "Rule",
+    "RuleResult",
     "ServerError",
     "SyncStats",
     "TaskCenter",
@@ -113,6 +120,7 @@ __all__ = [
     "__version__",
     "analyse",
     "canonical_job_type",
+    "check_rules",
     "compare_periods",
     "default_periods",
     "duration_stats",
@@ -121,12 +129,14 @@ __all__ = [
     "fail_reason_groups",
     "fail_reason_template",
     "failure_rates",
+    "filter_jobs",
     "incident_comparison",
     "jobs_frame",
     "jobs_in_group",
     "kaplan_meier",
     "km_quantile",
     "km_survival_at",
+    "load_config",
     "load_jobs",
     "load_sample",
     "new_fail_reasons",
@@ -200,6 +210,11 @@ _LAZY = {
     **dict.fromkeys(("Analysis", "analyse"), "_analysis._analyse"),
     **dict.fromkeys(("load_sample", "sample_records"), "simulator._sample"),
     "load_jobs": "_load",
+    "load_config": "config",
+    "filter_jobs": "_frame._filter",
+    "check_rules": "_rules._check",
+    "Rule": "_rules._rule",
+    "RuleResult": "_rules._result",
     **dict.fromkeys(("compare_periods", "default_periods", "spans_periods"), "_compare._periods"),
     "new_fail_reasons": "_compare._reasons",
     **dict.fromkeys(("IncidentComparison", "incident_comparison"), "_compare._incident"),

@@ -35,11 +35,12 @@ from ddsjobs_analytics._cli._commands import (
 )
 from ddsjobs_analytics._cli._console import console, terminal_safe
 from ddsjobs_analytics._cli._inputs import add_assume_tz
+from ddsjobs_analytics._cli._options import extend_parsers
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main", "parse_since"]
 
 
-_EXIT_CODES = """exit codes: 0 ok, 1 failure, 2 usage error, 3 partial (some job ids failed)"""
+_EXIT_CODES = """exit codes: 0 ok, 1 failure, 2 usage error, 3 partial (some job ids or targets failed)"""
 
 
 def parse_since(value: str, *, now: datetime | None = None) -> datetime:
@@ -313,8 +314,8 @@ def _check_parser(commands: Any) -> None:
         usage="[INPUT ...] [--archive PATH] [--since 7d] [--baseline 28d] [--by COLS] [options]",
         example="ddsjobs check --archive ~/dds-jobs --since 7d --baseline 28d --tz Asia/Shanghai",
         run=run_check,
-        exit_codes="exit codes: 0 no regression, 1 at least one regression, 2 usage error or unreadable "
-        "input, 3 not enough data to judge",
+        exit_codes="exit codes: 0 no regression, 1 at least one regression or rule breach, 2 usage error or "
+        "unreadable input, 3 not enough data to judge, 4 no regression but a --target failed",
     )
     check.add_argument(
         "inputs",
@@ -375,7 +376,8 @@ def _archive_parser(commands: Any) -> None:
         usage="{verify,repair} --archive PATH [options]",
         example="ddsjobs archive verify --archive ~/dds-jobs",
         run=run_archive,
-        exit_codes="exit codes: 0 the archive is sound, 1 problems found (or a failure), 2 usage error",
+        exit_codes="exit codes: 0 the archive is sound, 1 problems found (or a failure), 2 usage error or "
+        "not an archive (nothing touched)",
     )
     archive.add_argument(
         "action",
@@ -410,6 +412,7 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
     for build in _PARSERS:
         build(commands)
+    extend_parsers(commands, _command)
     parser.set_defaults(commands=commands.choices)
     return parser
 
