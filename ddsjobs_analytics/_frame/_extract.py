@@ -182,7 +182,14 @@ def extract(
         problems.note("blank lines", blank)
     if not pieces:
         pieces.append(_items_fields(Part(items=[]), problems))
-    fields = pieces[0] if len(pieces) == 1 else {key: _concat([p[key] for p in pieces]) for key in pieces[0]}
+    if len(pieces) == 1:
+        return pieces[0], problems
+    # Field by field, each field's pieces let go as soon as it is joined: the peak is the pieces plus one
+    # field, not twice everything.
+    fields: Fields = {}
+    for key in list(pieces[0]):
+        fields[key] = _concat([piece.pop(key) for piece in pieces])
+        pa.default_memory_pool().release_unused()
     return fields, problems
 
 
