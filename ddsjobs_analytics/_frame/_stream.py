@@ -21,7 +21,7 @@ import numpy as np
 __all__ = ["BATCH_BYTES", "BLOCK_BYTES", "MAX_LINE_BYTES", "Block", "blocks"]
 
 BATCH_BYTES = 2 << 20  # clean blocks joined up to this size for one Arrow read
-BLOCK_BYTES = 1 << 20  # bytes read at a time (a block of blank-heavy lines costs ~50 bytes per line)
+BLOCK_BYTES = 1 << 20  # bytes read at a time; blank lines in it cost one regex scan, no object each
 MAX_LINE_BYTES = 64 << 20  # a longer line is not a job record: skipped while streaming, counted
 _WHITESPACE = b" \t\r\f\v"
 _MAYBE_BLANK = re.compile(rb"\n[ \t\r\f\v\n]")  # a line that is empty or starts with whitespace
