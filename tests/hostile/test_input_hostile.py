@@ -125,7 +125,7 @@ def naive_json_refused_without_zone(tmp: Path) -> None:
 
 
 def naive_json_with_assume_tz(tmp: Path) -> None:
-    (tmp / "a.jsonl").write_bytes(_jsonl([_record("j1", created_at="2026-11-30T21:17:00", ended_at="")]))
+    (tmp / "a.jsonl").write_bytes(_jsonl([_record("j1", "Running", created_at="2026-11-30T21:17:00")]))
     df = dj.load_jobs(tmp / "a.jsonl", assume_tz="Asia/Shanghai")
     assert df["created"].iloc[0] == pd.Timestamp("2026-11-30T13:17Z") and df["utc_offset"].iloc[0] == 480
 
