@@ -11,17 +11,19 @@ group at once rather than from the messages seen so far).
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import NamedTuple
 
-__all__ = ["LEARNED", "MAX_SPLIT_VALUES", "VALUE", "Learned", "learn_templates"]
+__all__ = ["LEARNED", "VALUE", "VARIABLE_POSITIONS", "Learned", "is_name_shaped", "learn_templates"]
 
 LEARNED = "<*>"
 VALUE = "\x00"  # a position masked by a rule (any placeholder)
-# A position of a group taking more distinct words than this is a variable; fewer, and each word is a
-# template of its own ("in state RECOVERING" / "in state ROLLBACK").
-MAX_SPLIT_VALUES = 3
+# A position of a group taking more distinct plain words than this is a variable; this many or fewer, and
+# each word is a template of its own ("in state RECOVERING" / "in state ROLLBACK"). The default of
+# ``variable_positions``: lower merges more, higher splits more.
+VARIABLE_POSITIONS = 3
 
 Shape = tuple[str, ...]
 
@@ -33,8 +35,14 @@ class Learned(NamedTuple):
     shapes: int
 
 
-def learn_templates(shapes: Sequence[Shape]) -> tuple[list[Shape], list[dict[int, Learned]]]:
-    """For each shape, its template (variable positions as ``<*>``) and the evidence for each ``<*>``."""
+def learn_templates(
+    shapes: Sequence[Shape], variable_positions: int = VARIABLE_POSITIONS
+) -> tuple[list[Shape], list[dict[int, Learned]]]:
+    """For each shape, its template (variable positions as ``<*>``) and the evidence for each ``<*>``.
+
+    ``variable_positions``: a position of a group taking more distinct plain words than this is a variable;
+    at most this many, and each word makes a template of its own.
+    """
     templates: list[Shape] = list(shapes)
     evidence: list[dict[int, Learned]] = [{} for _ in shapes]
     by_length: dict[int, list[int]] = defaultdict(list)
@@ -44,7 +52,7 @@ def learn_templates(shapes: Sequence[Shape]) -> tuple[list[Shape], list[dict[int
         if len(indices) == 1:
             continue
         for group in _skeleton_groups([shapes[i] for i in indices], indices):
-            _refine(group, shapes, templates, evidence)
+            _refine(group, shapes, templates, evidence, variable_positions)
     return templates, evidence
 
 
@@ -65,19 +73,49 @@ def _skeleton_groups(members: list[Shape], indices: list[int]) -> list[list[int]
     return list(groups.values())
 
 
+_NAME_SHAPED = re.compile(r"[A-Za-z0-9]@[A-Za-z0-9]")
+_CJK = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_ASCII_ALNUM = re.compile("[A-Za-z0-9]")
+_DIGITS = re.compile(r"\d+")
+
+
+def is_name_shaped(word: str) -> bool:
+    """A word shaped like a name rather than a word of a sentence: ``user@database`` (``li.ming@admin``) or
+    CJK mixed with ASCII letters or digits. Words joined by - _ . or in camelCase are not: identifiers of
+    code (``job-conf``, ``JOB_SETUP``, ``onStandStepChanged``) have those shapes and name different events."""
+    if _NAME_SHAPED.search(word):
+        return True
+    return _CJK.search(word) is not None and _ASCII_ALNUM.search(word) is not None
+
+
+def _is_value_position(words: set[str], variable_positions: int) -> bool:
+    if len(words) < 2:
+        return False
+    if len(words) > variable_positions or VALUE in words:
+        # A position that holds a masked value in some messages is a value position in all of them
+        # ("user zhangwei" / "user admin01").
+        return True
+    if any(is_name_shaped(word) for word in words):
+        return True
+    # Words that differ only in their digits ("az1", "az2") are one name with a number.
+    return len({_DIGITS.sub("0", word) for word in words}) == 1
+
+
 def _refine(
-    group: list[int], shapes: Sequence[Shape], templates: list[Shape], evidence: list[dict[int, Learned]]
+    group: list[int],
+    shapes: Sequence[Shape],
+    templates: list[Shape],
+    evidence: list[dict[int, Learned]],
+    variable_positions: int,
 ) -> None:
     if len(group) == 1:
         return
     length = len(shapes[group[0]])
     distinct = [{shapes[i][j] for i in group} for j in range(length)]
-    # A position that holds a masked value in some messages is a value position in all of them
-    # ("user zhangwei" / "user admin01").
     variable = {
         j: Learned(len(words), len(group))
         for j, words in enumerate(distinct)
-        if len(words) > MAX_SPLIT_VALUES or (VALUE in words and len(words) > 1)
+        if _is_value_position(words, variable_positions)
     }
     for part in _split(
         group, shapes, [j for j in range(length) if len(distinct[j]) > 1 and j not in variable]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ._learn import LEARNED, VALUE, Learned, learn_templates
 from ._rules import EMPTY, PLACEHOLDER_RULES, PlaceholderRule, Token, clean, rule_set, tokenise
+from ._spans import merge_value_spans, merged_text
 
 __all__ = ["Templated", "all_rules", "template_distinct"]
 
@@ -91,6 +92,8 @@ def template_distinct(messages: Sequence[str], extra_rules: Sequence[Placeholder
     for at, shape in enumerate(shape_of):
         clusters[learned_shapes[index[shape]]].append(at)
     rep_templates: list[str] = [""] * len(reps)
+    texts: list[str] = []
+    pieces: list[list[tuple[str, bool]]] = []
     for skeleton, members in clusters.items():
         # A value position keeps its placeholder if every message agrees on it, else it is <*>.
         words = list(skeleton)
@@ -99,7 +102,20 @@ def template_distinct(messages: Sequence[str], extra_rules: Sequence[Placeholder
                 masks = {tokens[at][j].mask for at in members}
                 words[j] = masks.pop() if len(masks) == 1 else LEARNED
         # Spacing from the smallest message of the cluster (it rarely differs); reps are sorted.
-        text = _render(tokens[min(members)], tuple(words))
+        smallest = tokens[min(members)]
+        texts.append(_render(smallest, tuple(words)))
+        pieces.append([(word, token.spaced) for word, token in zip(words, smallest, strict=True)])
+    # Templates that differ only inside value spans of different token lengths are one (._spans).
+    order = sorted(range(len(texts)), key=texts.__getitem__)
+    target = merge_value_spans([pieces[i] for i in order])
+    merged: dict[int, list[int]] = defaultdict(list)
+    for at, into in enumerate(target):
+        merged[into].append(order[at])
+    for group in merged.values():
+        text = texts[group[0]] if len(group) == 1 else merged_text(pieces, group)
+        for cluster in group:
+            texts[cluster] = text
+    for text, members in zip(texts, clusters.values(), strict=True):
         for at in members:
             rep_templates[at] = text
     rep_index = {c: i for i, c in enumerate(reps)}
