@@ -108,8 +108,8 @@ def _refine(
     evidence: list[dict[int, Learned]],
     variable_positions: int,
 ) -> None:
-    if len(group) == 1:
-        return
+    # Split on the position with the fewest distinct plain words first (ties: leftmost), then decide again
+    # in each part: a position whose words vary only between parts is not a variable of either.
     length = len(shapes[group[0]])
     distinct = [{shapes[i][j] for i in group} for j in range(length)]
     variable = {
@@ -117,26 +117,17 @@ def _refine(
         for j, words in enumerate(distinct)
         if _is_value_position(words, variable_positions)
     }
-    for part in _split(
-        group, shapes, [j for j in range(length) if len(distinct[j]) > 1 and j not in variable]
-    ):
-        for i in part:
-            shape = shapes[i]
-            templates[i] = tuple(LEARNED if j in variable else word for j, word in enumerate(shape))
-            evidence[i] = variable
-
-
-def _split(group: list[int], shapes: Sequence[Shape], columns: list[int]) -> list[list[int]]:
-    # Split on the column with the fewest distinct words first (ties: leftmost); recompute in each part.
-    if not columns:
-        return [group]
-    counts = [(len({shapes[i][j] for i in group}), j) for j in columns]
-    live = sorted(c for c in counts if c[0] > 1)
-    if not live:
-        return [group]
-    column = live[0][1]
-    parts: dict[str, list[int]] = defaultdict(list)
+    splits = sorted(
+        (len(words), j) for j, words in enumerate(distinct) if len(words) > 1 and j not in variable
+    )
+    if splits:
+        column = splits[0][1]
+        parts: dict[str, list[int]] = defaultdict(list)
+        for i in group:
+            parts[shapes[i][column]].append(i)
+        for key in sorted(parts):
+            _refine(parts[key], shapes, templates, evidence, variable_positions)
+        return
     for i in group:
-        parts[shapes[i][column]].append(i)
-    rest = [j for _, j in live[1:]]
-    return [piece for key in sorted(parts) for piece in _split(parts[key], shapes, rest)]
+        templates[i] = tuple(LEARNED if j in variable else word for j, word in enumerate(shapes[i]))
+        evidence[i] = variable

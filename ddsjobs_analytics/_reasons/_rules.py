@@ -91,6 +91,7 @@ def _is_host(token: str) -> bool:
 _TLD_END = re.compile(_TLD, re.IGNORECASE)
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{_CJK}]")
+_CJK_WORD = re.compile(f"[{_CJK}]+")
 _CLOCK = r"\d{1,2}:\d{2}"
 # A number, signed when the sign is not glued to a word before it ("=-4131", "value -3", not "x-3").
 # A comparison before a quantity is part of it ("<1 sec", ">= 500 ms").
@@ -325,6 +326,11 @@ def tokenise(message: str, rules: RuleSet) -> list[Token]:
     append = tokens.append
     for chunk in message.split(" "):
         spaced = True
+        if _CJK_WORD.fullmatch(chunk):
+            # CJK text standing alone between spaces is one word (a name in an English sentence); inside
+            # CJK text, each character is a token, so that values glued to it can be told apart.
+            append(Token(chunk, "", True))
+            continue
         for placeholder, ascii_run, text in _TOKEN.findall(chunk):
             if placeholder:
                 token = Token(placeholder, placeholder, spaced)

@@ -35,6 +35,7 @@ class _Read(NamedTuple):
 
 
 RUN = "\x01"
+MIN_CONTEXT_WORDS = 2
 
 
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z_:]*>|<\*>|<>")
@@ -45,6 +46,10 @@ def _is_value(word: str) -> bool:
 
 
 _SPAN_PUNCTUATION = frozenset("()[]{}<>:,;.=/-+#%~|'\"")
+
+
+def _is_mask(word: str) -> bool:
+    return word != EMPTY and _is_value(word)  # "()" is an absent value, not a value: "clear()" is a word
 
 
 def _is_punct(word: str) -> bool:
@@ -66,7 +71,7 @@ def _read(pieces: Sequence[_Piece]) -> _Read:
             j = i + 2
             while j < n and kind[j] != "w" and pieces[j].text != close:
                 j += 1
-            if j < n and pieces[j].text == close and any(kind[k] == "v" for k in range(i + 2, j)):
+            if j < n and pieces[j].text == close and any(_is_mask(pieces[k].text) for k in range(i + 2, j)):
                 kind[i] = "v"
     key: list[str] = []
     runs: dict[int, _Piece] = {}
@@ -135,7 +140,10 @@ def merge_value_spans(templates: Sequence[Sequence[tuple[str, bool]]]) -> list[i
     for at, read in enumerate(reads):
         by_key[read.key].append(at)
     target = list(range(len(templates)))
-    for members in by_key.values():
+    for key, members in by_key.items():
+        # Enough constant context: at least two words of the sentence besides the value spans.
+        if sum(1 for word in key if word != RUN and not _is_punct(word)) < MIN_CONTEXT_WORDS:
+            continue
         for at in members[1:]:
             target[at] = members[0]
     return target

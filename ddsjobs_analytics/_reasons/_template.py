@@ -7,11 +7,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._learn import LEARNED, VALUE, Learned, learn_templates
+from ._learn import LEARNED, VALUE, VARIABLE_POSITIONS, Learned, learn_templates
 from ._rules import EMPTY, PLACEHOLDER_RULES, PlaceholderRule, Token, clean, rule_set, tokenise
 from ._spans import merge_value_spans, merged_text
 
-__all__ = ["Templated", "all_rules", "template_distinct"]
+__all__ = ["Templated", "all_rules", "check_variable_positions", "template_distinct"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,18 @@ def fingerprint(message: str) -> str:
     return _HEX_RUN.sub(_zero_hex, message).translate(_ZEROS)
 
 
-def template_distinct(messages: Sequence[str], extra_rules: Sequence[PlaceholderRule] = ()) -> Templated:
+def check_variable_positions(value: object, func: str) -> int:
+    """``value`` if it is a valid ``variable_positions`` (an int ≥ 1), else a ValueError naming ``func``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{func}: variable_positions must be an integer >= 1, got {value!r}")
+    return value
+
+
+def template_distinct(
+    messages: Sequence[str],
+    extra_rules: Sequence[PlaceholderRule] = (),
+    variable_positions: int = VARIABLE_POSITIONS,
+) -> Templated:
     """Template each of ``messages`` (distinct strings) in the context of all of them.
 
     Every decision is made on sorted distinct values, so the result does not depend on the order given.
@@ -87,7 +98,7 @@ def template_distinct(messages: Sequence[str], extra_rules: Sequence[Placeholder
     shape_of = [tuple(VALUE if t.mask else t.text for t in toks) for toks in tokens]
     shapes = sorted(set(shape_of))
     index = {s: i for i, s in enumerate(shapes)}
-    learned_shapes, evidence = learn_templates(shapes)
+    learned_shapes, evidence = learn_templates(shapes, variable_positions)
     clusters: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for at, shape in enumerate(shape_of):
         clusters[learned_shapes[index[shape]]].append(at)
