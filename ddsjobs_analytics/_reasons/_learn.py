@@ -16,6 +16,9 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import numpy as np
+import pandas as pd
+
 __all__ = ["LEARNED", "VALUE", "VARIABLE_POSITIONS", "Learned", "is_name_shaped", "learn_templates"]
 
 LEARNED = "<*>"
@@ -44,7 +47,8 @@ def learn_templates(
     at most this many, and each word makes a template of its own.
     """
     templates: list[Shape] = list(shapes)
-    evidence: list[dict[int, Learned]] = [{} for _ in shapes]
+    none: dict[int, Learned] = {}  # shared: evidence is never changed in place
+    evidence: list[dict[int, Learned]] = [none] * len(shapes)
     by_length: dict[int, list[int]] = defaultdict(list)
     for index, shape in enumerate(shapes):
         by_length[len(shape)].append(index)
@@ -57,6 +61,8 @@ def learn_templates(
 
 
 def _skeleton_groups(members: list[Shape], indices: list[int]) -> list[list[int]]:
+    if len(members) >= _VECTOR_FROM:
+        return _skeleton_groups_vectorised(members, indices)
     length = len(members[0])
     counts = [Counter(shape[j] for shape in members) for j in range(length)]
     groups: dict[tuple[str | None, ...], list[int]] = defaultdict(list)
@@ -71,6 +77,42 @@ def _skeleton_groups(members: list[Shape], indices: list[int]) -> list[list[int]
         )
         groups[key].append(index)
     return list(groups.values())
+
+
+_VECTOR_FROM = 256  # shapes of one length from which numpy is faster than the loop (same result)
+
+
+def _skeleton_groups_vectorised(members: list[Shape], indices: list[int]) -> list[list[int]]:
+    # The loop of _skeleton_groups on arrays: per position, each word's code and frequency; per shape, the
+    # frequency shared by most of its word positions (ties: the higher), and the words at least that frequent.
+    n, length = len(members), len(members[0])
+    codes = np.empty((n, length), dtype=np.int64)
+    freqs = np.empty((n, length), dtype=np.int64)
+    value = np.zeros((n, length), dtype=bool)
+    for j in range(length):
+        column, words = pd.factorize(np.array([shape[j] for shape in members], dtype=object))
+        codes[:, j] = column
+        freqs[:, j] = np.bincount(column)[column]
+        # Compared in Python: numpy would read VALUE ("\x00") as an empty string.
+        at = [k for k, word in enumerate(words) if word == VALUE]
+        if at:
+            value[:, j] = column == at[0]
+    rows = np.repeat(np.arange(n, dtype=np.int64), length).reshape(n, length)[~value]
+    keys, counts = np.unique(rows * (n + 1) + freqs[~value], return_counts=True)
+    row_of, freq_of = keys // (n + 1), keys % (n + 1)
+    skeleton = np.zeros(n, dtype=np.int64)  # 0 for a shape of placeholders only
+    if keys.size:
+        best = np.lexsort((freq_of, counts, row_of))  # per row, the last is the most shared (then highest)
+        last = best[np.r_[row_of[best][1:] != row_of[best][:-1], True]]
+        skeleton[row_of[last]] = freq_of[last]
+    key = np.where(~value & (freqs >= skeleton[:, None]), codes, -1)
+    inverse = np.zeros(n, dtype=np.int64)  # the key's rows numbered, one column at a time
+    for j in range(length):
+        inverse = pd.factorize(inverse * (n + 1) + key[:, j] + 1)[0].astype(np.int64)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.flatnonzero(np.diff(inverse[order])) + 1
+    index_array = np.asarray(indices, dtype=np.int64)
+    return [index_array[part].tolist() for part in np.split(order, bounds)]
 
 
 _NAME_SHAPED = re.compile(r"[A-Za-z0-9]@[A-Za-z0-9]")
@@ -110,8 +152,7 @@ def _refine(
 ) -> None:
     # Split on the position with the fewest distinct plain words first (ties: leftmost), then decide again
     # in each part: a position whose words vary only between parts is not a variable of either.
-    length = len(shapes[group[0]])
-    distinct = [{shapes[i][j] for i in group} for j in range(length)]
+    distinct = [set(column) for column in zip(*(shapes[i] for i in group), strict=True)]
     variable = {
         j: Learned(len(words), len(group))
         for j, words in enumerate(distinct)
@@ -128,6 +169,8 @@ def _refine(
         for key in sorted(parts):
             _refine(parts[key], shapes, templates, evidence, variable_positions)
         return
+    # Every position is constant or variable here: one template for the whole part.
+    template = tuple(LEARNED if j in variable else word for j, word in enumerate(shapes[group[0]]))
     for i in group:
-        templates[i] = tuple(LEARNED if j in variable else word for j, word in enumerate(shapes[i]))
+        templates[i] = template
         evidence[i] = variable

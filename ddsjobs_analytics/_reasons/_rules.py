@@ -20,7 +20,9 @@ __all__ = [
     "RuleSet",
     "Token",
     "apply_rule",
+    "mask_text",
     "rule_set",
+    "split_tokens",
     "tokenise",
 ]
 
@@ -297,15 +299,21 @@ def clean(message: str) -> str:
 
 
 class RuleSet(NamedTuple):
-    """Rules ready to run: text rules with their ``needs`` as sets, and token rules."""
+    """Rules ready to run: text rules with their ``needs`` as sets, and token rules. The first ``whole``
+    text rules may match across spaces (the user's rules, quoted text, documents) and see the whole
+    message; the others never match across a space that :mod:`._islands` splits at."""
 
     text: list[tuple[PlaceholderRule, frozenset[str]]]
     token: list[PlaceholderRule]
+    whole: int
 
 
 def rule_set(rules: Sequence[PlaceholderRule]) -> RuleSet:
     """Split ``rules`` into text and token rules, each in order."""
-    return RuleSet([(r, frozenset(r.needs)) for r in rules if not r.token], [r for r in rules if r.token])
+    text = [(r, frozenset(r.needs)) for r in rules if not r.token]
+    local = {id(r) for r in PLACEHOLDER_RULES[2:]}  # the built-in rules after <QUOTED> and <DOC>
+    whole = max((at + 1 for at, (r, _) in enumerate(text) if id(r) not in local), default=0)
+    return RuleSet(text, [r for r in rules if r.token], whole)
 
 
 def apply_rule(rule: PlaceholderRule, text: str) -> str:
@@ -316,12 +324,22 @@ def apply_rule(rule: PlaceholderRule, text: str) -> str:
     return rule.pattern.sub(lambda m: placeholder if keep(m.group(0)) else m.group(0), text)
 
 
-def tokenise(message: str, rules: RuleSet) -> list[Token]:
-    """The tokens of a cleaned ``message`` after the text rules (in order) and the token rules."""
+def mask_text(message: str, rules: Sequence[tuple[PlaceholderRule, frozenset[str]]]) -> str:
+    """``message`` after the text ``rules``, in order (a rule whose ``needs`` are absent is skipped)."""
     present = set(message)
-    for rule, needs in rules.text:
+    for rule, needs in rules:
         if not needs or not needs.isdisjoint(present):
             message = apply_rule(rule, message)
+    return message
+
+
+def tokenise(message: str, rules: RuleSet) -> list[Token]:
+    """The tokens of a cleaned ``message`` after the text rules (in order) and the token rules."""
+    return split_tokens(mask_text(message, rules.text), rules)
+
+
+def split_tokens(message: str, rules: RuleSet) -> list[Token]:
+    """The tokens of a ``message`` already masked by the text rules, after the token rules."""
     tokens: list[Token] = []
     append = tokens.append
     for chunk in message.split(" "):

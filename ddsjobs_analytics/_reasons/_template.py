@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ._fingerprint import fingerprint
+from ._islands import IslandTokeniser
 from ._learn import LEARNED, VALUE, VARIABLE_POSITIONS, Learned, learn_templates
-from ._rules import EMPTY, PLACEHOLDER_RULES, PlaceholderRule, Token, clean, rule_set, tokenise
+from ._rules import EMPTY, PLACEHOLDER_RULES, PlaceholderRule, Token, clean, rule_set
 from ._spans import merge_value_spans, merged_text
 
 __all__ = ["Templated", "all_rules", "check_variable_positions", "template_distinct"]
@@ -44,31 +45,6 @@ def _render(tokens: list[Token], template: tuple[str, ...]) -> str:
     return "".join(parts)
 
 
-_ZEROS = str.maketrans("123456789", "000000000")
-_HEX_ZEROS = str.maketrans("123456789abcdefABCDEF", "0" * 21)
-_HEX_RUN = re.compile(r"[0-9A-Fa-f][0-9A-Fa-f-]{4,}[0-9A-Fa-f]")
-
-
-def _zero_hex(match: re.Match[str]) -> str:
-    run = match.group(0)
-    return run.translate(_HEX_ZEROS) if _DIGIT.search(run) else run
-
-
-_DIGIT = re.compile(r"\d")
-
-
-def fingerprint(message: str) -> str:
-    """``message`` with every digit, and every run of 6+ hex digits and hyphens holding a digit, as zeros.
-
-    Messages with one fingerprint differ only in numbers and ids; they are tokenised once, through the
-    smallest of them. This is what keeps the cost per distinct message low when almost every message is
-    distinct (each carries its own ids).
-    """
-    if not _DIGIT.search(message):
-        return message
-    return _HEX_RUN.sub(_zero_hex, message).translate(_ZEROS)
-
-
 def check_variable_positions(value: object, func: str) -> int:
     """``value`` if it is a valid ``variable_positions`` (an int ≥ 1), else a ValueError naming ``func``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -93,9 +69,14 @@ def template_distinct(
         if c and (key not in first or c < first[key]):
             first[key] = c
     reps = sorted(first.values())
-    tokens = [tokenise(c, rules) for c in reps]
     # Learning sees every placeholder as one kind of value: "blk_<ID>" and "blk_<NAME>" are one position.
-    shape_of = [tuple(VALUE if t.mask else t.text for t in toks) for toks in tokens]
+    tokenised = IslandTokeniser(rules, VALUE)
+    tokens: list[list[Token]] = []
+    shape_of: list[tuple[str, ...]] = []
+    for c in reps:
+        toks, shape = tokenised(c)
+        tokens.append(toks)
+        shape_of.append(shape)
     shapes = sorted(set(shape_of))
     index = {s: i for i, s in enumerate(shapes)}
     learned_shapes, evidence = learn_templates(shapes, variable_positions)
