@@ -6,7 +6,8 @@ import re
 
 __all__ = ["fingerprint"]
 
-_ZEROS = str.maketrans("123456789", "000000000")
+# Digits 1-9 as 1, and 0 kept: "0x1f" is a hex literal, "1x1f" is not.
+_ONES = str.maketrans("23456789", "11111111")
 _HEX_ZEROS = str.maketrans("123456789abcdefABCDEF", "0" * 21)
 _HEX_RUN = re.compile(r"[0-9A-Fa-f][0-9A-Fa-f-]{4,}[0-9A-Fa-f]")
 
@@ -20,7 +21,8 @@ _DIGIT = re.compile(r"\d")
 
 
 def fingerprint(message: str) -> str:
-    """``message`` with every digit, and every run of 6+ hex digits and hyphens holding a digit, as zeros.
+    """``message`` with every digit 1-9 as 1, and every run of 6+ hex digits and hyphens holding a digit as
+    zeros.
 
     Messages with one fingerprint differ only in numbers and ids; they are tokenised once, through the
     smallest of them. This is what keeps the cost per distinct message low when almost every message is
@@ -28,4 +30,4 @@ def fingerprint(message: str) -> str:
     """
     if not _DIGIT.search(message):
         return message
-    return _HEX_RUN.sub(_zero_hex, message).translate(_ZEROS)
+    return _HEX_RUN.sub(_zero_hex, message).translate(_ONES)
