@@ -19,6 +19,7 @@ from ddsjobs_analytics._reasons import (
     explain_template,
     fail_reason_groups,
     fail_reason_template,
+    pairwise_precision_recall,
 )
 from ddsjobs_analytics._reasons._islands import IslandTokeniser
 from ddsjobs_analytics._reasons._learn import VALUE
@@ -87,6 +88,11 @@ ONE_TEMPLATE = {
         "Authentication failed for user li.ming@admin from 10.0.0.1",
         "Authentication failed for user root@admin from 10.0.0.2",
     ],
+    "lower-case snake_case names among plain words": [
+        "Could not find host matching read preference for set shard_a",
+        "Could not find host matching read preference for set replica",
+        "Could not find host matching read preference for set rs0",
+    ],
     "words differing only in digits (the demo's AZ names)": [
         "Insufficient resources in AZ az1.",
         "Insufficient resources in AZ az2.",
@@ -144,6 +150,14 @@ APART = {
         "Fan speeds ( 3552 3534 4245 3515 )",
     ],
     "method calls with empty brackets": ["clear()", "deleteHealthNotification()"],
+    "upper-case constants are events, not names": [
+        "Processing the event EventType: JOB_SETUP",
+        "Processing the event EventType: TASK_ABORT",
+    ],
+    "interface names": [
+        "node node-1 has detected a network connection via interface alt0",
+        "node node-2 has detected a network connection via interface ee0",
+    ],
 }
 
 
@@ -251,3 +265,14 @@ def test_templates_fuzz_order_independent(messages: list[str], rnd: object) -> N
     first = dict(zip(messages, templates_of(messages), strict=True))
     second = dict(zip(shuffled, templates_of(shuffled), strict=True))
     assert first == second
+
+
+def test_pairwise_precision_recall_hand_computed() -> None:
+    # truth {0,1} {2,3}; predicted {0,1,2} {3}: 3 predicted pairs of which 1 true -> precision 1/3;
+    # 2 true pairs of which 1 predicted -> recall 1/2.
+    assert pairwise_precision_recall(list("aabb"), list("xxxy")) == pytest.approx((1 / 3, 1 / 2))
+    assert pairwise_precision_recall(list("aabb"), list("wxyz")) == (1.0, 0.0)  # all split: no merge
+    assert pairwise_precision_recall(list("abcd"), list("xxxx")) == (0.0, 1.0)  # all merged: no split
+    assert pairwise_precision_recall(list("abc"), list("xyz")) == (1.0, 1.0)  # no pair to judge
+    with pytest.raises(ValueError, match="labels"):
+        pairwise_precision_recall(["a", "b"], ["x"])

@@ -18,7 +18,7 @@ from ._groups import (
     template_id,
     with_templates,
 )
-from ._metrics import adjusted_rand_index, grouping_accuracy
+from ._metrics import adjusted_rand_index, grouping_accuracy, pairwise_precision_recall
 from ._rules import PLACEHOLDER_RULES, PlaceholderRule
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "fail_reason_template",
     "grouping_accuracy",
     "jobs_in_group",
+    "pairwise_precision_recall",
     "template_id",
     "with_templates",
 ]

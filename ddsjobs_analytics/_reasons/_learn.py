@@ -115,17 +115,21 @@ def _skeleton_groups_vectorised(members: list[Shape], indices: list[int]) -> lis
     return [index_array[part].tolist() for part in np.split(order, bounds)]
 
 
-_NAME_SHAPED = re.compile(r"[A-Za-z0-9]@[A-Za-z0-9]")
+_USER_AT = re.compile(r"[A-Za-z0-9]@[A-Za-z0-9]")
+_SNAKE = re.compile(r"[a-z0-9]_[a-z0-9]")
 _CJK = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _ASCII_ALNUM = re.compile("[A-Za-z0-9]")
 _DIGITS = re.compile(r"\d+")
 
 
 def is_name_shaped(word: str) -> bool:
-    """A word shaped like a name rather than a word of a sentence: ``user@database`` (``li.ming@admin``) or
-    CJK mixed with ASCII letters or digits. Words joined by - _ . or in camelCase are not: identifiers of
-    code (``job-conf``, ``JOB_SETUP``, ``onStandStepChanged``) have those shapes and name different events."""
-    if _NAME_SHAPED.search(word):
+    """A word shaped like a name rather than a word of a sentence: ``user@database`` (``li.ming@admin``),
+    lower-case snake_case (``shard_a``, ``deploy_bot``), or CJK mixed with ASCII letters or digits.
+
+    Other joined words are not: code identifiers (``job-conf``, ``JOB_SETUP``, ``onStandStepChanged``) and
+    interface names (``alt0``, ``ee0``) have those shapes and name different events in Loghub's truth.
+    """
+    if _USER_AT.search(word) or (word.islower() and _SNAKE.search(word)):
         return True
     return _CJK.search(word) is not None and _ASCII_ALNUM.search(word) is not None
 
