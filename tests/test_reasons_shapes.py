@@ -276,3 +276,39 @@ def test_pairwise_precision_recall_hand_computed() -> None:
     assert pairwise_precision_recall(list("abc"), list("xyz")) == (1.0, 1.0)  # no pair to judge
     with pytest.raises(ValueError, match="labels"):
         pairwise_precision_recall(["a", "b"], ["x"])
+
+
+NODE_A, NODE_B = "3f2a9c1b8d7e4f60a1b2c3d4e5f60718no02", "77d1e0b3c5a94f2e8d6b1a0c9e8f7d6cno02"
+
+
+def test_readme_examples_are_true() -> None:
+    # The example block of README "Failure reasons: templates and groups", line by line.
+    assert one_template(
+        [f"Node {NODE_A} did not respond within 600s.", f"Node {NODE_B} did not respond within 5 min."]
+    ) == ("Node <INSTANCE_ID> did not respond within <DURATION>.")
+    users = [f"Job cancelled by user {u}." for u in USERS]
+    assert one_template(users) == "Job cancelled by user <*>."
+    assert len(set(templates_of(users[:3]))) == 3
+    assert one_template(users[:3], variable_positions=2) == "Job cancelled by user <*>."
+    assert one_template(
+        [f"Authentication failed for user {u}." for u in ("li.ming@admin", "root@admin")]
+    ) == ("Authentication failed for user <*>.")
+    assert one_template([f"Insufficient resources in AZ az{i}." for i in (1, 2, 3)]) == (
+        "Insufficient resources in AZ <*>."
+    )
+    assert templates_of(["Insufficient quota in project proj-7."]) == [
+        "Insufficient quota in project <NAME>."
+    ]
+    assert one_template(["Disk space low: 12.5 GB free.", "Disk space low: 640MB free."]) == (
+        "Disk space low: <SIZE> free."
+    )
+    assert one_template(["Connection to 10.0.3.7 timed out.", "Connection to LOCAL(0) timed out."]) == (
+        "Connection to <*> timed out."
+    )
+    assert one_template(
+        ["dup key: { _id: ObjectId('5f1a2b3c4d5e6f7a8b9c0d1e') }", 'dup key: { email: "x@y.com" }']
+    ) == ("dup key: <DOC>")
+    assert one_template(
+        [f"实例dds-prod-32的节点{NODE_A}状态异常", f"实例会员库-prod-02的节点{NODE_B}状态异常"]
+    ) == ("<NAME>的节点<INSTANCE_ID>状态异常")
+    assert len(set(templates_of(["Instance spawned successfully.", "Instance destroyed successfully."]))) == 2

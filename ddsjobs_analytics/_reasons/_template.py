@@ -45,6 +45,10 @@ def _render(tokens: list[Token], template: tuple[str, ...]) -> str:
     return "".join(parts)
 
 
+def _unmasked_digit(token: Token) -> bool:
+    return not token.mask and any(ch.isdigit() for ch in token.text)
+
+
 def check_variable_positions(value: object, func: str) -> int:
     """``value`` if it is a valid ``variable_positions`` (an int ≥ 1), else a ValueError naming ``func``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -68,15 +72,29 @@ def template_distinct(
     for c, key in zip(cleaned, keys, strict=True):
         if c and (key not in first or c < first[key]):
             first[key] = c
-    reps = sorted(first.values())
     # Learning sees every placeholder as one kind of value: "blk_<ID>" and "blk_<NAME>" are one position.
     tokenised = IslandTokeniser(rules, VALUE)
     tokens: list[list[Token]] = []
     shape_of: list[tuple[str, ...]] = []
-    for c in reps:
+    reps: list[str] = []
+    for c in sorted(first.values()):
         toks, shape = tokenised(c)
         tokens.append(toks)
         shape_of.append(shape)
+        reps.append(c)
+    # A representative that keeps a digit in a word ("az1", "STARTUP2") does not stand for the messages of
+    # its fingerprint ("az2"): those are tokenised themselves.
+    kept_digit = {
+        fingerprint(c) for c, toks in zip(reps, tokens, strict=True) if any(_unmasked_digit(t) for t in toks)
+    }
+    own: set[str] = set()
+    if kept_digit:
+        own = {c for c, key in zip(cleaned, keys, strict=True) if key in kept_digit}
+        for c in sorted(own - set(reps)):
+            toks, shape = tokenised(c)
+            tokens.append(toks)
+            shape_of.append(shape)
+            reps.append(c)
     shapes = sorted(set(shape_of))
     index = {s: i for i, s in enumerate(shapes)}
     learned_shapes, evidence = learn_templates(shapes, variable_positions)
@@ -111,7 +129,10 @@ def template_distinct(
         for at in members:
             rep_templates[at] = text
     rep_index = {c: i for i, c in enumerate(reps)}
-    at_of = [rep_index[first[key]] if c else -1 for c, key in zip(cleaned, keys, strict=True)]
+    at_of = [
+        -1 if not c else rep_index[c] if c in own else rep_index[first[key]]
+        for c, key in zip(cleaned, keys, strict=True)
+    ]
     return Templated(
         [rep_templates[i] if i >= 0 else None for i in at_of],
         [tokens[i] if i >= 0 else [] for i in at_of],
