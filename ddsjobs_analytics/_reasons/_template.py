@@ -20,7 +20,6 @@ class Templated:
     """The templates of distinct messages, and what :func:`explain_template` needs to say why."""
 
     templates: list[str | None]  # one per message given; None for a blank message
-    tokens: list[list[Token]]
     learned: list[dict[int, Learned]]
 
 
@@ -43,10 +42,6 @@ def _render(tokens: list[Token], template: tuple[str, ...]) -> str:
             parts.append(" ")
         parts.append("" if word == EMPTY else word)
     return "".join(parts)
-
-
-def _unmasked_digit(token: Token) -> bool:
-    return not token.mask and any(ch.isdigit() for ch in token.text)
 
 
 def check_variable_positions(value: object, func: str) -> int:
@@ -74,45 +69,49 @@ def template_distinct(
             first[key] = c
     # Learning sees every placeholder as one kind of value: "blk_<ID>" and "blk_<NAME>" are one position.
     tokenised = IslandTokeniser(rules, VALUE)
-    tokens: list[list[Token]] = []
     shape_of: list[tuple[str, ...]] = []
+    mask_of: list[tuple[str, ...]] = []
     reps: list[str] = []
-    for c in sorted(first.values()):
-        toks, shape = tokenised(c)
-        tokens.append(toks)
+    kept_digit: set[str] = set()
+    for key, c in sorted(first.items(), key=lambda item: item[1]):
+        shape, masks, digit_word = tokenised(c, key)
         shape_of.append(shape)
+        mask_of.append(masks)
         reps.append(c)
+        if digit_word:
+            kept_digit.add(key)
     # A representative that keeps a digit in a word ("az1", "STARTUP2") does not stand for the messages of
     # its fingerprint ("az2"): those are tokenised themselves.
-    kept_digit = {
-        fingerprint(c) for c, toks in zip(reps, tokens, strict=True) if any(_unmasked_digit(t) for t in toks)
-    }
     own: set[str] = set()
     if kept_digit:
         own = {c for c, key in zip(cleaned, keys, strict=True) if key in kept_digit}
         for c in sorted(own - set(reps)):
-            toks, shape = tokenised(c)
-            tokens.append(toks)
+            shape, masks, _ = tokenised(c)
             shape_of.append(shape)
+            mask_of.append(masks)
             reps.append(c)
-    shapes = sorted(set(shape_of))
-    index = {s: i for i, s in enumerate(shapes)}
-    learned_shapes, evidence = learn_templates(shapes, variable_positions)
+    # Each distinct shape once (learning does not depend on their order); a tuple's hash is not cached, so
+    # each message's shape is looked up once.
+    index: dict[tuple[str, ...], int] = {}
+    shape_at = [index.setdefault(shape, len(index)) for shape in shape_of]
+    learned_shapes, evidence = learn_templates(list(index), variable_positions)
     clusters: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for at, shape in enumerate(shape_of):
-        clusters[learned_shapes[index[shape]]].append(at)
+    for at, shape_index in enumerate(shape_at):
+        clusters[learned_shapes[shape_index]].append(at)
     rep_templates: list[str] = [""] * len(reps)
     texts: list[str] = []
     pieces: list[list[tuple[str, bool]]] = []
     for skeleton, members in clusters.items():
         # A value position keeps its placeholder if every message agrees on it, else it is <*>.
         words = list(skeleton)
-        for j, word in enumerate(skeleton):
-            if word == VALUE:
-                masks = {tokens[at][j].mask for at in members}
-                words[j] = masks.pop() if len(masks) == 1 else LEARNED
-        # Spacing from the smallest message of the cluster (it rarely differs); reps are sorted.
-        smallest = tokens[min(members)]
+        if VALUE in skeleton:
+            placeholders = {mask_of[at] for at in members}
+            for j, word in enumerate(skeleton):
+                if word == VALUE:
+                    found = {masks[j] for masks in placeholders}
+                    words[j] = found.pop() if len(found) == 1 else LEARNED
+        # Spacing from the first message of the cluster (it rarely differs).
+        smallest = tokenised.tokens(reps[min(members)])
         texts.append(_render(smallest, tuple(words)))
         pieces.append([(word, token.spaced) for word, token in zip(words, smallest, strict=True)])
     # Templates that differ only inside value spans of different token lengths are one (._spans).
@@ -135,6 +134,5 @@ def template_distinct(
     ]
     return Templated(
         [rep_templates[i] if i >= 0 else None for i in at_of],
-        [tokens[i] if i >= 0 else [] for i in at_of],
-        [evidence[index[shape_of[i]]] if i >= 0 else {} for i in at_of],
+        [evidence[shape_at[i]] if i >= 0 else {} for i in at_of],
     )
