@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_loghub import DRAIN3_EXAMPLE_MASKING
+from bench_loghub import BEFORE_REF, DRAIN3_EXAMPLE_MASKING, Grouper, load_before
 from drain3 import TemplateMiner
 from drain3.masking import MaskingInstruction
 from drain3.template_miner_config import TemplateMinerConfig
@@ -210,8 +210,9 @@ def main() -> None:
 
     print(f"pandas {pd.__version__}, numpy {np.__version__}, drain3 {version('drain3')}")
     report_accuracy(load_labelled())
+    before = load_before(BEFORE_REF)
     for letters in (False, True):
-        report_speed(n_jobs, drain_n, DrainConfig(0.4, 4, True), letters=letters)
+        report_speed(n_jobs, drain_n, DrainConfig(0.4, 4, True), letters=letters, before=before)
 
 
 def report_accuracy(labelled: pd.DataFrame) -> Score:
@@ -237,7 +238,9 @@ def report_accuracy(labelled: pd.DataFrame) -> Score:
     return best
 
 
-def report_speed(n_jobs: int, drain_n: int, config: DrainConfig, *, letters: bool = False) -> None:
+def report_speed(
+    n_jobs: int, drain_n: int, config: DrainConfig, *, letters: bool = False, before: Grouper | None = None
+) -> None:
     ids = "16 random letters (no fingerprint collapses them)" if letters else "32 hex digits"
     print(f"\n(b) speed: {n_jobs:,} failed jobs, 90 % of them with a distinct message; request ids of {ids}")
     df = failed_jobs_frame(n_jobs, letters=letters)
@@ -248,6 +251,11 @@ def report_speed(n_jobs: int, drain_n: int, config: DrainConfig, *, letters: boo
     print(f"ours: fail_reason_groups on all {n_jobs:,} jobs: {ours}, {len(groups)} groups")
     per_cpu, per_wall = ours.cpu / n_distinct * 1e6, ours.wall / n_distinct * 1e6
     print(f"  per distinct message: {per_cpu:.1f} us CPU ({per_wall:.1f} us wall)")
+    if before is not None:
+        everything = [str(m) for m in df["fail_reason"]]
+        old, _ = timed(lambda: before(everything))
+        ratio = old.cpu / ours.cpu
+        print(f"before ({BEFORE_REF}): its templating of the same messages: {old} ({ratio:.1f}x ours)")
     messages = [str(m) for m in df["fail_reason"].iloc[:drain_n]]
     drain, clusters = timed(lambda: drain_ingest(messages, config))
     scale = n_jobs / drain_n

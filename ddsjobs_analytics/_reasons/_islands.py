@@ -6,6 +6,8 @@ separator or bracket (``<IP>, <IP>``, ``( )``) or a day name (``Sun Jul 17``); q
 the user's rules see the whole message first. So a message can be cut at every other space, and each piece
 (an island) gives the same tokens alone as inside the message. Islands repeat across messages far more than
 messages do: a message made distinct by a random name costs one new short island, not a full tokenisation.
+Further, messages whose fingerprints agree except in *free words* (islands of plain letters) share one
+sentence: its shape, with each message's own words in the free words' places.
 """
 
 from __future__ import annotations

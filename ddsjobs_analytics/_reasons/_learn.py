@@ -4,9 +4,10 @@ Works on the distinct masked token sequences ("shapes") of all messages analysed
 depend on their order or on how often each repeats. Shapes of one length are grouped by their most common
 pattern (the idea of Brain, Yu et al. 2023: in each shape, the largest set of positions whose (position,
 word) pairs are equally frequent across the length group is the shape's constant skeleton). Within a group,
-a position with more than :data:`MAX_SPLIT_VALUES` distinct words is a variable (``<*>``); a position with
-fewer splits the group, one per word (like the branches of Drain's parse tree, but decided from the whole
-group at once rather than from the messages seen so far).
+a position with more than ``variable_positions`` (:data:`VARIABLE_POSITIONS`) distinct words, a masked value
+in some shapes, a word shaped like a name or words differing only in digits is a variable (``<*>``); any
+other varying position splits the group, one part per word (like the branches of Drain's parse tree, but
+decided from the whole group rather than from the messages seen so far), and each part is decided again.
 """
 
 from __future__ import annotations
