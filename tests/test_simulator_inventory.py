@@ -79,7 +79,9 @@ def test_instances_use_both_documented_spellings(sim) -> None:
 def test_instance_filters(sim) -> None:
     listed, _ = all_instances(sim)
     sharded, total = all_instances(sim, mode="Sharding")
-    assert total == sum(r["mode"] == "Sharding" for r in listed) and {r["mode"] for r in sharded} == {"Sharding"}
+    assert total == sum(r["mode"] == "Sharding" for r in listed) and {r["mode"] for r in sharded} == {
+        "Sharding"
+    }
     name = listed[7]["name"]
     _, body = get(sim, "instances", name=name)
     assert [r["name"] for r in body["instances"]] == [name]
@@ -121,14 +123,20 @@ def test_scheduled_jobs_default_to_the_last_seven_days_and_ten_per_page(sim) -> 
 def test_scheduled_window_is_on_creation_time_and_filters(sim) -> None:
     start, end = NOW - timedelta(days=60), NOW
     fmt = "%Y-%m-%dT%H:%M:%S+0000"
-    _, body = get(sim, "scheduled-jobs", start_time=start.strftime(fmt), end_time=end.strftime(fmt), limit=100)
+    _, body = get(
+        sim, "scheduled-jobs", start_time=start.strftime(fmt), end_time=end.strftime(fmt), limit=100
+    )
     total = body["total_count"]
     statuses = Counter(s["job_status"] for s in body["schedules"])
     assert {"Pending", "Completed"} <= set(statuses)
     for s in body["schedules"]:
         assert (s["end_time"] == "") == (s["job_status"] in ("Pending", "Running", "Canceled"))
     _, pending = get(
-        sim, "scheduled-jobs", start_time=start.strftime(fmt), end_time=end.strftime(fmt), job_status="Pending"
+        sim,
+        "scheduled-jobs",
+        start_time=start.strftime(fmt),
+        end_time=end.strftime(fmt),
+        job_status="Pending",
     )
     assert total <= 100 and pending["total_count"] == statuses["Pending"]
     one = body["schedules"][0]
