@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,7 @@ _STRING: Any = "string[pyarrow]"
 def _categorical(values: Sequence[str | None]) -> pd.Categorical:
     """Text categories (sorted) even when every value is missing."""
     categories = pd.Index(sorted({v for v in values if v is not None}), dtype=str)
-    return pd.Categorical(values, categories=categories)
+    return pd.Categorical(cast(Any, values), categories=categories)
 
 
 class _Tally:
