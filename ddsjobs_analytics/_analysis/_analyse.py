@@ -34,6 +34,7 @@ from .._stats._durations import (
 )
 from .._stats._failures import FAILURE_RATE_FORMATS, failure_rates, wilson_interval
 from .._stats._intervals import equals
+from ._fleet import fleet_tables
 
 __all__ = ["JOB_VIEW_COLUMNS", "JOB_VIEW_FORMATS", "Analysis", "Focus", "Table", "WhatChanged", "analyse"]
 
@@ -214,7 +215,13 @@ class Analysis:
         if changed.comparison is not None and changed.new_reasons is not None:
             tables["what_changed"] = Table(changed.comparison, WHAT_CHANGED_FORMATS)
             tables["new_fail_reasons"] = Table(changed.new_reasons, NEW_REASON_FORMATS)
+        tables.update({name: Table(*table) for name, table in self.fleet.items()})
         return tables
+
+    @cached_property
+    def fleet(self) -> dict[str, Any]:
+        """The Fleet tables (``_fleet.fleet_tables``) when the jobs were joined with an inventory."""
+        return dict(fleet_tables(self.data))
 
     def duration_stats_for(self, by: str, status: StatusSelection) -> pd.DataFrame:
         """The kept :attr:`duration_stats` when ``by``/``status`` match this analysis, else a fresh one."""

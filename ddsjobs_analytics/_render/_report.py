@@ -35,6 +35,7 @@ from .._frame import require_columns
 from .._stats._failures import wilson_interval
 from .._stats._intervals import equals
 from ._csv import spreadsheet_safe, write_csv
+from ._fleet_section import fleet_charts, fleet_sections
 from ._html import Section, definition_list, figure_html, render_page, table_html
 from ._plots import (
     plot_compare,
@@ -127,6 +128,7 @@ def _charts(analysis: Analysis) -> dict[str, bytes]:
         "failure_rates": _png(lambda ax: plot_failure_rates(analysis, ax=ax), 9, row_height=0.4),
         "fail_reasons": _png(lambda ax: plot_fail_reasons(analysis, ax=ax), 10, row_height=0.4),
     }
+    charts.update(fleet_charts(analysis, _png))
     comparison = analysis.what_changed.comparison
     if comparison is not None:
         charts["what_changed"] = _png(lambda ax: plot_compare(comparison, ax=ax), 9, row_height=0.32)
@@ -233,6 +235,7 @@ def _page(analysis: Analysis, charts: Mapping[str, bytes], title: str) -> str:
             ],
         ),
         Section("stuck", "Stuck jobs", [table("stuck_jobs", "Stuck jobs")]),
+        *fleet_sections(analysis, chart, table),
     ]
     focus = analysis.focus
     if focus is not None:

@@ -1,0 +1,85 @@
+"""The report's Fleet tables: failure rate and p95 duration by engine version, mode and AZ, and the instances.
+
+Computed only when the jobs were joined with an inventory (``with_instances``: ``instance_known`` and the
+instance columns present). Jobs of instances the inventory lacks are their own row, labelled
+:data:`UNKNOWN`, never dropped. Per AZ, a job on a multi-AZ instance counts toward **each** of its AZs
+(:func:`per_availability_zone`), so that table's counts add up to more than the jobs; its caption says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from .._frame import per_availability_zone
+from .._stats._durations import duration_stats
+from .._stats._failures import FAILURE_RATE_FORMATS, failure_rates
+
+__all__ = ["FLEET_CAPTIONS", "UNKNOWN", "FleetTable", "fleet_tables", "has_instances"]
+
+UNKNOWN = "(not in inventory)"
+FLEET_CAPTIONS: dict[str, str] = {
+    "fleet_by_version": "Failure rate and p95 duration by engine version",
+    "fleet_by_mode": "Failure rate and p95 duration by instance type (mode)",
+    "fleet_by_zone": "Failure rate and p95 duration by availability zone — a job on a multi-AZ instance "
+    "counts toward each of its AZs, so these counts add up to more than the jobs",
+    "fleet_instances": "Instances with jobs in the period, by engine version, mode and status",
+}
+_BY = {"fleet_by_version": "engine_version", "fleet_by_mode": "mode", "fleet_by_zone": "availability_zone"}
+
+
+class FleetTable(NamedTuple):
+    frame: pd.DataFrame
+    formats: dict[str, str]
+
+
+def has_instances(df: pd.DataFrame) -> bool:
+    """Whether ``df`` was joined with an inventory (``with_instances``)."""
+    return {"instance_known", "engine_version", "mode", "availability_zones"} <= set(df.columns)
+
+
+def _labelled(table: pd.DataFrame) -> pd.DataFrame:
+    """The NA group (jobs of instances not in the inventory) shown as :data:`UNKNOWN`."""
+    index = pd.Index(table.index.astype(object), name=table.index.name)
+    table = table.copy()
+    table.index = index.where(index.notna(), UNKNOWN)
+    return table
+
+
+def _rates_and_p95(df: pd.DataFrame, by: str) -> pd.DataFrame:
+    rates = failure_rates(df, by=by)
+    stats = duration_stats(df, by=by)[["count", "p95_s"]].rename(columns={"count": "completed_with_duration"})
+    return _labelled(rates.join(stats, how="left"))
+
+
+def fleet_tables(df: pd.DataFrame) -> dict[str, FleetTable]:
+    """The Fleet tables by file name (empty when ``df`` has no instance columns)."""
+    if not has_instances(df) or df.empty:
+        return {}
+    formats: dict[str, Any] = {
+        **FAILURE_RATE_FORMATS,
+        "p95_s": "duration",
+        "completed_with_duration": "count",
+    }
+    tables = {
+        "fleet_by_version": FleetTable(_rates_and_p95(df, "engine_version"), formats),
+        "fleet_by_mode": FleetTable(_rates_and_p95(df, "mode"), formats),
+        "fleet_by_zone": FleetTable(_rates_and_p95(per_availability_zone(df), "availability_zone"), formats),
+    }
+    known = df[df["instance_known"]].drop_duplicates("instance_id")
+    instances = (
+        known.groupby(["engine_version", "mode", "instance_status"], observed=True, dropna=False)
+        .size()
+        .rename("instances")
+        .reset_index()
+        .sort_values(["engine_version", "mode", "instance_status"], kind="stable")
+        .reset_index(drop=True)
+    )
+    tables["fleet_instances"] = FleetTable(instances, {"instances": "count"})
+    return tables
+
+
+def fleet_by(name: str) -> str:
+    """The ``by`` column of a Fleet rate table."""
+    return _BY[name]
