@@ -103,3 +103,13 @@ def test_scheduled_lists_the_pending_jobs_soonest_first(simulator_env, capsys) -
     assert pending[0].job_id in text.splitlines()[1]
     assert cli.main(["scheduled", "--all", "--format", "json", "--no-progress"]) == 0
     assert len(json.loads(capsys.readouterr().out)) >= len(pending)
+
+
+def test_the_demo_report_has_the_fleet_section(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "demo"
+    assert (
+        cli.main(["demo", "--out", str(out), "--jobs", "1500", "--days", "30", "--html", "--no-charts"]) == 0
+    )
+    by_version = pd.read_csv(out / "fleet_by_version.csv")
+    assert {"3.4", "5.0"} <= set(by_version["engine_version"].astype(str))
+    assert 'id="fleet"' in (out / "report.html").read_text(encoding="utf-8")

@@ -184,3 +184,31 @@ def test_async_twin_returns_the_same(sim) -> None:
             scheduled["job_id"].tolist()
             == tc.scheduled_jobs(NOW - timedelta(days=30), NOW)["job_id"].tolist()
         )
+
+
+def test_instances_many_across_regions() -> None:
+    with running(jobs=500, instances=30, seed=2, now=NOW, regions=("cn-north-4", "ap-southeast-1")) as sim:
+        auth = AkSkAuth(sim.ak, sim.sk)
+        with TaskCenter(region="cn-north-4", endpoint=sim.url, project_id=sim.project_id, auth=auth) as tc:
+            centers = [
+                TaskCenter(region=region, endpoint=sim.url, project_id=project, auth=auth, progress=False)
+                for region, project in sim.project_ids.items()
+            ]
+            try:
+                frame = tc.instances_many(centers)
+                # A pair of this client's region reuses its endpoint (another region's would be the cloud's).
+                pairs = tc.instances_many(
+                    [("cn-north-4", sim.project_ids["cn-north-4"]), centers[1]], mode="Single"
+                )
+            finally:
+                for center in centers:
+                    center.close()
+            with pytest.raises(TypeError, match="unknown filter"):
+                tc.instances_many(centers, status="normal")
+        check_frame(frame, INSTANCES)
+        inventory = sim.service.inventory
+        for region, project in sim.project_ids.items():
+            expected = [r["id"] for r in inventory.listed(sim.service.now_s, region=region)]
+            mine = frame[frame["project_id"] == project]
+            assert mine["instance_id"].tolist() == expected and set(mine["region"]) == {region}
+        assert set(pairs["mode"]) == {"Single"} and pairs["project_id"].nunique() == 2

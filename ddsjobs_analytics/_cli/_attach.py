@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["attach_instances"]
+__all__ = ["attach_instances", "with_fleet_inventory"]
 
 
 def attach_instances(
@@ -26,3 +26,10 @@ def attach_instances(
         with client(args) as center:
             return with_instances(df, center.instances())
     return df
+
+
+def with_fleet_inventory(df: pd.DataFrame, centers: list[Any]) -> pd.DataFrame:
+    """``df`` joined with the inventory of every client in ``centers`` (the demo's regions)."""
+    from .._frame import with_instances
+
+    return with_instances(df, centers[0].instances_many(centers))

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._attach import attach_instances
+from ._attach import attach_instances, with_fleet_inventory
 from ._console import show_progress, terminal_safe
 
 if TYPE_CHECKING:
@@ -130,6 +130,7 @@ def run_demo(args: argparse.Namespace) -> int:
         end = datetime.now(timezone.utc)
         try:
             df = centers[0].fetch_many(centers, end - timedelta(days=args.days), end)
+            df = with_fleet_inventory(df, centers)  # the inventory too, for the report's Fleet section
         finally:
             for center in centers:
                 center.close()

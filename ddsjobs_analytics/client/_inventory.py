@@ -14,7 +14,8 @@ already seen. ListScheduledTasks defaults to 10 per page; we always ask for 100 
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Mapping
+import asyncio
+from collections.abc import Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -200,6 +201,34 @@ def _scheduled_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return scheduled_frame(records)
 
 
+async def _instances_many(cores: list[ClientCore], filters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every target's instances, concurrently, stamped with its region and project; the cores are closed."""
+    try:
+        results = await asyncio.gather(
+            *(
+                list_instance_records(core, filters.get("name"), filters.get("mode"), filters.get("tags"))
+                for core in cores
+            )
+        )
+    finally:
+        await asyncio.gather(*(core.aclose() for core in cores))
+    return [record for core, records in zip(cores, results, strict=True) for record in _stamp(records, core)]
+
+
+def _check_instance_filters(filters: Mapping[str, Any]) -> None:
+    unknown = set(filters) - {"name", "mode", "tags"}
+    if unknown:
+        raise TypeError(
+            f"unknown filter(s) {', '.join(sorted(unknown))}; ListInstances filters: name, mode, tags"
+        )
+
+
+def _frame_of_stamped(records: list[dict[str, Any]]) -> pd.DataFrame:
+    from .._frame import instances_frame
+
+    return instances_frame(records, observed_at=datetime.now(timezone.utc))
+
+
 class InventoryMethods:
     """``TaskCenter``'s inventory calls (blocking)."""
 
@@ -207,6 +236,19 @@ class InventoryMethods:
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:  # pragma: no cover - provided by TaskCenter
         raise NotImplementedError
+
+    def _sibling_core(self, target: Any) -> ClientCore:  # pragma: no cover - provided by the client
+        raise NotImplementedError
+
+    def instances_many(self, targets: Sequence[Any], **filters: Any) -> pd.DataFrame:
+        """One instances frame of several (region, project_id) pairs or clients, listed concurrently
+        (``fetch_many``'s counterpart); each row carries its region and project."""
+        _check_instance_filters(filters)
+
+        async def run() -> list[dict[str, Any]]:
+            return await _instances_many([self._sibling_core(target) for target in targets], filters)
+
+        return _frame_of_stamped(self._run(run()))
 
     def list_instances(
         self, *, name: str | None = None, mode: str | None = None, tags: Mapping[str, str] | str | None = None
@@ -248,6 +290,16 @@ class AsyncInventoryMethods:
 
     def _check_open(self) -> None:  # pragma: no cover - provided by AsyncTaskCenter
         raise NotImplementedError
+
+    def _sibling_core(self, target: Any) -> ClientCore:  # pragma: no cover - provided by the client
+        raise NotImplementedError
+
+    async def instances_many(self, targets: Sequence[Any], **filters: Any) -> pd.DataFrame:
+        """One instances frame of several targets, listed concurrently (see ``TaskCenter.instances_many``)."""
+        self._check_open()
+        _check_instance_filters(filters)
+        cores = [self._sibling_core(target) for target in targets]
+        return _frame_of_stamped(await _instances_many(cores, filters))
 
     async def list_instances(
         self, *, name: str | None = None, mode: str | None = None, tags: Mapping[str, str] | str | None = None
