@@ -16,7 +16,7 @@ from .._frame import per_availability_zone
 from .._stats._durations import duration_stats
 from .._stats._failures import FAILURE_RATE_FORMATS, failure_rates
 
-__all__ = ["FLEET_CAPTIONS", "UNKNOWN", "FleetTable", "fleet_tables", "has_instances"]
+__all__ = ["FLEET_CAPTIONS", "UNKNOWN", "FleetTable", "fleet_tables", "has_instances", "instance_fact"]
 
 UNKNOWN = "(not in inventory)"
 FLEET_CAPTIONS: dict[str, str] = {
@@ -83,3 +83,29 @@ def fleet_tables(df: pd.DataFrame) -> dict[str, FleetTable]:
 def fleet_by(name: str) -> str:
     """The ``by`` column of a Fleet rate table."""
     return _BY[name]
+
+
+def instance_fact(
+    data: pd.DataFrame | None, instance_id: str | None, start: pd.Timestamp, end: pd.Timestamp
+) -> str | None:
+    """What the instance was at the incident, for a post-mortem's facts: mode, version, spec and AZs as
+    joined to its first job in ``[start, end]`` (its snapshot as of that job's time; else its latest job
+    before), and when that snapshot was observed. None without instance columns or a known instance."""
+    if data is None or instance_id is None or not has_instances(data):
+        return None
+    rows = data[(data["instance_id"].astype("string") == instance_id) & data["instance_known"].astype(bool)]
+    if rows.empty:
+        mine = data["instance_id"].astype("string") == instance_id
+        return "not in the inventory (deleted?)" if mine.any() else None
+    created = rows["created"]
+    inside = rows[(created >= start) & (created <= end)].sort_values("created", kind="stable")
+    before = rows[created < start].sort_values("created", kind="stable")
+    row = inside.iloc[0] if not inside.empty else before.iloc[-1] if not before.empty else rows.iloc[0]
+    version = f"{row['engine_version']}" + (
+        f" ({row['whole_version']})" if "whole_version" in row and pd.notna(row["whole_version"]) else ""
+    )
+    parts = [f"{row['mode']} {version}", f"spec {row['spec_code']}", f"AZs {row['availability_zones']}"]
+    if "shard_count" in row and pd.notna(row["shard_count"]) and row["mode"] == "Sharding":
+        parts.insert(1, f"{int(row['shard_count'])} shards")
+    observed = pd.Timestamp(row["instance_observed_at"])
+    return ", ".join(parts) + f" (inventory of {observed:%Y-%m-%d %H:%M} UTC)"
