@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         with_instances,
     )
     from ._frame._filter import filter_jobs
-    from ._load import load_jobs
+    from ._load import load_instances, load_jobs
     from ._reasons import (
         PLACEHOLDER_RULES,
         PlaceholderRule,
@@ -83,6 +83,7 @@ if TYPE_CHECKING:
     )
     from .config import load_config
     from .simulator._sample import load_sample, sample_records
+    from .simulator._sample_inventory import load_sample_instances
 
 __version__ = "0.1.0"
 
@@ -139,8 +140,10 @@ __all__ = [
     "km_quantile",
     "km_survival_at",
     "load_config",
+    "load_instances",
     "load_jobs",
     "load_sample",
+    "load_sample_instances",
     "new_fail_reasons",
     "nodes_frame",
     "per_availability_zone",
@@ -224,6 +227,8 @@ _LAZY = {
     "check_rules": "_rules._check",
     "Rule": "_rules._rule",
     "RuleResult": "_rules._result",
+    "load_instances": "_load",
+    "load_sample_instances": "simulator._sample_inventory",
     **dict.fromkeys(("compare_periods", "default_periods", "spans_periods"), "_compare._periods"),
     "new_fail_reasons": "_compare._reasons",
     **dict.fromkeys(("IncidentComparison", "incident_comparison"), "_compare._incident"),
