@@ -25,3 +25,15 @@ def joined_fleet(jobs: int = 4000, seed: int = 4) -> tuple[list[dict], list[dict
         warnings.simplefilter("ignore", dj.DataQualityWarning)
         joined = dj.with_instances(dj.jobs_frame(records, observed_at=END), dj.instances_frame(instances))
     return records, instances, joined
+
+
+def fleet_schedules(seed: int = 4) -> list[dict]:
+    """Every scheduled job of :func:`joined_fleet`'s fleet, as ListScheduledTasks records at its end."""
+    fleet = generate_fleet(jobs=4000, instances=50, days=40, end=END, seed=seed)
+    now = int(END.timestamp())
+    inventory = build_inventory(fleet, now=now, seed=seed)
+    return [
+        record
+        for region in fleet.regions
+        for record in inventory.schedules(now, region=region, created_from=0, created_to=now)
+    ]

@@ -62,6 +62,9 @@ def test_report_and_check_take_the_inventory(simulator_env, tmp_path: Path, caps
     assert cli.main(args) == 0
     jobs = pd.read_csv(report / "jobs.csv")
     assert {"engine_version", "mode", "availability_zones", "instance_known"} <= set(jobs.columns)
+    # The scheduled jobs written beside the inventory feed the Fleet section's scheduled changes.
+    upcoming = pd.read_csv(report / "scheduled_upcoming.csv")
+    assert len(upcoming) and (report / "fleet_by_version.csv").is_file()
     capsys.readouterr()
     code = cli.main(
         ["check", str(out), "--instances", str(inventory), "--by", "engine_version", "--format", "json"]
@@ -113,3 +116,13 @@ def test_the_demo_report_has_the_fleet_section(tmp_path: Path, capsys) -> None:
     by_version = pd.read_csv(out / "fleet_by_version.csv")
     assert {"3.4", "5.0"} <= set(by_version["engine_version"].astype(str))
     assert 'id="fleet"' in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_from_an_archive_uses_its_inventory_history(simulator_env, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    assert cli.main(["sync", "--archive", str(archive), "--no-progress", "-q"]) == 0
+    assert (archive / "_inventory" / "instances.parquet").is_file()
+    report = tmp_path / "report"
+    assert cli.main(["report", "--archive", str(archive), "--out", str(report), "--no-charts"]) == 0
+    assert (report / "fleet_by_mode.csv").is_file() and (report / "scheduled_upcoming.csv").is_file()
+    assert cli.main(["archive", "verify", "--archive", str(archive)]) == 0

@@ -61,3 +61,34 @@ def test_no_fleet_section_without_instance_columns(tmp_path) -> None:
     paths = dj.write_report(dj.load_sample(), tmp_path, html=True, charts=False)
     assert not FLEET_TABLES & set(paths.tables)
     assert 'id="fleet"' not in paths.html.read_text(encoding="utf-8")
+
+
+def test_scheduled_changes_upcoming_and_matched_to_their_jobs(world, tmp_path) -> None:
+    from fleet_world import END, fleet_schedules
+
+    records, _, joined = world
+    schedules = fleet_schedules()
+    scheduled = dj.scheduled_frame(schedules)
+    tables = dj.analyse(joined, scheduled=scheduled).tables()
+    upcoming = tables["scheduled_upcoming"].frame
+    now = pd.Timestamp(END)
+    expected = sorted(
+        (s for s in schedules if s["job_status"] == "Pending"),
+        key=lambda s: pd.Timestamp(s["start_time"]),
+    )
+    expected = [s for s in expected if now <= pd.Timestamp(s["start_time"]) < now + pd.Timedelta(days=7)]
+    assert upcoming["job_id"].astype(str).tolist() == [s["job_id"] for s in expected] and expected
+    recent = tables["scheduled_recent"].frame
+    by_id = {r["id"]: r for r in records}
+    ran = [s for s in schedules if s["job_status"] in ("Completed", "Failed")]
+    assert len(recent) == len(ran) > 0
+    for row in recent.itertuples():
+        job = by_id[row.job_id]  # the simulator's past scheduled jobs are real resize jobs
+        assert row.job_status == job["status"] == row.status and row.job_type == "ResizeMongoDBInstance"
+        assert row.duration_s == pytest.approx((row.end - row.start).total_seconds())
+    paths = dj.write_report(
+        joined, tmp_path, html=True, charts=False, scheduled=scheduled, tz="Asia/Shanghai"
+    )
+    assert {"scheduled_upcoming", "scheduled_recent"} <= set(paths.tables)
+    page = paths.html.read_text(encoding="utf-8")
+    assert "Scheduled changes: Pending jobs starting in the 7 days" in page

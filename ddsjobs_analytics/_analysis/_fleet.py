@@ -53,10 +53,11 @@ def _rates_and_p95(df: pd.DataFrame, by: str) -> pd.DataFrame:
     return _labelled(rates.join(stats, how="left"))
 
 
-def fleet_tables(df: pd.DataFrame) -> dict[str, FleetTable]:
-    """The Fleet tables by file name (empty when ``df`` has no instance columns)."""
+def fleet_tables(df: pd.DataFrame, scheduled: pd.DataFrame | None = None) -> dict[str, FleetTable]:
+    """The Fleet tables by file name (empty when ``df`` has no instance columns and no ``scheduled``)."""
+    extra = scheduled_tables(df, scheduled) if scheduled is not None else {}
     if not has_instances(df) or df.empty:
-        return {}
+        return extra
     formats: dict[str, Any] = {
         **FAILURE_RATE_FORMATS,
         "p95_s": "duration",
@@ -77,7 +78,45 @@ def fleet_tables(df: pd.DataFrame) -> dict[str, FleetTable]:
         .reset_index(drop=True)
     )
     tables["fleet_instances"] = FleetTable(instances, {"instances": "count"})
-    return tables
+    return {**tables, **extra}
+
+
+UPCOMING_DAYS = 7
+FLEET_CAPTIONS["scheduled_upcoming"] = (
+    f"Scheduled changes: Pending jobs starting in the {UPCOMING_DAYS} days after the data was read"
+)
+FLEET_CAPTIONS["scheduled_recent"] = (
+    "Recent scheduled jobs that ran (Completed or Failed), with the task center's record of the same job id"
+)
+
+
+def scheduled_tables(df: pd.DataFrame, scheduled: pd.DataFrame) -> dict[str, FleetTable]:
+    """The scheduled changes: Pending jobs starting within a week of when the jobs were read (the newest
+    ``observed_at``), soonest first; and the scheduled jobs that ran, matched to the job records by
+    ``job_id`` (their status and duration; NA when the job is not in the frame), newest first."""
+    now = df["observed_at"].max() if len(df) else pd.Timestamp.now(tz="UTC")
+    horizon = now + pd.Timedelta(days=UPCOMING_DAYS)
+    pending = scheduled[
+        (scheduled["status"] == "Pending") & (scheduled["start"] >= now) & (scheduled["start"] < horizon)
+    ]
+    upcoming = pending.sort_values("start", kind="stable")[
+        ["start", "instance_name", "instance_id", "job_name", "job_id", "created"]
+    ].reset_index(drop=True)
+    ran = scheduled[scheduled["status"].isin(["Completed", "Failed"])].sort_values(
+        "start", ascending=False, kind="stable"
+    )
+    jobs = df[["job_id", "job_type", "status", "duration_s"]].astype({"job_id": "string"})
+    jobs = jobs.drop_duplicates("job_id").rename(columns={"status": "job_status"})
+    recent = (
+        ran[["start", "end", "instance_name", "job_name", "status", "job_id"]]
+        .astype({"job_id": "string"})
+        .merge(jobs, on="job_id", how="left")
+    )
+    time_formats = {"start": "time", "end": "time", "created": "time", "duration_s": "duration"}
+    return {
+        "scheduled_upcoming": FleetTable(upcoming, time_formats),
+        "scheduled_recent": FleetTable(recent, time_formats),
+    }
 
 
 def fleet_by(name: str) -> str:

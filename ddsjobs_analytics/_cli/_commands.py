@@ -55,7 +55,14 @@ def write_report_folder(df: pd.DataFrame, args: argparse.Namespace) -> None:
 
     def write() -> Any:
         return write_report(
-            df, args.out, html=args.html, bom=args.bom, charts=args.charts, tz=args.tz, excel=args.excel
+            df,
+            args.out,
+            html=args.html,
+            bom=args.bom,
+            charts=args.charts,
+            tz=args.tz,
+            excel=args.excel,
+            scheduled=getattr(args, "scheduled_frame", None),  # set with the inventory (_attach)
         )
 
     paths, removed = owned_run(args.out, write, list)
@@ -130,7 +137,7 @@ def run_demo(args: argparse.Namespace) -> int:
         end = datetime.now(timezone.utc)
         try:
             df = centers[0].fetch_many(centers, end - timedelta(days=args.days), end)
-            df = with_fleet_inventory(df, centers)  # the inventory too, for the report's Fleet section
+            df = with_fleet_inventory(df, centers, args)  # the inventory too, for the Fleet section
         finally:
             for center in centers:
                 center.close()

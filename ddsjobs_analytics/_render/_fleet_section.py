@@ -46,5 +46,7 @@ def fleet_sections(
     for name in _RATE_TABLES:
         if name in analysis.fleet:
             parts += [chart(name, FLEET_CAPTIONS[name]), table(name, FLEET_CAPTIONS[name])]
-    parts.append(table("fleet_instances", FLEET_CAPTIONS["fleet_instances"]))
+    for name in ("fleet_instances", "scheduled_upcoming", "scheduled_recent"):
+        if name in analysis.fleet:
+            parts.append(table(name, FLEET_CAPTIONS[name]))
     return [Section("fleet", "Fleet", parts)]

@@ -88,15 +88,24 @@ def summary_text(
 
 
 def _analysis_of(
-    data: pd.DataFrame | Analysis, stuck_kwargs: Mapping[str, Any] | None, tz: TzLike, *, func: str
+    data: pd.DataFrame | Analysis,
+    stuck_kwargs: Mapping[str, Any] | None,
+    tz: TzLike,
+    *,
+    func: str,
+    scheduled: pd.DataFrame | None = None,
 ) -> Analysis:
     if isinstance(data, Analysis):
-        given = [name for name, value in (("stuck_kwargs", stuck_kwargs), ("tz", tz)) if value is not None]
+        given = [
+            name
+            for name, value in (("stuck_kwargs", stuck_kwargs), ("tz", tz), ("scheduled", scheduled))
+            if value is not None
+        ]
         if given:
             raise ValueError(f"{func}: {' and '.join(given)} belong to analyse() when an Analysis is given")
         return data
     require_columns(data, JOB_VIEW_COLUMNS, func=func)
-    return analyse(data, stuck_kwargs=stuck_kwargs, tz=tz)
+    return analyse(data, stuck_kwargs=stuck_kwargs, tz=tz, scheduled=scheduled)
 
 
 # ------------------------------------------------------------------------------------------------ charts
@@ -349,6 +358,7 @@ def write_report(
     stuck_kwargs: Mapping[str, Any] | None = None,
     tz: TzLike = None,
     excel: bool = False,
+    scheduled: pd.DataFrame | None = None,
 ) -> ReportPaths:
     """Write CSV tables, PNG charts, (``html=True``) a self-contained ``report.html`` and (``excel=True``)
     ``report.xlsx`` to ``out_dir``.
@@ -361,7 +371,9 @@ def write_report(
     with the most failures. ``tz``: the zone of days, labels and shown times; tables stay UTC, and the CSV
     files gain a ``<column>_local (<zone>)`` column per time. Excel (needs openpyxl): a sheet per table,
     times as wall times of ``tz``; the jobs sheet is replaced by a note when it exceeds Excel's row limit.
-    The directory is created if needed; existing files are replaced.
+    The directory is created if needed; existing files are replaced. With instance columns
+    (``with_instances``) the Fleet section is added; ``scheduled`` (a ``scheduled_frame``) adds its
+    scheduled changes.
     """
-    analysis = _analysis_of(data, stuck_kwargs, tz, func="write_report")
+    analysis = _analysis_of(data, stuck_kwargs, tz, func="write_report", scheduled=scheduled)
     return render(analysis, out_dir, html=html, bom=bom, charts=charts, title=title, excel=excel)
