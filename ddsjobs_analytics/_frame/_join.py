@@ -87,10 +87,13 @@ def with_instances(jobs: pd.DataFrame, instances: pd.DataFrame) -> pd.DataFrame:
     rows = instance_rows(jobs, instances)
     known = rows >= 0
     for source, target in INSTANCE_JOIN_COLUMNS.items():
-        values: Any = instances[source].array
-        if values.dtype == np.dtype("int64"):  # an unknown instance has no count: nullable integers
-            values = pd.array(values, dtype="Int64")
-        taken = pd.api.extensions.take(values, rows, allow_fill=True)
+        column = instances[source]
+        values: Any = column.array if isinstance(column.dtype, pd.api.extensions.ExtensionDtype) else None
+        if column.dtype == np.dtype("int64"):  # an unknown instance has no count: nullable integers
+            values = pd.array(column.to_numpy(), dtype="Int64")
+        if values is None:  # numpy-backed (floats, the tags' dicts): pandas 2.2 takes only plain arrays here
+            values = column.to_numpy()
+        taken = pd.api.extensions.take(values, rows, allow_fill=True)  # -1: the dtype's NA
         out[target] = pd.Series(taken, index=out.index)
     out["instance_known"] = known
     _count_unknown(out, known)
