@@ -95,3 +95,21 @@ def test_verify_catches_an_edited_record(synced) -> None:
     table.loc[0, "raw"] = table.loc[0, "raw"].replace('"mode":', '"mode": "X", "was":')
     table.to_parquet(path, index=False)
     assert any("fingerprint" in p for p in archive.verify().problems)
+
+
+def test_a_linked_inventory_folder_is_never_followed(synced, tmp_path) -> None:
+    import shutil
+
+    from ddsjobs_analytics.archive import ArchiveError
+
+    archive, *_ = synced
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(str(archive.path / INVENTORY_DIR), str(elsewhere))
+    (archive.path / INVENTORY_DIR).symlink_to(elsewhere, target_is_directory=True)
+    before = {p.name: p.stat().st_mtime_ns for p in elsewhere.iterdir()}
+    assert any("symbolic link" in p for p in archive.verify().problems)
+    with pytest.raises(ArchiveError, match="symbolic link"):
+        InstanceHistory(archive.path).record([], observed_at=pd.Timestamp.now(tz="UTC"), project_id="p")
+    with pytest.raises(ArchiveError, match="symbolic link"):
+        archive.load(with_instances=True)
+    assert {p.name: p.stat().st_mtime_ns for p in elsewhere.iterdir()} == before
