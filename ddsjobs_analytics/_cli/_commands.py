@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._attach import attach_instances, with_fleet_inventory
 from ._console import show_progress, terminal_safe
 
 if TYPE_CHECKING:
@@ -54,7 +55,14 @@ def write_report_folder(df: pd.DataFrame, args: argparse.Namespace) -> None:
 
     def write() -> Any:
         return write_report(
-            df, args.out, html=args.html, bom=args.bom, charts=args.charts, tz=args.tz, excel=args.excel
+            df,
+            args.out,
+            html=args.html,
+            bom=args.bom,
+            charts=args.charts,
+            tz=args.tz,
+            excel=args.excel,
+            scheduled=getattr(args, "scheduled_frame", None),  # set with the inventory (_attach)
         )
 
     paths, removed = owned_run(args.out, write, list)
@@ -80,6 +88,7 @@ def run_report(args: argparse.Namespace) -> int:
         df = fetch_jobs(args, *_window(since, until), single=task_center)
     else:
         df = apply_filters(args, load_jobs(source, archive=args.archive, since=since, until=until))
+    df = attach_instances(df, args)
     write_report_folder(df, args)
     return EXIT_PARTIAL if df.attrs.get("failed_targets") else EXIT_OK
 
@@ -128,6 +137,7 @@ def run_demo(args: argparse.Namespace) -> int:
         end = datetime.now(timezone.utc)
         try:
             df = centers[0].fetch_many(centers, end - timedelta(days=args.days), end)
+            df = with_fleet_inventory(df, centers, args)  # the inventory too, for the Fleet section
         finally:
             for center in centers:
                 center.close()
@@ -229,7 +239,7 @@ def run_check(args: argparse.Namespace) -> int:
     from ._alerts import on_call
     from ._check import fail_on_metrics
     from ._check import run_check as compare_and_print
-    from ._targets import apply_filters, fetch_jobs
+    from ._targets import apply_filters, fetch_jobs, targets_of
 
     try:
         oncall = on_call(args)
@@ -253,6 +263,9 @@ def run_check(args: argparse.Namespace) -> int:
                 df = apply_filters(args, JobArchive(args.archive).load(start=start))
             else:
                 df = fetch_jobs(args, start.to_pydatetime(), now.to_pydatetime(), single=task_center)
+        # The environment's task center: its live inventory too (with --target: give --instances FILE).
+        from_api = not args.inputs and args.archive is None and not targets_of(args)
+        df = attach_instances(df, args, client=task_center if from_api else None)
         code = compare_and_print(
             df,
             since=args.since,

@@ -34,6 +34,7 @@ from ddsjobs_analytics._cli._commands import (
     write_report_folder,
 )
 from ddsjobs_analytics._cli._console import console, terminal_safe
+from ddsjobs_analytics._cli._inventory import add_inventory_commands
 from ddsjobs_analytics._cli._options import extend_parsers
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main", "parse_since"]
@@ -410,6 +411,7 @@ def _build_parser() -> argparse.ArgumentParser:
     for build in _PARSERS:
         build(commands)
     extend_parsers(commands, _command)
+    add_inventory_commands(commands, command=_command, target_options=_target_options)
     parser.set_defaults(commands=commands.choices)
     return parser
 

@@ -86,6 +86,11 @@ _KINDS: dict[str, _Kind] = {
     "int64": _Kind("int64", lambda dtype: dtype == "int64", pa.int64()),
     "float64": _Kind("float64", lambda dtype: dtype == "float64", pa.float64()),
     "list": _Kind("object (lists)", lambda dtype: dtype == np.dtype(object), pa.list_(pa.string())),
+    "dict": _Kind(
+        "object (dicts)", lambda dtype: dtype == np.dtype(object), pa.map_(pa.string(), pa.string())
+    ),
+    "boolean": _Kind("boolean", lambda dtype: dtype == pd.BooleanDtype(), pa.bool_()),
+    "Int64": _Kind("Int64", lambda dtype: dtype == pd.Int64Dtype(), pa.int64()),
 }
 
 
@@ -146,10 +151,11 @@ def dtype_matches(dtype: object, kind: str) -> bool:
 def _column_mismatch(name: str, values: pd.Series | pd.Index, column: Column) -> str | None:
     if not dtype_matches(values.dtype, column.dtype):
         return f"{name}: dtype {values.dtype!r}, expected {column.dtype}"
-    if column.dtype == "list":
-        bad = [value for value in values if not isinstance(value, list)]
+    if column.dtype in ("list", "dict"):
+        kind = list if column.dtype == "list" else dict
+        bad = [value for value in values if not isinstance(value, kind)]
         if bad:
-            return f"{name}: {len(bad)} value(s) are not lists (first: {bad[0]!r})"
+            return f"{name}: {len(bad)} value(s) are not {column.dtype}s (first: {bad[0]!r})"
     return None
 
 
@@ -407,7 +413,7 @@ TABLES: tuple[TableSpec, ...] = (
 )
 
 
-def columns_document() -> str:
+def columns_document(tables: Sequence[TableSpec] = TABLES) -> str:
     """``docs/columns.md``: every table of the contract (regenerate: ``python docs/make_columns.py``)."""
     parts = [
         "# Column contract",
@@ -415,6 +421,6 @@ def columns_document() -> str:
         "Generated from `ddsjobs_analytics/_schema.py` by `python docs/make_columns.py`;"
         " `tests/test_schema.py` checks every producer against it and this file against the module.",
     ]
-    for spec in TABLES:
+    for spec in tables:
         parts += ["", f"## {spec.name}", "", f"Produced by {spec.producer}.", "", markdown_table(spec)]
     return "\n".join(parts) + "\n"
