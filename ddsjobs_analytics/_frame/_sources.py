@@ -21,7 +21,8 @@ from . import empty_jobs_frame, jobs_frame
 __all__ = ["NoJobsError", "PathInput", "read_files", "read_jobs_file", "within"]
 
 _JSON_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
-_FORMULA_DEFUSED = r"^'[=+\-@\t\r]"  # the leading quote write_csv adds to formula-like text
+# The leading quote write_csv adds to formula-like text and to text starting with a quote (one comes off).
+_FORMULA_DEFUSED = r"^'[=+\-@\t\r\n']"
 
 PathInput = str | os.PathLike[str]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -37,6 +38,7 @@ from .._stats._intervals import equals
 from ._csv import spreadsheet_safe, write_csv
 from ._fleet_section import fleet_charts, fleet_sections
 from ._html import Section, definition_list, figure_html, render_page, table_html
+from ._outdir import ReportFolder
 from ._plots import (
     plot_compare,
     plot_duration_trend,
@@ -57,7 +59,8 @@ class ReportPaths:
     """Where :func:`write_report` wrote each file (``tables``/``charts`` by name, ``html``/``excel`` when
     asked).
 
-    ``summary`` is the :func:`summary_text` of the same data, computed from the same tables.
+    ``summary`` is the :func:`summary_text` of the same data, computed from the same tables. ``removed``:
+    the files of the folder's previous run that this run did not write again, deleted.
     """
 
     out_dir: Path
@@ -66,6 +69,7 @@ class ReportPaths:
     html: Path | None = None
     summary: str = ""
     excel: Path | None = None
+    removed: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[Path]:
         yield from self.tables.values()
@@ -118,13 +122,15 @@ def _png(draw: Callable[[Axes], Axes], width: float, *, row_height: float | None
     with a row per group or lane), the height follows what was drawn; otherwise it is 3.6 inches.
     """
     # A bare Figure (no pyplot): nothing is registered globally, nothing leaks between report runs.
-    figure = Figure(figsize=(width, 3.6), layout="constrained")
-    ax = draw(figure.add_subplot())
-    if row_height is not None:
-        low, high = ax.get_ylim()
-        figure.set_size_inches(width, 1.6 + row_height * abs(high - low))
-    buffer = BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
+    # Names come from the data: with math text off, "Restart$\\x$" is drawn as written, never parsed as TeX.
+    with rc_context({"text.parse_math": False, "text.usetex": False}):
+        figure = Figure(figsize=(width, 3.6), layout="constrained")
+        ax = draw(figure.add_subplot())
+        if row_height is not None:
+            low, high = ax.get_ylim()
+            figure.set_size_inches(width, 1.6 + row_height * abs(high - low))
+        buffer = BytesIO()
+        figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
 
 
@@ -318,32 +324,31 @@ def render(
         from ._excel import _openpyxl
 
         _openpyxl()  # a missing optional dependency fails before anything is written
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     local = None if _is_utc(analysis.tz) else analysis.tz
-    written = {
-        name: write_csv(table.frame, out / f"{name}.csv", bom=bom, tz=local)
-        for name, table in analysis.tables().items()
-    }
-    pngs = _charts(analysis) if charts else {}
-    chart_paths = {}
-    for name, png in pngs.items():
-        path = out / f"{name}.png"
-        path.write_bytes(png)
-        chart_paths[name] = path
-    page = None
-    if html:
-        page = out / "report.html"
-        text = _page(analysis, pngs, title or _default_title(analysis.data, analysis.tz))
-        page.write_text(text, encoding="utf-8")
-    workbook = _excel(analysis, out / "report.xlsx") if excel else None
+    with ReportFolder(out_dir) as folder:
+        # Everything is written into a fresh staging folder first: an error or Ctrl-C leaves the folder's
+        # previous run as it was; the commit then moves the whole run in (see _outdir).
+        stage = folder.staging
+        for name, table in analysis.tables().items():
+            write_csv(table.frame, stage / f"{name}.csv", bom=bom, tz=local)
+        pngs = _charts(analysis) if charts else {}
+        for name, png in pngs.items():
+            (stage / f"{name}.png").write_bytes(png)
+        if html:
+            text = _page(analysis, pngs, title or _default_title(analysis.data, analysis.tz))
+            (stage / "report.html").write_text(text, encoding="utf-8")
+        if excel:
+            _excel(analysis, stage / "report.xlsx")
+        removed = folder.commit(path.name for path in stage.iterdir())
+    out = folder.out
     return ReportPaths(
         out_dir=out,
-        tables=written,
-        charts=chart_paths,
-        html=page,
+        tables={name: out / f"{name}.csv" for name in analysis.tables()},
+        charts={name: out / f"{name}.png" for name in pngs},
+        html=out / "report.html" if html else None,
         summary=analysis.summary,
-        excel=workbook,
+        excel=out / "report.xlsx" if excel else None,
+        removed=tuple(removed),
     )
 
 
@@ -371,9 +376,11 @@ def write_report(
     with the most failures. ``tz``: the zone of days, labels and shown times; tables stay UTC, and the CSV
     files gain a ``<column>_local (<zone>)`` column per time. Excel (needs openpyxl): a sheet per table,
     times as wall times of ``tz``; the jobs sheet is replaced by a note when it exceeds Excel's row limit.
-    The directory is created if needed; existing files are replaced. With instance columns
-    (``with_instances``) the Fleet section is added; ``scheduled`` (a ``scheduled_frame``) adds its
-    scheduled changes.
+    The directory is created if needed (``~`` expanded). It holds one run: files this tool wrote there
+    before are replaced or removed; a file it did not write (or that was changed since) is never replaced:
+    :class:`ReportFolderError` names it and nothing is written. An error or Ctrl-C while writing leaves the
+    previous run as it was. With instance columns (``with_instances``) the Fleet section is added;
+    ``scheduled`` (a ``scheduled_frame``) adds its scheduled changes.
     """
     analysis = _analysis_of(data, stuck_kwargs, tz, func="write_report", scheduled=scheduled)
     return render(analysis, out_dir, html=html, bom=bom, charts=charts, title=title, excel=excel)
