@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         jobs_in_group,
         with_templates,
     )
+    from ._render._outdir import ReportFolderError
     from ._render._plots import (
         plot_compare,
         plot_duration_trend,
@@ -109,6 +110,7 @@ __all__ = [
     "PlaceholderRule",
     "PostMortem",
     "RecordError",
+    "ReportFolderError",
     "ReportPaths",
     "Rule",
     "RuleResult",
@@ -219,6 +221,7 @@ _LAZY = {
     **dict.fromkeys(
         ("ReportPaths", "render", "summary_text", "write_csv", "write_report"), "_render._report"
     ),
+    "ReportFolderError": "_render._outdir",
     **dict.fromkeys(("Analysis", "analyse"), "_analysis._analyse"),
     **dict.fromkeys(("load_sample", "sample_records"), "simulator._sample"),
     "load_jobs": "_load",

@@ -21,8 +21,10 @@ def parse_since(value: str, *, now: datetime | None = None) -> datetime:
 
     try:
         return parse_moment(value, now=now, what="--since").to_pydatetime()
-    except (ValueError, OverflowError) as exc:  # 99999999999d overflows: out of range, not a crash
-        raise argparse.ArgumentTypeError(f"--since {value!r}: {exc}") from exc
+    except OverflowError as exc:  # 99999999999d: out of range, not a traceback
+        raise argparse.ArgumentTypeError(f"{value!r} is out of range") from exc
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _moment(option: str) -> Callable[[str], str]:

@@ -199,13 +199,16 @@ class ReportFolder:
             return False
         except OSError:  # a symlink, a socket, unreadable: not ours to replace
             return False
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
+        try:
+            info = os.fstat(fd)
             known = self._owned.get(name, set())
             if not stat.S_ISREG(info.st_mode) or info.st_size not in {size for size, _ in known}:
-                return False
-            entry = (info.st_size, file_digest(handle))
-            return entry if entry in known else False
+                return False  # a folder, a FIFO, another size: not what we wrote
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                entry = (info.st_size, file_digest(handle))
+        finally:
+            os.close(fd)
+        return entry if entry in known else False
 
     # ------------------------------------------------------------------------------------------- commit
 
