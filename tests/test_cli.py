@@ -184,6 +184,21 @@ def test_the_exports_printed_by_simulate_configure_from_env(serving):
         assert set(frame["region"].astype(str)) == {environ["HUAWEICLOUD_SDK_REGION"]}
 
 
+@pytest.mark.parametrize("command", ["report", "fetch", "sync", "check", None])
+def test_help_documents_every_exit_code(command: str | None, capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"] if command else ["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    if command == "check":
+        for code in ("0 no regression", "1 at least one regression", "2 usage error", "3 not enough data"):
+            assert code in text
+        assert "new failure reasons need a baseline" in text
+    else:
+        for code in ("0 ok", "1 failure", "2 usage error", "3 partial", "no job in the selection"):
+            assert code in text
+        assert "a file in --out that ddsjobs did not write" in text
+
+
 def test_a_bad_since_is_a_usage_error_before_any_work(capsys: pytest.CaptureFixture[str]):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["fetch", "--since", "soon", "--out", "jobs.parquet"])

@@ -114,7 +114,8 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
         type=_path,
         default=Path("report"),
         metavar="DIR",
-        help="output folder (default: ./report); holds one run",
+        help="output folder (default: ./report); holds one run; a file ddsjobs did not write is never "
+        "replaced (exit 2)",
     )
     group.add_argument("--html", action="store_true", help="also write a self-contained report.html")
     group.add_argument("--bom", action="store_true", help="write CSV with a UTF-8 BOM (for Excel)")
