@@ -108,6 +108,21 @@ def test_a_manifest_of_the_old_format_proves_nothing(tmp_path: Path):
     assert (out / "report.html").read_text(encoding="utf-8") == "<p>old</p>"
 
 
+def test_a_killed_runs_staging_folder_is_removed_without_following_links(tmp_path: Path):
+    out = tmp_path / "r"
+    _run(out, {"a.csv": "1"})
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("keep", encoding="utf-8")
+    leftover = out / f"{STAGING_PREFIX}killed"
+    leftover.mkdir()
+    (leftover / "a.csv").write_text("half", encoding="utf-8")
+    (leftover / "link").symlink_to(victim)
+    _run(out, {"a.csv": "2"})
+    assert not leftover.exists() and (victim / "keep.txt").read_text(encoding="utf-8") == "keep"
+    assert sorted(os.listdir(out)) == sorted(["a.csv", MANIFEST])
+
+
 def test_out_may_not_be_a_file(tmp_path: Path):
     (tmp_path / "r").write_text("a file", encoding="utf-8")
     with pytest.raises(ReportFolderError, match="not a folder"):

@@ -122,14 +122,15 @@ class ReportFolder:
             self._fd = -1
 
     def _remove_leftovers(self) -> None:
-        """Staging folders of a run that was killed; removed without following any symlink inside."""
+        """Staging folders of a run that was killed. ``rmtree`` walks by descriptor where the platform
+        allows (``avoids_symlink_attacks``): a symlink inside is removed, never followed."""
         if not shutil.rmtree.avoids_symlink_attacks:
             return
         for name in os.listdir(self._fd):
             if name.startswith(STAGING_PREFIX):
                 with contextlib.suppress(OSError):
                     if stat.S_ISDIR(os.lstat(name, dir_fd=self._fd).st_mode):
-                        shutil.rmtree(name, dir_fd=self._fd)
+                        shutil.rmtree(self.out / name)  # refuses a symlink swapped in meanwhile
 
     # ------------------------------------------------------------------------------------------ manifest
 

@@ -284,8 +284,9 @@ def _default_title(df: pd.DataFrame, tz: dt.tzinfo = dt.timezone.utc) -> str:
     return f"DDS jobs report, {first:{_DAY}} – {last:{_DAY}}{zone}"
 
 
-def _excel(analysis: Analysis, path: Path) -> Path:
-    """One workbook, a sheet per report table; the jobs sheet only when it fits in a sheet."""
+def _excel(analysis: Analysis, path: Path, shown: Path | None = None) -> Path:
+    """One workbook, a sheet per report table; the jobs sheet only when it fits in a sheet. ``shown``: the
+    path warnings name (the final one, when ``path`` is in a staging folder)."""
     from ._excel import EXCEL_MAX_ROWS, write_excel
 
     tables: dict[str, Table] = analysis.tables()
@@ -295,7 +296,7 @@ def _excel(analysis: Analysis, path: Path) -> Path:
             f"{len(jobs):,} jobs do not fit in an Excel sheet ({EXCEL_MAX_ROWS - 1:,} rows at most): "
             "left out here; jobs.csv has them all"
         )
-        warnings.warn(f"{path}: {note}", stacklevel=3)
+        warnings.warn(f"{shown or path}: {note}", stacklevel=3)
         tables["jobs"] = Table(pd.DataFrame({"note": [note]}), {})
     percents = {
         name: [column for column, fmt in table.formats.items() if fmt == "percent"]
@@ -338,7 +339,7 @@ def render(
             text = _page(analysis, pngs, title or _default_title(analysis.data, analysis.tz))
             (stage / "report.html").write_text(text, encoding="utf-8")
         if excel:
-            _excel(analysis, stage / "report.xlsx")
+            _excel(analysis, stage / "report.xlsx", folder.out / "report.xlsx")
         removed = folder.commit(path.name for path in stage.iterdir())
     out = folder.out
     return ReportPaths(
