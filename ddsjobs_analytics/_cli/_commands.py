@@ -224,16 +224,34 @@ def run_fetch(args: argparse.Namespace) -> int:
         from ._targets import fetch_jobs
 
         df = fetch_jobs(args, *_window(args.since, args.until), single=task_center)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if name.endswith(".parquet"):
-        df.to_parquet(out, index=False)
-    else:
-        from .._render._report import write_csv
-
-        write_csv(df, out)
+    _write_replacing(df, out)
     say(args, f"{len(df):,} jobs written to {out}")
     failed = df.attrs.get("failed_job_ids") or df.attrs.get("failed_targets") or []
     return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def _write_replacing(df: pd.DataFrame, out: Path) -> None:
+    """Write ``fetch --out`` into a fresh temporary file beside it, then rename it over ``out``: a symlink
+    at ``out`` is replaced, never written through, and an interrupted fetch leaves the old file whole."""
+    import os
+    import tempfile
+
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a folder; give a .parquet or .csv file")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".ddsjobs-fetch-", suffix=out.suffix, dir=out.parent)
+    os.close(handle)
+    try:
+        if out.name.lower().endswith(".parquet"):
+            df.to_parquet(temporary, index=False)
+        else:
+            from .._render._report import write_csv
+
+            write_csv(df, Path(temporary))
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def run_sync(args: argparse.Namespace) -> int:

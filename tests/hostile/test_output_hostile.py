@@ -279,6 +279,30 @@ def test_fetch_to_an_unknown_file_type_is_a_usage_error(tmp_path: Path, capsys: 
     ]
 
 
+def test_fetch_replaces_a_symlink_at_its_output_instead_of_writing_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from ddsjobs_analytics.simulator import running
+
+    target = tmp_path / "elsewhere.csv"
+    target.write_text("precious", encoding="utf-8")
+    out = tmp_path / "jobs.csv"
+    out.symlink_to(target)
+    with running(jobs=200, seed=1) as sim:
+        for name, value in (
+            ("AK", sim.ak),
+            ("SK", sim.sk),
+            ("PROJECT_ID", sim.project_id),
+            ("REGION", sim.region),
+        ):
+            monkeypatch.setenv(f"HUAWEICLOUD_SDK_{name}", value)
+        monkeypatch.setenv("DDSJOBS_ENDPOINT", sim.url)
+        assert cli.main(["fetch", "--since", "30d", "--out", str(out), "--no-progress", "-q"]) == cli.EXIT_OK
+    assert target.read_text(encoding="utf-8") == "precious"
+    assert not out.is_symlink() and len(dj.load_jobs(out)) > 0
+    assert sorted(os.listdir(tmp_path)) == ["elsewhere.csv", "jobs.csv"]  # no temporary file left
+
+
 def test_two_report_processes_into_one_folder_leave_one_whole_run(tmp_path: Path):
     sources = [_jsonl(tmp_path / f"{n}.jsonl", _records(n)) for n in (60, 90)]
     out = tmp_path / "r"
