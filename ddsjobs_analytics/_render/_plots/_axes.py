@@ -93,10 +93,20 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
 
 
 def _no_data(ax: Axes, message: str, title: str) -> Axes:
-    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", color="0.4", gid="no-data")
+    ax.text(
+        0.5,
+        0.5,
+        message,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color="0.4",
+        gid="no-data",
+        parse_math=False,
+    )
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(title)
+    ax.set_title(title, parse_math=False)
     return ax
 
 
@@ -104,7 +114,13 @@ def _label_bar_ends(ax: Axes, ends: np.ndarray, positions: np.ndarray, texts: li
     """Small labels just right of each horizontal bar or whisker end."""
     for end, pos, text in zip(ends, positions, texts, strict=True):
         ax.annotate(
-            text, xy=(end, pos), xytext=(4, 0), textcoords="offset points", va="center", fontsize="small"
+            text,
+            xy=(end, pos),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize="small",
+            parse_math=False,
         )
 
 

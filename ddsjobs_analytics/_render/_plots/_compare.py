@@ -105,7 +105,7 @@ def plot_compare(
                 f"q={q:.2g}", (1.0, yi), xycoords=("axes fraction", "data"), xytext=(4, 0),
                 textcoords="offset points", va="center", fontsize=8, color=VERDICT_COLORS[verdict],
             )  # fmt: skip
-    ax.set_yticks(y, labels)
+    ax.set_yticks(y, labels, parse_math=False)  # job types are data: "$" is a dollar sign
     for tick, verdict in zip(ax.get_yticklabels(), rows["verdict"], strict=True):
         if verdict == "insufficient":
             tick.set_color("#999999")

@@ -185,7 +185,7 @@ def plot_timeline(
     centers = lane_base + (lane_height - 1) / 2
     ax.set_yticks(centers, lanes, parse_math=False)
     # On the y axis, not in the title: callers (post-mortem, report) replace the title.
-    ax.set_ylabel("\n".join(notes))
+    ax.set_ylabel("\n".join(notes), parse_math=False)
     ax.set_ylim(offset - 0.9, -1.1)  # first lane on top, with room for its failure markers
     for boundary in lane_base[1:] - 0.8:
         ax.axhline(boundary, color="0.85", linewidth=0.6)
@@ -195,7 +195,7 @@ def plot_timeline(
     ax.set_xlim(lo - (0 if start_ts is not None else margin), hi + (0 if end_ts is not None else margin))
     _date_axis(ax, tzinfo)
     ax.set_xlabel(f"time ({tz_label(tzinfo)})")
-    ax.set_title(title)
+    ax.set_title(title, parse_math=False)  # names the instance or region: data, not math
     # A legend entry for each kind of mark drawn, and only those.
     handles: list[Any] = []
     if (status == "Completed").any():
