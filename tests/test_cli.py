@@ -260,6 +260,11 @@ def test_a_folder_from_before_the_manifest_is_left_alone(tmp_path: Path, capsys:
     assert cli.main(["report", str(source), "--out", str(out), "--no-charts"]) == 0
     assert (out / "report.html").read_text(encoding="utf-8") == "<p>old</p>"  # nothing proves it is ours
     assert "1 file not written by ddsjobs left alone: report.html" in capsys.readouterr().err
+    # A run that writes report.html must not replace it: an error naming it, and nothing written.
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert cli.main(["report", str(source), "--out", str(out), "--no-charts", "--html"]) == cli.EXIT_USAGE
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert f"{out / 'report.html'}: already there and not written by ddsjobs" in capsys.readouterr().err
 
 
 def test_garbage_input_is_one_error_line_naming_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
