@@ -104,6 +104,7 @@ class ReportFolder:
         self._fd = os.open(self.out, os.O_RDONLY | os.O_DIRECTORY)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX)  # another run into this folder finishes first
+            self._check_manifest_entry()
             self._owned = self._read_manifest()
             self._remove_leftovers()
             self.staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.out))
@@ -133,6 +134,18 @@ class ReportFolder:
                         shutil.rmtree(self.out / name)  # refuses a symlink swapped in meanwhile
 
     # ------------------------------------------------------------------------------------------ manifest
+
+    def _check_manifest_entry(self) -> None:
+        """The manifest's name must be free, a plain file or a symlink: a rename can replace those (a symlink
+        as an entry, never its target); anything else there (a folder) would stop the commit halfway."""
+        try:
+            mode = os.lstat(MANIFEST, dir_fd=self._fd).st_mode
+        except FileNotFoundError:
+            return
+        if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            raise ReportFolderError(
+                f"{self.out / MANIFEST}: not a file; move it away or choose another --out"
+            )
 
     def _read_manifest(self) -> dict[str, set[tuple[int, str]]]:
         """Name → the (size, sha256) the tool wrote under that name; empty when missing or unusable."""

@@ -99,6 +99,31 @@ def test_a_stale_manifest_never_deletes_outside_the_folder(
     assert (out / "link").is_symlink()
 
 
+@pytest.mark.parametrize("garbage", ["random bytes", "deep nesting", "not a dict", "a folder"])
+def test_a_garbage_manifest_proves_nothing_and_breaks_nothing(
+    tmp_path: Path, source: Path, garbage: str, capsys: pytest.CaptureFixture[str]
+):
+    out = tmp_path / "r"
+    assert _report_run(source, out) == cli.EXIT_OK
+    manifest = out / MANIFEST
+    manifest.unlink()
+    if garbage == "a folder":
+        manifest.mkdir()
+    else:
+        content = {
+            "random bytes": bytes(range(256)) * 4,
+            "deep nesting": b"[" * 200_000 + b"]" * 200_000,
+            "not a dict": b'["jobs.csv"]',
+        }[garbage]
+        manifest.write_bytes(content)
+    before = _snapshot(out)
+    capsys.readouterr()
+    assert _report_run(source, out) == cli.EXIT_USAGE  # nothing proves jobs.csv is ours any more
+    assert _snapshot(out) == before and manifest.exists()
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.splitlines()[-1].startswith("ddsjobs report: ")
+
+
 @pytest.mark.parametrize("name", ["report.html", "jobs.csv", "failure_rates.csv", MANIFEST])
 def test_a_planted_symlink_is_never_written_through(
     tmp_path: Path, source: Path, name: str, capsys: pytest.CaptureFixture[str]
