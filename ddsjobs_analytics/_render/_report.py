@@ -103,16 +103,22 @@ def _analysis_of(
 _focus = focus_window  # the report's timeline window (kept under its old name for callers)
 
 
+MAX_PNG_INCHES = 39.0  # at 100 dpi: no chart is more than 3,900 px on a side, whatever the data
+
+
 def _png(draw: Callable[[Axes], Axes], width: float, *, row_height: float | None = None) -> bytes:
     """The chart ``draw`` makes, as PNG bytes. With ``row_height`` (inches per unit of the y axis: the charts
-    with a row per group or lane), the height follows what was drawn; otherwise it is 3.6 inches.
+    with a row per group or lane), the height follows what was drawn; otherwise it is 3.6 inches. Either
+    way a side is at most ``MAX_PNG_INCHES`` (every chart caps its rows; this is the backstop).
     """
     # A bare Figure (no pyplot): nothing is registered globally, nothing leaks between report runs.
     figure = Figure(figsize=(width, 3.6), layout="constrained")
     ax = draw(figure.add_subplot())
     if row_height is not None:
         low, high = ax.get_ylim()
-        figure.set_size_inches(width, 1.6 + row_height * abs(high - low))
+        figure.set_size_inches(
+            min(width, MAX_PNG_INCHES), min(1.6 + row_height * abs(high - low), MAX_PNG_INCHES)
+        )
     buffer = BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
@@ -133,9 +139,12 @@ def _charts(analysis: Analysis) -> dict[str, bytes]:
     if focus is not None:
         rows = df if focus.region is None else df[equals(df["region"], focus.region)]
         charts["timeline"] = _png(
-            lambda ax: _titled(plot_timeline(rows, start=focus.start, end=focus.end, tz=tz, ax=ax), focus),
+            # The busiest instances of that day: the lanes with the most jobs, then the most failures.
+            lambda ax: _titled(
+                plot_timeline(rows, start=focus.start, end=focus.end, tz=tz, lanes_by="jobs", ax=ax), focus
+            ),
             10,
-            row_height=0.28,
+            row_height=0.4,
         )
     return charts
 
