@@ -8,14 +8,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._core._format import Formats
 from .._core._schema import FAIL_REASON_GROUPS
 from .._frame import require_columns
 from ._rules import PlaceholderRule
 from ._template import template_distinct
 
 __all__ = [
-    "REASON_GROUP_FORMATS",
     "fail_reason_groups",
     "fail_reason_template",
     "jobs_in_group",
@@ -104,14 +102,6 @@ def _as_list(by: str | Sequence[str] | None) -> list[str]:
 
 
 _GROUP_COLUMNS = FAIL_REASON_GROUPS.names  # the column contract (``_schema``)
-# How a reason-group table is shown (see ``_format``); new_fail_reasons' tables have the same columns.
-REASON_GROUP_FORMATS: Formats = {
-    "count": "count",
-    "share": "percent",
-    "instances": "count",
-    "first_seen": "time",
-    "last_seen": "time",
-}
 _SAMPLE_SIZE = 5
 
 

@@ -22,7 +22,6 @@ from matplotlib.figure import Figure
 
 from .._analysis._analyse import (
     JOB_VIEW_COLUMNS,
-    JOB_VIEW_FORMATS,
     Analysis,
     Focus,
     Table,
@@ -31,6 +30,7 @@ from .._analysis._analyse import (
 )
 from .._analysis._postmortem import postmortem
 from .._core._calendar import TzLike, tz_label
+from .._core._schema import POSTMORTEM_JOBS
 from .._frame import require_columns
 from .._stats._failures import wilson_interval
 from .._stats._intervals import equals
@@ -254,7 +254,9 @@ def _page(analysis: Analysis, charts: Mapping[str, bytes], title: str) -> str:
                 [
                     f'<p class="note">{escape("Busiest failure day: " + focus.label)}</p>',
                     chart("timeline", "Gantt chart of the jobs per instance that day; failed jobs in red"),
-                    table_html(failures, formats=JOB_VIEW_FORMATS, caption="Failed jobs that day", tz=tz),
+                    table_html(
+                        failures, formats=POSTMORTEM_JOBS.formats, caption="Failed jobs that day", tz=tz
+                    ),
                 ],
             )
         )
@@ -319,7 +321,7 @@ def render(
     out.mkdir(parents=True, exist_ok=True)
     local = None if _is_utc(analysis.tz) else analysis.tz
     written = {
-        name: write_csv(table.frame, out / f"{name}.csv", bom=bom, tz=local)
+        name: write_csv(table.frame, out / f"{name}.csv", bom=bom, formats=table.formats, tz=local)
         for name, table in analysis.tables().items()
     }
     pngs = _charts(analysis) if charts else {}
