@@ -290,12 +290,8 @@ def _excel(analysis: Analysis, path: Path) -> Path:
         )
         warnings.warn(f"{path}: {note}", stacklevel=3)
         tables["jobs"] = Table(pd.DataFrame({"note": [note]}), {})
-    percents = {
-        name: [column for column, fmt in table.formats.items() if fmt == "percent"]
-        for name, table in tables.items()
-    }
     frames = {name: table.frame for name, table in tables.items()}
-    return write_excel(frames, path, tz=analysis.tz, percent_columns=percents)
+    return write_excel(frames, path, tz=analysis.tz, formats={name: t.formats for name, t in tables.items()})
 
 
 def render(
@@ -313,10 +309,6 @@ def render(
 
     Every file reads the same computed tables; see :func:`write_report` for what is written.
     """
-    if excel:
-        from ._excel import _openpyxl
-
-        _openpyxl()  # a missing optional dependency fails before anything is written
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     local = None if _is_utc(analysis.tz) else analysis.tz
@@ -367,8 +359,9 @@ def write_report(
     new_fail_reasons when the data spans the last 7 days and the 28 before. Charts: durations,
     duration_trend, failure_rates, fail_reasons, what_changed (then), and a timeline of the (region, day)
     with the most failures. ``tz``: the zone of days, labels and shown times; tables stay UTC, and the CSV
-    files gain a ``<column>_local (<zone>)`` column per time. Excel (needs openpyxl): a sheet per table,
-    times as wall times of ``tz``; the jobs sheet is replaced by a note when it exceeds Excel's row limit.
+    files gain a ``<column>_local (<zone>)`` column per time. Excel: a sheet per table, times as wall times
+    of ``tz``, numbers in the format their column declares, lists joined; the jobs sheet is replaced by a
+    note when it exceeds Excel's row limit.
     The directory is created if needed; existing files are replaced.
     """
     analysis = _analysis_of(data, stuck_kwargs, tz, func="write_report")
