@@ -34,8 +34,10 @@ from .._core._schema import (
 from .._frame import require_columns
 from .._reasons import fail_reason_groups, fail_reason_template
 from .._stats._durations import (
+    DurationFit,
     StatusSelection,
     duration_stats,
+    duration_stats_fit,
     kaplan_meier,
     selected_statuses,
     stuck_jobs,
@@ -124,7 +126,11 @@ class Analysis:
     @cached_property
     def duration_stats(self) -> pd.DataFrame:
         """:func:`duration_stats` per ``by`` group: quantiles of finished jobs and KM estimates."""
-        return duration_stats(self.data, by=self.by, status=self.status)
+        return self._duration_fit[0]
+
+    @cached_property
+    def _duration_fit(self) -> tuple[pd.DataFrame, DurationFit]:
+        return duration_stats_fit(self.data, by=self.by, status=self.status)
 
     @cached_property
     def km_curves(self) -> dict[Any, pd.DataFrame]:
@@ -163,8 +169,11 @@ class Analysis:
 
     @cached_property
     def stuck_jobs(self) -> pd.DataFrame:
-        """:func:`stuck_jobs` with ``stuck_kwargs``."""
-        return stuck_jobs(self.data, **self.stuck_kwargs)
+        """:func:`stuck_jobs` with ``stuck_kwargs``, reusing the Kaplan–Meier fit and P95s of
+        :attr:`duration_stats` when that is per job type of Completed jobs (the same fit stuck_jobs makes)."""
+        same = self.by == "job_type" and _same_statuses("Completed", self.status)
+        fit = self._duration_fit[1] if same else None
+        return stuck_jobs(self.data, **{"fit": fit, **self.stuck_kwargs})
 
     @cached_property
     def focus(self) -> Focus | None:
