@@ -80,7 +80,9 @@ def ours(path: Path) -> object:
 
 def with_polars(path: Path) -> object:
     fmt = "%Y-%m-%dT%H:%M:%S%z"
-    df = pl.read_ndjson(path).with_columns(
+    # The schema names the five fields used (inference from the first lines sees only null reasons).
+    schema = dict.fromkeys(("name", "status", "fail_reason", "created_at", "ended_at"), pl.String)
+    df = pl.read_ndjson(path, schema=schema).with_columns(
         pl.col("created_at").str.to_datetime(fmt, time_zone="UTC"),
         pl.col("ended_at").str.to_datetime(fmt, time_zone="UTC", strict=False),
     )

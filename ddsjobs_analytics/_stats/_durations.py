@@ -85,10 +85,29 @@ def group_codes(keys: Sequence[pd.Series], n_rows: int) -> tuple[IntArray, pd.In
     """
     if not keys:
         return np.zeros(n_rows, dtype=np.intp), pd.Index(["all"])
+    if len(keys) == 1 and isinstance(keys[0].dtype, pd.CategoricalDtype):
+        return _category_codes(keys[0])
     grouped = pd.Series(np.zeros(n_rows), index=keys[0].index).groupby(
         list(keys), observed=True, dropna=False, sort=True
     )
     return grouped.ngroup().to_numpy(dtype=np.intp), grouped.size().index
+
+
+def _category_codes(key: pd.Series) -> tuple[IntArray, pd.Index]:
+    """:func:`group_codes` of one categorical column without a groupby: its codes, renumbered over the
+    observed categories in category order, missing values last (what ``groupby(observed=True,
+    dropna=False, sort=True)`` gives, at a fraction of the cost on a million rows)."""
+    raw = key.cat.codes.to_numpy()
+    categories = key.cat.categories
+    seen = np.bincount(raw[raw >= 0], minlength=len(categories)) > 0
+    renumber = np.cumsum(seen) - 1
+    missing = bool((raw < 0).any())
+    codes = np.where(raw >= 0, renumber[np.maximum(raw, 0)], int(seen.sum())).astype(np.intp)
+    index_codes = np.append(np.flatnonzero(seen), np.full(int(missing), -1)).astype(np.int64)
+    dtype = key.dtype
+    assert isinstance(dtype, pd.CategoricalDtype)
+    values = pd.Categorical.from_codes(index_codes, dtype=dtype)
+    return codes, pd.CategoricalIndex(values, name=key.name)
 
 
 def status_mask(status: pd.Series, statuses: Sequence[str]) -> npt.NDArray[np.bool_]:
