@@ -15,7 +15,8 @@ offsets, long names) and each size, one JSON-lines file is written, then, side b
 3. ``write_report(df, html=True)`` against ``df.to_csv()`` of the jobs frame alone (``--sizes`` ≤ 1M).
 
 Run: ``python benchmarks/bench_outside.py [--sizes 300000 1000000] [--data fleet outside] [--repeat 1]
-[--read-only 3000000]`` (``--read-only``: sizes for step 1 alone). Results: benchmarks/README.md.
+[--read-only 3000000] [--steps read peers report]`` (``--read-only``: sizes for step 1 alone).
+Results: benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -163,28 +164,30 @@ def peak_memory(variant: str, path: Path) -> dict[str, float]:
     return result
 
 
-def run(data: str, jobs: int, repeat: int, folder: Path, *, full: bool) -> list[Row]:
+def run(data: str, jobs: int, repeat: int, folder: Path, *, steps: set[str]) -> list[Row]:
     path = folder / f"{data}-{jobs}.jsonl"
     (write_fleet if data == "fleet" else write_outside)(path, jobs)
     label = f"{data}, {jobs:,}"
     print(f"{label}: {path.stat().st_size / 1e6:,.0f} MB of JSON lines", flush=True)
     rows: list[Row] = []
-    mine, base = side_by_side(
-        repeat, lambda: jobs_frame(path, observed_at=OBSERVED_AT), lambda: pj.read_json(path)
-    )
-    rows.append((f"jobs_frame(path) vs pyarrow read_json, {label}", mine, base))
+    if "read" in steps:
+        mine, base = side_by_side(
+            repeat, lambda: jobs_frame(path, observed_at=OBSERVED_AT), lambda: pj.read_json(path)
+        )
+        rows.append((f"jobs_frame(path) vs pyarrow read_json, {label}", mine, base))
     frame = jobs_frame(path, observed_at=OBSERVED_AT)
     frame_mb = frame.memory_usage(deep=True).sum() / 1e6
-    for variant in ("jobs_frame", "read_json"):
+    for variant in ("jobs_frame", "read_json") if "read" in steps else ():
         got = peak_memory(variant, path)
         peak = got["peak_growth"] / 1e6
         print(
             f"  peak memory {variant}: {peak:,.0f} MB = {peak / frame_mb:.1f}× the frame ({frame_mb:,.0f} MB)"
         )
-    if full:
+    if "peers" in steps:
         for name, peer in PEERS.items():
             mine, base = side_by_side(repeat, lambda peer=peer: peer(path), lambda: with_polars(path))
             rows.append((f"core analysis: {name} vs polars, {label}", mine, base))
+    if "report" in steps:
         out = folder / "report"
         mine, base = side_by_side(
             repeat,
@@ -193,7 +196,7 @@ def run(data: str, jobs: int, repeat: int, folder: Path, *, full: bool) -> list[
         )
         rows.append((f"write_report(html=True) vs to_csv, {label}", mine, base))
         shutil.rmtree(out, ignore_errors=True)
-    for row in rows[-(5 if full else 1) :]:
+    for row in rows:
         show(row)
     path.unlink()
     return rows
@@ -216,6 +219,7 @@ def main() -> None:
     parser.add_argument("--read-only", type=int, nargs="*", default=[], help="sizes for step 1 only")
     parser.add_argument("--data", nargs="*", default=["fleet", "outside"], choices=["fleet", "outside"])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--steps", nargs="*", default=["read", "peers", "report"], help="read, peers, report")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench_outside_"))
     write_report(jobs_frame(write_outside(folder / "warm.jsonl", 3_000)), folder / "warm", html=True)
@@ -225,10 +229,10 @@ def main() -> None:
     rows = []
     for jobs in args.sizes:
         for data in args.data:
-            rows += run(data, jobs, args.repeat, folder, full=True)
+            rows += run(data, jobs, args.repeat, folder, steps=set(args.steps))
     for jobs in args.read_only:
         for data in args.data:
-            rows += run(data, jobs, args.repeat, folder, full=False)
+            rows += run(data, jobs, args.repeat, folder, steps={"read"})
     print("\nall rows:")
     for row in rows:
         show(row)

@@ -8,7 +8,7 @@ the report's costs moved with it (a 112,904 px timeline). This generator draws:
 - bursts: 40 % of the jobs come in bursts of 100–500 jobs on one instance within two hours of one day;
 - failure messages 90 % distinct: ids, addresses and counts inside ~30 phrasings, 10 % fixed messages;
 - odd offsets: ``+0545``, ``-0330``, ``+0530``, ``+1245``, ``-0930`` beside ``+0800`` and ``+0000``;
-- long names: instance names of 60–90 characters, a few unknown job names of 40+.
+- long names: instance names of 68–94 characters, two unknown job names of 59.
 
 Everything is built column-at-a-time (numpy, Arrow string kernels), so 10M lines take seconds, and the text
 holds no quote or backslash, so the JSON needs no escaping. Same seed, same file.
