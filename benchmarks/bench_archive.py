@@ -4,12 +4,15 @@ Ratios against baselines run side by side in this process (the machine is shared
 
 * upsert of a 30-day batch (new jobs, Running → terminal updates, identical re-listings) vs writing the
   partitions it touches from scratch (``pq.write_table`` of their final content, zstd) — target ≤ 3×;
-* ``load()`` of one month vs ``load()`` of the whole archive — target ≥ 5× faster.
+* ``load()`` of one month vs ``load()`` of the whole archive — target ≥ 5× faster;
+* ``--sync``: ``sync()`` of N listed records (a first sync, from an in-memory task center) into an empty
+  archive vs ``jobs_frame(records)`` + ``pq.write_table`` of that frame — target ≤ 3× (#16 §6).
 
 The synthetic fleet is built column-wise with numpy/Arrow (1M JSON dicts would take longer than the
 benchmark); ``raw`` is still a real JSON record per job, checked against ``jobs_frame`` on a sample.
 
     .venv/bin/python benchmarks/bench_archive.py [--quick] [--repeat 3]
+    .venv/bin/python benchmarks/bench_archive.py --sync [--jobs 1000000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import pyarrow.parquet as pq
 
 from ddsjobs_analytics._core._names import JOB_NAMES
 from ddsjobs_analytics._frame import jobs_frame
-from ddsjobs_analytics.archive import JobArchive
+from ddsjobs_analytics.archive import JobArchive, sync
 from ddsjobs_analytics.archive._schema import ARCHIVE_SCHEMA, month_keys
 
 END = pd.Timestamp("2026-11-20T00:00:00Z")
@@ -170,14 +173,94 @@ def best_of(repeat: int, func: Callable[[], object], setup: Callable[[], object]
     return min(times)
 
 
+def sync_records(jobs: int, seed: int) -> list[dict[str, object]]:
+    """ListTasks (v3.1) records as the client returns them: created within the last 29 days, in +0800."""
+    rng = np.random.default_rng(seed)
+    end_s = int(END.timestamp())
+    created = rng.integers(end_s - 29 * DAY_S, end_s, jobs) + OFFSET_S
+    ended = created + rng.integers(60, 3600, jobs)
+    stamp = "%Y-%m-%dT%H:%M:%S+0800"
+    starts = pd.to_datetime(created, unit="s").strftime(stamp)
+    ends = pd.to_datetime(ended, unit="s").strftime(stamp)
+    names = np.array(sorted(JOB_NAMES))[rng.integers(0, len(JOB_NAMES), jobs)]
+    failed = rng.random(jobs) < 0.05
+    running = rng.random(jobs) < 0.02
+    return [
+        {
+            "id": f"{seed:02d}{n:010d}-job",
+            "name": str(names[n]),
+            "instance_id": f"in{n % 3000:05d}",
+            "instance_name": f"dds-{n % 3000:05d}",
+            "status": "Running" if running[n] else ("Failed" if failed[n] else "Completed"),
+            "progress": "40%" if running[n] else "",
+            "fail_reason": "DBS.239000: disk full" if failed[n] and not running[n] else None,
+            "created_at": starts[n],
+            "ended_at": ends[n],
+        }
+        for n in range(jobs)
+    ]
+
+
+class _ListingCenter:
+    """The sync protocol over a fixed list of records (no HTTP: the benchmark measures the archive)."""
+
+    region, project_id = "cn-north-4", "0123456789abcdef"
+
+    def __init__(self, records: list[dict[str, object]]) -> None:
+        self.records = records
+
+    def list_jobs(self, start: object, end: object) -> list[dict[str, object]]:
+        return self.records
+
+    def get_jobs(self, job_ids: object) -> list[dict[str, object]]:
+        return []
+
+
+def bench_sync(jobs: int, repeat: int, seed: int) -> None:
+    """A first ``sync`` of ``jobs`` records vs ``jobs_frame`` + ``write_table``, side by side."""
+    t0 = time.perf_counter()
+    records = sync_records(jobs, seed)
+    print(f"{jobs:,} records built ({time.perf_counter() - t0:.1f} s)")
+    center = _ListingCenter(records)
+    now = END.to_pydatetime()
+    work = Path(tempfile.mkdtemp(prefix="bench_sync_"))
+    try:
+
+        def baseline() -> None:
+            frame = jobs_frame(records, observed_at=now, region=center.region, project_id=center.project_id)
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            pq.write_table(table, work / "baseline.parquet", compression="zstd")
+
+        def fresh() -> None:
+            shutil.rmtree(work / "archive", ignore_errors=True)
+
+        stats_box: list[object] = []
+        base_s = best_of(repeat, baseline)
+        sync_s = best_of(
+            repeat, lambda: stats_box.append(sync(center, JobArchive(work / "archive"), now=now)), fresh
+        )
+        base_s = min(base_s, best_of(repeat, baseline))  # interleaved: the machine is shared
+        print(f"sync: {str(stats_box[-1]).splitlines()[-1]}")
+        print(
+            f"first sync of {jobs:,} records: {sync_s:.2f} s; jobs_frame + write_table: {base_s:.2f} s "
+            f"→ ratio {sync_s / base_s:.2f}× (target ≤ 3×)"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="100k jobs instead of 1M")
     parser.add_argument("--jobs", type=int, help="archive size (default 1,000,000; --quick 100,000)")
     parser.add_argument("--repeat", type=int, default=3, help="best of N for each timing (default 3)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--sync", action="store_true", help="only the sync-vs-jobs_frame comparison")
     args = parser.parse_args(argv)
     jobs = args.jobs or (100_000 if args.quick else 1_000_000)
+    if args.sync:
+        bench_sync(jobs, args.repeat, args.seed)
+        return 0
     days = 300  # ~10 months: a 30-day window holds ~10% of the archive, as in the brief
 
     work = Path(tempfile.mkdtemp(prefix="bench_archive_"))

@@ -24,10 +24,16 @@ if TYPE_CHECKING:
         DataQualityWarning,
         RecordError,
         empty_jobs_frame,
+        instances_frame,
         jobs_frame,
+        nodes_frame,
+        per_availability_zone,
         require_columns,
+        scheduled_frame,
+        with_instances,
     )
-    from ._load import load_jobs
+    from ._frame._filter import filter_jobs
+    from ._load import load_instances, load_jobs
     from ._reasons import (
         PLACEHOLDER_RULES,
         PlaceholderRule,
@@ -46,6 +52,9 @@ if TYPE_CHECKING:
         plot_timeline,
     )
     from ._render._report import ReportPaths, render, summary_text, write_csv, write_report
+    from ._rules._check import check_rules
+    from ._rules._result import RuleResult
+    from ._rules._rule import Rule
     from ._stats._durations import duration_stats, kaplan_meier, km_quantile, km_survival_at, stuck_jobs
     from ._stats._failures import failure_rates, wilson_interval
     from .archive import (
@@ -72,7 +81,9 @@ if TYPE_CHECKING:
         TokenAuth,
         TransportError,
     )
+    from .config import load_config
     from .simulator._sample import load_sample, sample_records
+    from .simulator._sample_inventory import load_sample_instances
 
 __version__ = "0.1.0"
 
@@ -99,6 +110,8 @@ __all__ = [
     "PostMortem",
     "RecordError",
     "ReportPaths",
+    "Rule",
+    "RuleResult",
     "ServerError",
     "SyncStats",
     "TaskCenter",
@@ -109,6 +122,7 @@ __all__ = [
     "__version__",
     "analyse",
     "canonical_job_type",
+    "check_rules",
     "compare_periods",
     "default_periods",
     "duration_stats",
@@ -117,15 +131,22 @@ __all__ = [
     "fail_reason_groups",
     "fail_reason_template",
     "failure_rates",
+    "filter_jobs",
     "incident_comparison",
+    "instances_frame",
     "jobs_frame",
     "jobs_in_group",
     "kaplan_meier",
     "km_quantile",
     "km_survival_at",
+    "load_config",
+    "load_instances",
     "load_jobs",
     "load_sample",
+    "load_sample_instances",
     "new_fail_reasons",
+    "nodes_frame",
+    "per_availability_zone",
     "plot_compare",
     "plot_duration_trend",
     "plot_durations",
@@ -136,11 +157,13 @@ __all__ = [
     "render",
     "require_columns",
     "sample_records",
+    "scheduled_frame",
     "spans_periods",
     "stuck_jobs",
     "summary_text",
     "sync",
     "wilson_interval",
+    "with_instances",
     "with_templates",
     "write_csv",
     "write_report",
@@ -158,8 +181,13 @@ _LAZY = {
             "DataQualityWarning",
             "RecordError",
             "empty_jobs_frame",
+            "instances_frame",
             "jobs_frame",
+            "nodes_frame",
+            "per_availability_zone",
             "require_columns",
+            "scheduled_frame",
+            "with_instances",
         ),
         "_frame",
     ),
@@ -194,6 +222,13 @@ _LAZY = {
     **dict.fromkeys(("Analysis", "analyse"), "_analysis._analyse"),
     **dict.fromkeys(("load_sample", "sample_records"), "simulator._sample"),
     "load_jobs": "_load",
+    "load_config": "config",
+    "filter_jobs": "_frame._filter",
+    "check_rules": "_rules._check",
+    "Rule": "_rules._rule",
+    "RuleResult": "_rules._result",
+    "load_instances": "_load",
+    "load_sample_instances": "simulator._sample_inventory",
     **dict.fromkeys(("compare_periods", "default_periods", "spans_periods"), "_compare._periods"),
     "new_fail_reasons": "_compare._reasons",
     **dict.fromkeys(("IncidentComparison", "incident_comparison"), "_compare._incident"),

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from ddsjobs_analytics import client
@@ -402,3 +403,74 @@ def test_a_lone_surrogate_in_a_listed_record_fails_nothing(
         stats = sync(center, archive, now=NOW)
     assert stats.new == 2
     assert states(archive) == {"a": "Failed", "b": "Completed"}
+
+
+# ------------------------------------------------------------------------------------ lost windows (#17)
+
+
+def _flip_row_group(path: Path, group: int) -> list[str]:
+    """Flip one byte inside row group ``group``'s ``raw`` pages; returns the job ids that group held."""
+    parquet = pq.ParquetFile(path)
+    lost = parquet.read_row_group(group, columns=["job_id"]).column("job_id").to_pylist()
+    chunk = parquet.metadata.row_group(group).column(parquet.schema_arrow.get_field_index("raw"))
+    first = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
+    offset = first + chunk.total_compressed_size // 2
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return lost
+
+
+def test_repair_keeps_every_intact_row_group_and_the_next_sync_fetches_the_lost_window_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#17 defect 6: one flipped byte used to send a whole month to _quarantine/, verify then said OK and
+    the next sync never fetched it again. Now only the damaged row group is lost, its window is recorded,
+    verify reports it, and the next sync lists it again: the archive equals the simulator's truth."""
+    simulator = pytest.importorskip("ddsjobs_analytics.simulator")
+    monkeypatch.setattr(_files, "ROW_GROUP_ROWS", 20)
+    archive = JobArchive(tmp_path / "archive")
+    start = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+    with simulator.running(jobs=600, seed=11, history_days=40, future_days=2, now=start) as sim:
+        auth = client.AkSkAuth(sim.ak, sim.sk)
+        with client.TaskCenter(
+            region=sim.region, project_id=sim.project_id, auth=auth, endpoint=sim.url, progress=False
+        ) as center:
+            first_now = sim.now
+            sync(center, archive, now=first_now)
+            entry = json.loads((archive.path / "_archive.json").read_text())["partitions"]["2026-11"]
+            target = archive.path / entry["file"]
+            groups = pq.ParquetFile(target).num_row_groups
+            assert groups >= 5
+            before = pq.read_table(target, columns=["job_id", "created"])
+            lost_ids = _flip_row_group(target, 3)
+            report = archive.repair()
+            assert "20 job(s) lost in 1 window(s)" in str(report)
+            kept = set(archive.load()["job_id"].astype(str))
+            assert not kept & set(lost_ids)
+            assert set(before.column("job_id").to_pylist()) - kept == set(lost_ids)
+            # The window runs from the newest `created` of group 2 to the oldest of group 4.
+            created = before.column("created").to_pandas()
+            low, high = created.iloc[3 * 20 - 1], created.iloc[4 * 20]
+            assert (
+                archive.holes()[0]["start"] == low.isoformat()
+                and archive.holes()[0]["end"] == high.isoformat()
+            )
+            verdict = archive.verify()
+            assert not verdict.ok
+            assert f"20 job(s) created {low.isoformat()} → {high.isoformat()} were lost" in str(verdict)
+            assert "the next `ddsjobs sync` fetches them again" in str(verdict)
+            sim.advance(3600)
+            stats = sync(center, archive, now=sim.now)
+        truth = sim.truth(first_now - timedelta(days=30), sim.now)
+        observed = sim.now
+    assert [(a, b, jobs) for a, b, jobs in stats.holes_refetched] == [(low, high, 20)]
+    assert "where a repair lost 20 jobs" in str(stats)
+    assert archive.holes() == [] and archive.verify().ok
+    expected = jobs_frame(truth, observed_at=observed, region=sim.region, project_id=sim.project_id)
+    expected = expected.sort_values("job_id").reset_index(drop=True)[COMPARED]
+    stored = archive.load().sort_values("job_id").reset_index(drop=True)
+    assert stored["job_id"].is_unique and set(lost_ids) <= set(stored["job_id"])
+    pd.testing.assert_frame_equal(
+        stored[COMPARED], expected, check_categorical=False, check_index_type=False, check_dtype=False
+    )

@@ -44,6 +44,7 @@ from .._stats._durations import (
 )
 from .._stats._failures import failure_rates, wilson_interval
 from .._stats._intervals import equals
+from ._fleet import fleet_tables
 
 __all__ = ["JOB_VIEW_COLUMNS", "Analysis", "Focus", "Table", "WhatChanged", "analyse"]
 
@@ -122,6 +123,7 @@ class Analysis:
     freq: str = "D"
     stuck_kwargs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     tz: dt.tzinfo = dt.timezone.utc
+    scheduled: pd.DataFrame | None = field(default=None, repr=False)  # a scheduled_frame, for the Fleet
 
     @cached_property
     def duration_stats(self) -> pd.DataFrame:
@@ -211,7 +213,13 @@ class Analysis:
         if changed.comparison is not None and changed.new_reasons is not None:
             tables["what_changed"] = Table(changed.comparison, WHAT_CHANGED.formats)
             tables["new_fail_reasons"] = Table(changed.new_reasons, NEW_FAIL_REASONS.formats)
+        tables.update({name: Table(*table) for name, table in self.fleet.items()})
         return tables
+
+    @cached_property
+    def fleet(self) -> dict[str, Any]:
+        """The Fleet tables (``_fleet.fleet_tables``) when the jobs were joined with an inventory."""
+        return dict(fleet_tables(self.data, self.scheduled))
 
     def duration_stats_for(self, by: str, status: StatusSelection) -> pd.DataFrame:
         """The kept :attr:`duration_stats` when ``by``/``status`` match this analysis, else a fresh one."""
@@ -259,12 +267,14 @@ def analyse(
     freq: str = "D",
     stuck_kwargs: Mapping[str, Any] | None = None,
     tz: TzLike = None,
+    scheduled: pd.DataFrame | None = None,
 ) -> Analysis:
     """An :class:`Analysis` of the jobs frame ``df``; every statistic is computed once, when first read.
 
     ``tz`` (an IANA name, ``"+08:00"``, ``"UTC+8"``, ``"local"``; UTC when None) is where calendar periods
     are cut and times are shown; the frame and its tables stay in UTC. The frame is kept as a shallow copy:
-    columns added to ``df`` later do not reach the analysis.
+    columns added to ``df`` later do not reach the analysis. ``scheduled`` (a ``scheduled_frame``) adds the
+    Fleet section's scheduled changes.
     """
     zone = resolve_tz(tz)
     require_columns(df, JOB_VIEW_COLUMNS, func="analyse")
@@ -276,6 +286,7 @@ def analyse(
         freq=freq,
         stuck_kwargs=MappingProxyType(dict(stuck_kwargs or {})),
         tz=zone,
+        scheduled=scheduled,
     )
 
 

@@ -30,6 +30,7 @@ from .._stats._durations import duration_stats
 from .._stats._failures import failure_rates
 from .._stats._intervals import equals, instance_labels, job_finish, overlapping, parse_time, select_instance
 from ._analyse import JOB_VIEW_COLUMNS, Analysis
+from ._fleet import instance_fact
 
 __all__ = ["JOB_VIEW_COLUMNS", "PostMortem", "postmortem"]
 
@@ -140,6 +141,7 @@ class PostMortem:
         counts = ", ".join(f"{int(n)} {str(s).lower()}" for s, n in statuses.items())
         facts = [
             ("Subject", self.subject),
+            *self._instance_facts(),
             ("Window", window),
             ("Jobs", f"{len(self.jobs)}" + (f" ({counts})" if counts else "")),
         ]
@@ -174,6 +176,11 @@ class PostMortem:
                 )
             )
         return facts
+
+    def _instance_facts(self) -> list[tuple[str, str]]:
+        """What the instance was at the incident (mode, version, spec, AZs), when the jobs carry it."""
+        fact = instance_fact(self.data, self.instance_id, self.start, self.end)
+        return [("Instance", fact)] if fact else []
 
     def __str__(self) -> str:
         return self.summary()

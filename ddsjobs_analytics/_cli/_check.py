@@ -10,14 +10,17 @@ import datetime as dt
 import json
 import math
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pandas as pd
 
 from .._compare._periods import METRICS, RESULT_COLUMNS, VERDICTS, compare_periods
 from .._compare._reasons import new_fail_reasons
 from .._core._time import parse_moment
+
+if TYPE_CHECKING:
+    from .._rules._rule import Rule
 
 __all__ = [
     "EXIT_INSUFFICIENT",
@@ -120,8 +123,15 @@ def run_check(
     min_jobs: int = 20,
     fdr: float = 0.05,
     out: TextIO | None = None,
+    rules: Sequence[Rule] = (),
+    on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> int:
-    """Compare, print the regressions in ``output_format`` and return the exit code (see the module doc)."""
+    """Compare, print the regressions in ``output_format`` and return the exit code (see the module doc).
+
+    ``rules`` (absolute limits, :func:`check_rules`) are judged on the current period; a breach counts
+    like a regression. ``on_result`` receives the JSON payload (with ``findings``: one line per regression,
+    new reason and breach), e.g. to notify a chat.
+    """
     out = out or sys.stdout
     zone = tz or dt.timezone.utc
     current, base = check_windows(df, since=since, baseline=baseline, until=until, tz=zone)
@@ -132,7 +142,8 @@ def run_check(
     summary = {verdict: int((result["verdict"] == verdict).sum()) for verdict in VERDICTS}
     judged = len(result) - summary["insufficient"]
     new_counted = len(reasons) if "fail_reason" in fail_on else 0
-    if len(counted) or new_counted:
+    breaches = _breaches(df, rules, current)
+    if len(counted) or new_counted or breaches:
         code = EXIT_REGRESSION
     elif judged == 0:
         code = EXIT_INSUFFICIENT
@@ -140,25 +151,64 @@ def run_check(
         code = EXIT_OK
     rows = _records(counted)
     context = {"current": current, "baseline": base, "zone": zone, "keys": keys, "summary": summary}
+    context["breaches"] = breaches
+    payload = {
+        "current": {"start": current[0].isoformat(), "end": current[1].isoformat()},
+        "baseline": {"start": base[0].isoformat(), "end": base[1].isoformat()},
+        "by": keys,
+        "fail_on": list(fail_on),
+        "summary": summary,
+        "exit_code": code,
+        "regressions": rows,
+        "new_fail_reasons": _records(reasons.drop(columns=["sample_job_ids"])),
+        "rows": _records(result),
+        "breaches": breaches,
+        "findings": _findings(rows, reasons, breaches, keys),
+    }
     if output_format == "json":
-        payload = {
-            "current": {"start": current[0].isoformat(), "end": current[1].isoformat()},
-            "baseline": {"start": base[0].isoformat(), "end": base[1].isoformat()},
-            "by": keys,
-            "fail_on": list(fail_on),
-            "summary": summary,
-            "exit_code": code,
-            "regressions": rows,
-            "new_fail_reasons": _records(reasons.drop(columns=["sample_job_ids"])),
-            "rows": _records(result),
-        }
         json.dump(payload, out, indent=2, ensure_ascii=False)
         out.write("\n")
     elif output_format == "markdown":
         out.write(_markdown(rows, reasons, context))
     else:
         out.write(_text(rows, reasons, context))
+    if on_result is not None:
+        on_result(payload)
     return code
+
+
+def _breaches(df: pd.DataFrame, rules: Sequence[Rule], current: Any) -> list[dict[str, Any]]:
+    """The breached absolute rules on the current period, JSON-ready (none without rules)."""
+    if not rules:
+        return []
+    from .._rules._check import check_rules
+
+    return check_rules(df, rules, window=current).to_records()
+
+
+def _regression_line(row: dict[str, Any], keys: Sequence[str]) -> str:
+    metric = row["metric"]
+    return (
+        f"REGRESSED  {_group(row, keys)}  {metric}  "
+        f"{_value(metric, _num(row['baseline']))} → {_value(metric, _num(row['current']))}  "
+        f"({_change(metric, _numbers(row))})  q={_num(row['q_value']):.2g}  "
+        f"n={row['n_baseline']}/{row['n_current']}"
+    )
+
+
+def _reason_line(reason: Any) -> str:
+    return f"NEW REASON  {reason.count} jobs on {reason.instances} instance(s): {reason.template}"
+
+
+def _findings(
+    rows: list[dict[str, Any]], reasons: pd.DataFrame, breaches: list[dict[str, Any]], keys: Sequence[str]
+) -> list[str]:
+    """One line per finding, as the text format prints them: breaches, regressions, new reasons."""
+    return [
+        *(f"BREACH  {breach['text']}" for breach in breaches),
+        *(_regression_line(row, keys) for row in rows),
+        *(_reason_line(reason) for reason in reasons.itertuples(index=False)),
+    ]
 
 
 def _headline(context: dict[str, Any]) -> str:
@@ -172,16 +222,7 @@ def _headline(context: dict[str, Any]) -> str:
 
 def _text(rows: list[dict[str, Any]], reasons: pd.DataFrame, context: dict[str, Any]) -> str:
     lines = [f"ddsjobs check: {_headline(context)}"]
-    for row in rows:
-        metric = row["metric"]
-        lines.append(
-            f"REGRESSED  {_group(row, context['keys'])}  {metric}  "
-            f"{_value(metric, _num(row['baseline']))} → {_value(metric, _num(row['current']))}  "
-            f"({_change(metric, _numbers(row))})  q={_num(row['q_value']):.2g}  "
-            f"n={row['n_baseline']}/{row['n_current']}"
-        )
-    for reason in reasons.itertuples(index=False):
-        lines.append(f"NEW REASON  {reason.count} jobs on {reason.instances} instance(s): {reason.template}")
+    lines += _findings(rows, reasons, context["breaches"], context["keys"])
     if not rows:
         lines.append("No regression.")
     return "\n".join(lines) + "\n"
@@ -189,6 +230,8 @@ def _text(rows: list[dict[str, Any]], reasons: pd.DataFrame, context: dict[str, 
 
 def _markdown(rows: list[dict[str, Any]], reasons: pd.DataFrame, context: dict[str, Any]) -> str:
     title = f"{len(rows)} regression{'s' if len(rows) != 1 else ''}" if rows else "no regression"
+    if context["breaches"]:
+        title += f", {len(context['breaches'])} rule breach(es)"
     lines = [f"**ddsjobs check: {title}** — {_headline(context)}", ""]
     if rows:
         lines += [
@@ -206,6 +249,9 @@ def _markdown(rows: list[dict[str, Any]], reasons: pd.DataFrame, context: dict[s
                 f"{row['n_baseline']} → {row['n_current']}",
             ]
             lines.append("| " + " | ".join(cells) + " |")
+    if context["breaches"]:
+        lines += ["", "Rule breaches:", ""]
+        lines += [f"- {breach['text']}" for breach in context["breaches"]]
     if len(reasons):
         lines += ["", "New failure reasons:", ""]
         for reason in reasons.itertuples(index=False):

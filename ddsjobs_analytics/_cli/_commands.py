@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._attach import attach_instances, with_fleet_inventory
 from ._console import show_progress, terminal_safe
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+# check: 1 is a regression, 3 not enough data; 4 = no regression among the targets that answered, some failed.
+EXIT_REGRESSION, EXIT_CHECK_PARTIAL = 1, 4
 
 
 def say(args: argparse.Namespace, text: str) -> None:
@@ -52,7 +55,14 @@ def write_report_folder(df: pd.DataFrame, args: argparse.Namespace) -> None:
 
     def write() -> Any:
         return write_report(
-            df, args.out, html=args.html, bom=args.bom, charts=args.charts, tz=args.tz, excel=args.excel
+            df,
+            args.out,
+            html=args.html,
+            bom=args.bom,
+            charts=args.charts,
+            tz=args.tz,
+            excel=args.excel,
+            scheduled=getattr(args, "scheduled_frame", None),  # set with the inventory (_attach)
         )
 
     paths, removed = owned_run(args.out, write, list)
@@ -68,14 +78,27 @@ def write_report_folder(df: pd.DataFrame, args: argparse.Namespace) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     from .._load import load_jobs
+    from ._targets import apply_filters, fetch_jobs, targets_of
 
     if args.archive is not None and args.inputs:
         raise ValueError("give input files or --archive, not both")
     source: Any = "archive" if args.archive is not None else list(args.inputs) or "sample"
     since, until = (_in_zone(value, args.tz) for value in (args.since, args.until))
-    df = load_jobs(source, archive=args.archive, since=since, until=until)
+    if source == "sample" and targets_of(args):  # --target or the file's targets: the task center
+        df = fetch_jobs(args, *_window(since, until), single=task_center)
+    else:
+        df = apply_filters(args, load_jobs(source, archive=args.archive, since=since, until=until))
+    df = attach_instances(df, args)
     write_report_folder(df, args)
-    return EXIT_OK
+    return EXIT_PARTIAL if df.attrs.get("failed_targets") else EXIT_OK
+
+
+def _window(since: Any, until: Any) -> tuple[datetime, datetime | None]:
+    """``--since`` (default 30d) and ``--until`` as UTC datetimes for a fetch."""
+    from .._core._time import parse_moment
+
+    start = parse_moment(since or "30d", what="--since").to_pydatetime()
+    return start, None if until is None else parse_moment(until, what="--until").to_pydatetime()
 
 
 def _in_zone(value: str | None, tz: Any) -> Any:
@@ -114,6 +137,7 @@ def run_demo(args: argparse.Namespace) -> int:
         end = datetime.now(timezone.utc)
         try:
             df = centers[0].fetch_many(centers, end - timedelta(days=args.days), end)
+            df = with_fleet_inventory(df, centers, args)  # the inventory too, for the Fleet section
         finally:
             for center in centers:
                 center.close()
@@ -134,21 +158,19 @@ def task_center(args: argparse.Namespace) -> TaskCenter:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    from .._core._time import parse_moment
-
     out: Path = args.out
     name = out.name.lower()
     if not name.endswith((".parquet", ".csv")):
         raise ValueError(f"--out must end in .parquet or .csv, not {out.name!r}")
     if args.job_ids and (args.since or args.until):
         raise ValueError("give --job-id or a --since/--until window, not both")
-    with task_center(args) as center:
-        if args.job_ids:
+    if args.job_ids:
+        with task_center(args) as center:
             df = center.fetch(job_ids=args.job_ids)
-        else:
-            start = parse_moment(args.since or "30d", what="--since")
-            end = None if args.until is None else parse_moment(args.until, what="--until")
-            df = center.fetch(start, end)
+    else:
+        from ._targets import fetch_jobs
+
+        df = fetch_jobs(args, *_window(args.since, args.until), single=task_center)
     out.parent.mkdir(parents=True, exist_ok=True)
     if name.endswith(".parquet"):
         df.to_parquet(out, index=False)
@@ -157,13 +179,19 @@ def run_fetch(args: argparse.Namespace) -> int:
 
         write_csv(df, out)
     say(args, f"{len(df):,} jobs written to {out}")
-    failed = df.attrs.get("failed_job_ids") or []
+    failed = df.attrs.get("failed_job_ids") or df.attrs.get("failed_targets") or []
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
 def run_sync(args: argparse.Namespace) -> int:
     from ..archive import JobArchive, sync
+    from ._targets import sync_targets, targets_of
 
+    targets = targets_of(args)
+    if targets:
+        lines, failed = sync_targets(args, targets)
+        say(args, "\n".join(lines))
+        return EXIT_PARTIAL if failed else EXIT_OK
     with task_center(args) as center:
         stats = sync(center, JobArchive(args.archive), since=args.since, overlap=args.overlap)
     say(args, str(stats))
@@ -185,30 +213,37 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_archive(args: argparse.Namespace) -> int:
-    """``verify`` prints the problems found (exit 1 if any); ``repair`` rebuilds, then verifies."""
-    from ..archive import JobArchive
+    """``verify`` prints the problems found (exit 1 if any) and changes nothing (no ``JobArchive`` is opened:
+    opening may finish a transaction); ``repair`` rebuilds, then verifies. Not an archive: exit 2."""
+    from ..archive import ArchiveNotFoundError, JobArchive, verify_archive
 
-    archive = JobArchive(args.archive)
-    if args.action == "repair":
-        say(args, str(archive.repair()))
-    report = archive.verify()
+    try:
+        if args.action == "repair":
+            say(args, str(JobArchive(args.archive).repair()))
+        report = verify_archive(Path(args.archive).expanduser())
+    except ArchiveNotFoundError as exc:
+        print(f"ddsjobs archive {args.action}: {terminal_safe(str(exc), one_line=True)}", file=sys.stderr)
+        return EXIT_USAGE
     say(args, str(report))
     return EXIT_OK if report.ok else EXIT_FAILURE
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Read enough history for both periods, then compare and print (``_compare_cli.run_check``).
+    """Read enough history for both periods, then compare and print (``_check.run_check``).
 
     Every error exits 2 here, never 1: for ``check`` exit 1 means "a regression", and a cron job or CI step
     must not mistake an unreadable file for one.
     """
     from .._core._calendar import resolve_tz
     from .._core._time import parse_moment
+    from ._alerts import on_call
     from ._check import fail_on_metrics
     from ._check import run_check as compare_and_print
+    from ._targets import apply_filters, fetch_jobs, targets_of
 
     try:
-        tz = resolve_tz(args.tz)
+        oncall = on_call(args)
+        tz = resolve_tz(args.tz if args.tz is not None else oncall.config.tz)
         fail_on = fail_on_metrics(args.fail_on)
         by = [name.strip() for name in args.by.split(",") if name.strip()]
         if args.archive is not None and args.inputs:
@@ -216,7 +251,7 @@ def run_check(args: argparse.Namespace) -> int:
         if args.inputs:
             from .._load import load_jobs
 
-            df = load_jobs(list(args.inputs), until=args.until)
+            df = apply_filters(args, load_jobs(list(args.inputs), until=args.until))
         else:
             # Enough history for both periods; the exact windows are cut from the data afterwards.
             now = parse_moment(args.until or "now", naive_tz=tz, what="--until")
@@ -225,11 +260,13 @@ def run_check(args: argparse.Namespace) -> int:
             if args.archive is not None:
                 from ..archive import JobArchive
 
-                df = JobArchive(args.archive).load(start=start)
+                df = apply_filters(args, JobArchive(args.archive).load(start=start))
             else:
-                with task_center(args) as center:
-                    df = center.fetch(start.to_pydatetime(), now.to_pydatetime())
-        return compare_and_print(
+                df = fetch_jobs(args, start.to_pydatetime(), now.to_pydatetime(), single=task_center)
+        # The environment's task center: its live inventory too (with --target: give --instances FILE).
+        from_api = not args.inputs and args.archive is None and not targets_of(args)
+        df = attach_instances(df, args, client=task_center if from_api else None)
+        code = compare_and_print(
             df,
             since=args.since,
             baseline=args.baseline,
@@ -240,7 +277,13 @@ def run_check(args: argparse.Namespace) -> int:
             fail_on=fail_on,
             min_jobs=args.min_jobs,
             fdr=args.fdr,
+            rules=oncall.rules,
+            on_result=oncall.collect,
         )
+        oncall.deliver(code, verbosity=args.verbosity)  # never raises, never changes the code
+        if df.attrs.get("failed_targets") and code != EXIT_REGRESSION:
+            return EXIT_CHECK_PARTIAL  # the verdict covers only the targets that answered
+        return code
     except Exception as exc:
         if args.verbosity >= 1:
             raise

@@ -34,11 +34,13 @@ from ddsjobs_analytics._cli._commands import (
     write_report_folder,
 )
 from ddsjobs_analytics._cli._console import console, terminal_safe
+from ddsjobs_analytics._cli._inventory import add_inventory_commands
+from ddsjobs_analytics._cli._options import extend_parsers
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main", "parse_since"]
 
 
-_EXIT_CODES = """exit codes: 0 ok, 1 failure, 2 usage error, 3 partial (some job ids failed)"""
+_EXIT_CODES = """exit codes: 0 ok, 1 failure, 2 usage error, 3 partial (some job ids or targets failed)"""
 
 
 def parse_since(value: str, *, now: datetime | None = None) -> datetime:
@@ -152,7 +154,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--tz",
-        type=_checked("_calendar", "resolve_tz"),
+        type=_checked("_core._calendar", "resolve_tz"),
         default=None,
         metavar="TZ",
         help="time zone of days, labels and local-time columns, e.g. Asia/Shanghai, +08:00, UTC+8, local "
@@ -311,8 +313,8 @@ def _check_parser(commands: Any) -> None:
         usage="[INPUT ...] [--archive PATH] [--since 7d] [--baseline 28d] [--by COLS] [options]",
         example="ddsjobs check --archive ~/dds-jobs --since 7d --baseline 28d --tz Asia/Shanghai",
         run=run_check,
-        exit_codes="exit codes: 0 no regression, 1 at least one regression, 2 usage error or unreadable "
-        "input, 3 not enough data to judge",
+        exit_codes="exit codes: 0 no regression, 1 at least one regression or rule breach, 2 usage error or "
+        "unreadable input, 3 not enough data to judge, 4 no regression but a --target failed",
     )
     check.add_argument(
         "inputs",
@@ -342,7 +344,7 @@ def _check_parser(commands: Any) -> None:
     group.add_argument("--by", default="job_type", metavar="COLS", help="group column(s), comma-separated")
     group.add_argument(
         "--tz",
-        type=_checked("_calendar", "resolve_tz"),
+        type=_checked("_core._calendar", "resolve_tz"),
         default=None,
         help="zone of naive times and of the output, e.g. Asia/Shanghai or +08:00",
     )
@@ -355,7 +357,7 @@ def _check_parser(commands: Any) -> None:
     )
     group.add_argument(
         "--fail-on",
-        type=_checked("_compare_cli", "fail_on_metrics"),
+        type=_checked("_cli._check", "fail_on_metrics"),
         default="failure_rate,duration_p50,duration_p95",
         metavar="METRICS",
         help="what counts as a regression: failure_rate, duration_p50, duration_p95, fail_reason",
@@ -372,7 +374,8 @@ def _archive_parser(commands: Any) -> None:
         usage="{verify,repair} --archive PATH [options]",
         example="ddsjobs archive verify --archive ~/dds-jobs",
         run=run_archive,
-        exit_codes="exit codes: 0 the archive is sound, 1 problems found (or a failure), 2 usage error",
+        exit_codes="exit codes: 0 the archive is sound, 1 problems found (or a failure), 2 usage error or "
+        "not an archive (nothing touched)",
     )
     archive.add_argument(
         "action",
@@ -407,6 +410,8 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
     for build in _PARSERS:
         build(commands)
+    extend_parsers(commands, _command)
+    add_inventory_commands(commands, command=_command, target_options=_target_options)
     parser.set_defaults(commands=commands.choices)
     return parser
 

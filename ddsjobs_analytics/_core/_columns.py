@@ -71,6 +71,11 @@ _KINDS: dict[str, _Kind] = {
     "int64": _Kind("int64", lambda dtype: dtype == "int64", pa.int64(), "count"),
     "float64": _Kind("float64", lambda dtype: dtype == "float64", pa.float64(), "number"),
     "list": _Kind("object (lists)", lambda dtype: dtype == np.dtype(object), pa.list_(pa.string()), "text"),
+    "dict": _Kind(
+        "object (dicts)", lambda dtype: dtype == np.dtype(object), pa.map_(pa.string(), pa.string()), "text"
+    ),
+    "boolean": _Kind("boolean", lambda dtype: dtype == pd.BooleanDtype(), pa.bool_(), "text"),
+    "Int64": _Kind("Int64", lambda dtype: dtype == pd.Int64Dtype(), pa.int64(), "count"),
 }
 
 
@@ -160,10 +165,11 @@ def dtype_matches(dtype: object, kind: str) -> bool:
 def _column_mismatch(name: str, values: pd.Series | pd.Index, column: Column) -> str | None:
     if not dtype_matches(values.dtype, column.dtype):
         return f"{name}: dtype {values.dtype!r}, expected {column.dtype}"
-    if column.dtype == "list":
-        bad = [value for value in values if not isinstance(value, list)]
+    if column.dtype in ("list", "dict"):
+        kind = list if column.dtype == "list" else dict
+        bad = [value for value in values if not isinstance(value, kind)]
         if bad:
-            return f"{name}: {len(bad)} value(s) are not lists (first: {bad[0]!r})"
+            return f"{name}: {len(bad)} value(s) are not {column.dtype}s (first: {bad[0]!r})"
     return None
 
 

@@ -11,6 +11,8 @@ renderer (CSV rounding, HTML, Excel number formats) reads from here: ``spec.form
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ._columns import (
     Column,
     SchemaError,
@@ -329,7 +331,7 @@ def formats_document(spec: TableSpec) -> str:
     return ", ".join(f"`{name}` {fmt}" for name, fmt in spec.formats.items() if fmt != "text")
 
 
-def columns_document() -> str:
+def columns_document(tables: Sequence[TableSpec] = TABLES) -> str:
     """``docs/columns.md``: every table of the contract (regenerate: ``python docs/make_columns.py``)."""
     parts = [
         "# Column contract",
@@ -337,7 +339,7 @@ def columns_document() -> str:
         "Generated from `ddsjobs_analytics/_schema.py` by `python docs/make_columns.py`;"
         " `tests/test_schema.py` checks every producer against it and this file against the module.",
     ]
-    for spec in TABLES:
+    for spec in tables:
         shown = f"Shown as: {formats_document(spec)}."
         parts += [
             "",

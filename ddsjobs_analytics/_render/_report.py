@@ -35,6 +35,7 @@ from .._frame import require_columns
 from .._stats._failures import wilson_interval
 from .._stats._intervals import equals
 from ._csv import spreadsheet_safe, write_csv
+from ._fleet_section import fleet_charts, fleet_sections
 from ._html import Section, definition_list, figure_html, render_page, table_html
 from ._plots import (
     plot_compare,
@@ -87,15 +88,24 @@ def summary_text(
 
 
 def _analysis_of(
-    data: pd.DataFrame | Analysis, stuck_kwargs: Mapping[str, Any] | None, tz: TzLike, *, func: str
+    data: pd.DataFrame | Analysis,
+    stuck_kwargs: Mapping[str, Any] | None,
+    tz: TzLike,
+    *,
+    func: str,
+    scheduled: pd.DataFrame | None = None,
 ) -> Analysis:
     if isinstance(data, Analysis):
-        given = [name for name, value in (("stuck_kwargs", stuck_kwargs), ("tz", tz)) if value is not None]
+        given = [
+            name
+            for name, value in (("stuck_kwargs", stuck_kwargs), ("tz", tz), ("scheduled", scheduled))
+            if value is not None
+        ]
         if given:
             raise ValueError(f"{func}: {' and '.join(given)} belong to analyse() when an Analysis is given")
         return data
     require_columns(data, JOB_VIEW_COLUMNS, func=func)
-    return analyse(data, stuck_kwargs=stuck_kwargs, tz=tz)
+    return analyse(data, stuck_kwargs=stuck_kwargs, tz=tz, scheduled=scheduled)
 
 
 # ------------------------------------------------------------------------------------------------ charts
@@ -133,6 +143,7 @@ def _charts(analysis: Analysis) -> dict[str, bytes]:
         "failure_rates": _png(lambda ax: plot_failure_rates(analysis, ax=ax), 9, row_height=0.4),
         "fail_reasons": _png(lambda ax: plot_fail_reasons(analysis, ax=ax), 10, row_height=0.4),
     }
+    charts.update(fleet_charts(analysis, _png))
     comparison = analysis.what_changed.comparison
     if comparison is not None:
         charts["what_changed"] = _png(lambda ax: plot_compare(comparison, ax=ax), 9, row_height=0.32)
@@ -242,6 +253,7 @@ def _page(analysis: Analysis, charts: Mapping[str, bytes], title: str) -> str:
             ],
         ),
         Section("stuck", "Stuck jobs", [table("stuck_jobs", "Stuck jobs")]),
+        *fleet_sections(analysis, chart, table),
     ]
     focus = analysis.focus
     if focus is not None:
@@ -349,6 +361,7 @@ def write_report(
     stuck_kwargs: Mapping[str, Any] | None = None,
     tz: TzLike = None,
     excel: bool = False,
+    scheduled: pd.DataFrame | None = None,
 ) -> ReportPaths:
     """Write CSV tables, PNG charts, (``html=True``) a self-contained ``report.html`` and (``excel=True``)
     ``report.xlsx`` to ``out_dir``.
@@ -362,7 +375,9 @@ def write_report(
     files gain a ``<column>_local (<zone>)`` column per time. Excel: a sheet per table, times as wall times
     of ``tz``, numbers in the format their column declares, lists joined; the jobs sheet is replaced by a
     note when it exceeds Excel's row limit.
-    The directory is created if needed; existing files are replaced.
+    The directory is created if needed; existing files are replaced. With instance columns
+    (``with_instances``) the Fleet section is added; ``scheduled`` (a ``scheduled_frame``) adds its
+    scheduled changes.
     """
-    analysis = _analysis_of(data, stuck_kwargs, tz, func="write_report")
+    analysis = _analysis_of(data, stuck_kwargs, tz, func="write_report", scheduled=scheduled)
     return render(analysis, out_dir, html=html, bom=bom, charts=charts, title=title, excel=excel)

@@ -2,6 +2,7 @@
 
 ``JobArchive(path)`` is a month-partitioned Parquet dataset (one row per job, the record kept as received);
 ``sync(task_center, archive)`` brings it up to date: new jobs by listing, Running ones by id until they end.
+``verify_archive(path)`` checks an archive and changes nothing (not even finishing a transaction).
 """
 
 from ._errors import (
@@ -12,7 +13,7 @@ from ._errors import (
     ArchiveNotFoundError,
     ArchiveVersionError,
 )
-from ._repair import VerifyReport
+from ._repair import VerifyReport, verify_archive
 from ._schema import ARCHIVE_COLUMNS, SCHEMA_VERSION
 from ._stats import SyncStats
 from ._store import JobArchive
@@ -32,4 +33,5 @@ __all__ = [
     "TaskCenterLike",
     "VerifyReport",
     "sync",
+    "verify_archive",
 ]

@@ -122,7 +122,9 @@ class ArchiveLock:
         # a failed write (a full disk) leaves no lock behind.
         temp = self.path.with_name(f".lock.{token}.tmp")
         try:
-            with open(temp, "w", encoding="utf-8") as handle:
+            # O_EXCL | O_NOFOLLOW: never through a symbolic link planted under the temp's name.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            with os.fdopen(os.open(temp, flags, 0o666), "w", encoding="utf-8") as handle:
                 json.dump(details, handle)
                 handle.flush()
                 os.fsync(handle.fileno())

@@ -16,7 +16,8 @@ from typing import Any
 
 from .._core._time import utcnow
 from ._errors import ArchiveCorruptError, ArchiveNotFoundError, ArchiveVersionError
-from ._files import FileDigest, is_part_file, write_atomic
+from ._files import FileDigest, is_part_file, read_regular, write_atomic
+from ._marker import FORMAT
 from ._schema import SCHEMA_VERSION
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Written",
     "committed_manifest",
     "finished_manifest",
+    "holes_of",
     "manifest_files",
     "new_manifest",
     "partition_digest",
@@ -34,7 +36,9 @@ __all__ = [
 ]
 
 MANIFEST = "_archive.json"
-FORMAT = "ddsjobs_analytics job archive"
+# A manifest is a few kB per hundred months; anything far larger is not one (and is not read into memory).
+MANIFEST_LIMIT = 64 * 2**20
+_TX = re.compile(r"^[0-9a-f]{12}$")
 _MONTH = re.compile(r"^(\d{4}-\d{2}|unknown)$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -58,6 +62,43 @@ def _check_file(path: Path, month: str, name: object) -> None:
         raise _bad(path, f"partition {month!r} points at {name!r}, outside month={month}/part-*.parquet")
 
 
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_pending(path: Path, pending: object) -> None:
+    if not isinstance(pending, dict):
+        raise _bad(path, "'pending' is not an object")
+    if not isinstance(pending.get("tx"), str) or not _TX.match(pending["tx"]):
+        raise _bad(path, f"'pending' has a bad transaction id {pending.get('tx')!r}")
+    for key in ("staged", "superseded"):
+        names = pending.get(key, [])
+        if not isinstance(names, list):
+            raise _bad(path, f"'pending.{key}' is not a list")
+        for name in names:
+            month = str(name).partition("/")[0].removeprefix("month=")
+            _check_file(path, month if _MONTH.match(month) else "?", name)
+    retired = pending.get("retired", {})
+    if not isinstance(retired, dict) or not all(
+        isinstance(entry, dict) and _is_count(entry.get("bytes")) and _HEX64.match(str(entry.get("sha256")))
+        for entry in retired.values()
+    ):
+        raise _bad(path, "'pending.retired' is not a map of file → bytes, sha256")
+
+
+def _check_holes(path: Path, holes: object) -> None:
+    if not isinstance(holes, list):
+        raise _bad(path, "'holes' is not a list")
+    for hole in holes:
+        if not (
+            isinstance(hole, dict)
+            and (hole.get("jobs") is None or _is_count(hole.get("jobs")))
+            and all(isinstance(hole.get(key), (str, type(None))) for key in ("start", "end", "month"))
+            and isinstance(hole.get("targets"), (list, type(None)))
+        ):
+            raise _bad(path, f"bad entry in 'holes': {str(hole)[:80]!r}")
+
+
 def _check(path: Path, manifest: dict[str, Any]) -> None:
     partitions = manifest.get("partitions")
     if not isinstance(partitions, dict):
@@ -69,44 +110,47 @@ def _check(path: Path, manifest: dict[str, Any]) -> None:
             raise _bad(path, f"partition {month!r} is not an object")
         _check_file(path, month, entry.get("file"))
         rows = entry.get("rows")
-        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+        if not _is_count(rows):
             raise _bad(path, f"partition {month!r} has a bad row count {rows!r}")
         if "sha256" in entry and not (
             isinstance(entry["sha256"], str)
             and _HEX64.match(entry["sha256"])
-            and isinstance(entry.get("bytes"), int)
+            and _is_count(entry.get("bytes"))
         ):
             raise _bad(path, f"partition {month!r} has a bad checksum")
-    if not isinstance(manifest.get("syncs"), list):
-        raise _bad(path, "'syncs' is not a list")
-    pending = manifest.get("pending")
-    if pending is not None:
-        if not isinstance(pending, dict):
-            raise _bad(path, "'pending' is not an object")
-        for name in [*pending.get("staged", []), *pending.get("superseded", [])]:
-            month = str(name).partition("/")[0].removeprefix("month=")
-            _check_file(path, month if _MONTH.match(month) else "?", name)
+    syncs = manifest.get("syncs")
+    if not isinstance(syncs, list) or not all(isinstance(entry, dict) for entry in syncs):
+        raise _bad(path, "'syncs' is not a list of objects")
+    if manifest.get("pending") is not None:
+        _check_pending(path, manifest["pending"])
+    _check_holes(path, manifest.get("holes", []))
 
 
 def read_manifest(root: Path, *, missing_ok: bool = False) -> dict[str, Any] | None:
     """The checked manifest of the archive at ``root`` (None when absent and ``missing_ok``)."""
     path = root / MANIFEST
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_regular(path, limit=MANIFEST_LIMIT)
     except FileNotFoundError:
-        if missing_ok:
+        if missing_ok and not path.is_symlink():
             return None
+        if path.is_symlink():
+            raise _bad(path, "unreadable (a symbolic link; the archive never follows one)") from None
         if any(root.glob("month=*/part-*.parquet")):
             raise _bad(path, "missing, but partition files are on disk") from None
         raise ArchiveNotFoundError(
             f"no job archive at {root} (no {MANIFEST}); run `ddsjobs sync --archive {root}` first"
         ) from None
-    try:
-        manifest = json.loads(text)
-        version = manifest["schema_version"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except OSError as exc:
         raise _bad(path, f"unreadable ({exc})") from exc
-    if not isinstance(version, int) or version < 1:
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+        version = manifest["schema_version"]
+    except (ValueError, KeyError, TypeError, IndexError) as exc:  # UnicodeDecodeError is a ValueError
+        raise _bad(path, f"unreadable ({type(exc).__name__}: {str(exc)[:120]})") from None
+    except RecursionError:
+        raise _bad(path, "unreadable (JSON nested too deeply)") from None
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise _bad(path, f"bad schema_version {version!r}")
     if version > SCHEMA_VERSION:
         raise ArchiveVersionError(
@@ -139,6 +183,11 @@ def partition_digest(entry: Mapping[str, Any]) -> FileDigest | None:
     return int(entry["bytes"]), str(entry["sha256"])
 
 
+def holes_of(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Windows of jobs that ``repair`` could not salvage (each: month, start, end, jobs, file, targets)."""
+    return [dict(hole) for hole in manifest.get("holes", [])]
+
+
 def manifest_files(manifest: Mapping[str, Any]) -> set[str]:
     """Every file the manifest accounts for: current partitions and those its open transaction retires."""
     pending = manifest.get("pending") or {}
@@ -152,16 +201,23 @@ def committed_manifest(
     tx: str,
     *,
     retire: Iterable[str] = (),
+    holes: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The manifest after a transaction: new files (still staged, listed in ``pending``) replace old ones.
 
-    ``retire``: further files the transaction makes redundant (``repair`` merged their rows).
+    ``retire``: further files the transaction makes redundant (``repair`` merged their rows). ``pending``
+    records each superseded file's size and sha256 (``retired``): recovery deletes only a file that still
+    matches. ``holes``: the new list of lost windows (None: unchanged).
     """
     partitions = dict(manifest["partitions"])
     superseded, staged = list(retire), []
+    retired: dict[str, dict[str, Any]] = {}
     for month, entry in written.items():
         if month in partitions:
-            superseded.append(partitions.pop(month)["file"])
+            old = partitions.pop(month)
+            superseded.append(old["file"])
+            if "sha256" in old:
+                retired[old["file"]] = {"bytes": old["bytes"], "sha256": old["sha256"]}
         if entry is not None:
             name, rows, (size, sha256) = entry
             partitions[month] = {"file": name, "rows": rows, "bytes": size, "sha256": sha256}
@@ -172,7 +228,11 @@ def committed_manifest(
         syncs = [s for s in syncs if (s.get("region"), s.get("project_id")) != key] + [dict(sync_entry)]
     updated = {key: value for key, value in manifest.items() if key != "pending"}
     updated.update(partitions=dict(sorted(partitions.items())), syncs=syncs, updated=utcnow().isoformat())
-    updated["pending"] = {"tx": tx, "staged": staged, "superseded": superseded}
+    if holes is not None:
+        updated.pop("holes", None)
+        if holes:
+            updated["holes"] = holes
+    updated["pending"] = {"tx": tx, "staged": staged, "superseded": superseded, "retired": retired}
     return updated
 
 

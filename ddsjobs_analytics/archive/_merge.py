@@ -150,9 +150,11 @@ def merge(stored: pa.Table, incoming: pa.Table) -> MergeOutcome:
 
     take_in = changed & incoming_wins
     take_st = changed & ~incoming_wins
+    # All new (a first sync): the incoming table as it is, not a copy through take().
+    all_fresh = len(fresh) == incoming.num_rows
     rows = pa.concat_tables(
         [
-            incoming.take(pa.array(fresh)),
+            incoming if all_fresh else incoming.take(pa.array(fresh)),
             with_seen(incoming.take(pa.array(in_rows[take_in])), first[take_in], last[take_in]),
             with_seen(stored.take(pa.array(st_rows[take_st])), first[take_st], last[take_st]),
         ]

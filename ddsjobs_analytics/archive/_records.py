@@ -55,8 +55,12 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
+# One encoder for every record: json.dumps with options builds a new JSONEncoder per call (#16 §6).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
 def _raw_strings(items: list[Any]) -> pa.Array:
-    texts = [json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str) for item in items]
+    texts = list(map(_ENCODE, items))
     try:
         return pa.array(texts, type=pa.string())
     except (UnicodeEncodeError, pa.ArrowException):

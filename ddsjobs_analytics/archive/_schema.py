@@ -77,11 +77,30 @@ def empty_table() -> pa.Table:
     return ARCHIVE_SCHEMA.empty_table()
 
 
+def _fast_strings(series: pd.Series) -> pa.Array | None:
+    """A text column without a Python object per row: categories through their codes, Arrow-backed strings
+    as they are (#16 §6); None where only the general path applies."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = series.cat.categories
+        if pd.api.types.infer_dtype(categories, skipna=True) not in ("string", "empty"):
+            return None
+        codes = np.asarray(series.cat.codes, dtype=np.int32)
+        indices = pa.array(codes, mask=codes < 0)
+        dictionary = pa.array(np.asarray(categories, dtype=object), type=pa.string())
+        return pa.DictionaryArray.from_arrays(indices, dictionary).dictionary_decode()
+    if pd.api.types.is_string_dtype(series.dtype) and hasattr(series.array, "__arrow_array__"):
+        return pa.array(series.array).cast(pa.string())
+    return None
+
+
 def _column_to_arrow(series: pd.Series, field: pa.Field) -> pa.Array:
     if pa.types.is_timestamp(field.type):
         values = pd.to_datetime(series, utc=True)
         return pa.array(values.dt.as_unit("us"), type=field.type)
     if pa.types.is_string(field.type):
+        fast = _fast_strings(series)
+        if fast is not None:
+            return fast
         # Categories, str, string[pyarrow] and object columns all become plain strings; NA stays null.
         as_object = series.astype(object).where(series.notna(), None)
         return pa.array(as_object.to_numpy(dtype=object), type=pa.string())

@@ -28,7 +28,9 @@ class SyncStats:
     ``new``/``updated``/``unchanged`` count the distinct jobs of the batch; ``still_running`` how many of
     them are not terminal after the merge. The sync-only fields: ``listed`` (records ListTasks returned),
     ``window`` (the listed ``[start, end)``), ``refetched`` (Running jobs asked for by id), ``lost`` (ids
-    still Running in the archive that the service no longer knows) and ``refetch_failed`` (id → error).
+    still Running in the archive that the service no longer knows), ``refetch_failed`` (id → error),
+    ``holes_refetched`` (windows ``repair`` recorded as lost that this sync listed again: start, end, jobs
+    lost) and ``holes_left`` (such windows still open, e.g. beyond the service's horizon).
     """
 
     new: int = 0
@@ -42,6 +44,8 @@ class SyncStats:
     refetched: int = 0
     lost: list[str] = field(default_factory=list)
     refetch_failed: Mapping[str, str] = field(default_factory=dict)
+    holes_refetched: list[tuple[pd.Timestamp, pd.Timestamp, int | None]] = field(default_factory=list)
+    holes_left: int = 0
 
     @property
     def changed(self) -> int:
@@ -58,6 +62,17 @@ class SyncStats:
             lines.append(f"{where}listed {_plural(self.listed, 'job')}{span}")
             if self.refetched:
                 lines.append(f"re-fetched {_plural(self.refetched, 'Running job')} by id")
+            for low, high, jobs in self.holes_refetched:
+                lost = "jobs" if jobs is None else _plural(jobs, "job")
+                lines.append(
+                    f"listed again the window {low:%Y-%m-%d %H:%M} → {high:%Y-%m-%d %H:%M} UTC "
+                    f"where a repair lost {lost}"
+                )
+            if self.holes_left:
+                lines.append(
+                    f"{_plural(self.holes_left, 'window')} of lost jobs remain "
+                    "(`ddsjobs archive verify` lists them)"
+                )
         lines.append(
             f"{self.new:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged, "
             f"{self.still_running:,} still running; {_plural(self.partitions_written, 'partition')} written"

@@ -30,13 +30,17 @@ import pyarrow.compute as pc
 
 from .._core._names import TERMINAL_STATUSES
 from .._core._time import Moment
-from ._errors import ArchiveCorruptError, ArchiveLockedError
+from .._frame import with_instances as join_instances
+from ._errors import ArchiveCorruptError, ArchiveError, ArchiveLockedError
 from ._files import FileDigest, new_transaction, read_parquet, staged_name
+from ._inventory import InstanceHistory, quarantine_inventory
 from ._load import OnError, load_tables
 from ._lock import ArchiveLock
-from ._manifest import MANIFEST, new_manifest, partition_digest, read_manifest, repair_hint
+from ._manifest import MANIFEST, holes_of, new_manifest, partition_digest, read_manifest, repair_hint
+from ._marker import ensure_marker, require_archive
 from ._merge import merge, reduce_by_job, terminal_mask, winners, with_seen
 from ._migrate import migrate
+from ._pending import pending_problems
 from ._records import changed_rows, reassemble, rederive, table_from_records
 from ._repair import VerifyReport, inspect, quarantine, syncs_from_rows, verify_archive
 from ._schema import (
@@ -49,7 +53,7 @@ from ._schema import (
     table_from_frame,
 )
 from ._stats import SyncStats
-from ._transaction import commit, disk_problems, drop_leftovers, finish, recover, stage
+from ._transaction import commit, disk_problems, drop_leftovers, finish, link_problems, recover, stage
 
 __all__ = ["JobArchive"]
 
@@ -63,7 +67,8 @@ class JobArchive:
     written with an older schema migrates it (logged); a newer one is refused with
     :class:`ArchiveVersionError`. Writers (``upsert``, ``upsert_records``, ``rebuild``, :func:`sync`,
     ``repair``) hold ``PATH/.lock``; a second writer gets :class:`ArchiveLockedError` naming the holder.
-    Readers need no lock. ``verify()`` reports integrity problems; ``repair()`` fixes what it can.
+    Readers need no lock. ``verify()`` reports integrity problems; ``repair()`` fixes what it can. Opening
+    finishes a committed transaction only when its files are the ones it recorded.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -84,7 +89,10 @@ class JobArchive:
                 log.debug("archive %s: not finishing its last transaction now (%s)", self.path, exc)
 
     def __repr__(self) -> str:
-        manifest = read_manifest(self.path, missing_ok=True)
+        try:
+            manifest = read_manifest(self.path, missing_ok=True)
+        except ArchiveError:  # a repr never raises: say what verify() would explain
+            return f"JobArchive({str(self.path)!r}, manifest unreadable)"
         if manifest is None:
             return f"JobArchive({str(self.path)!r}, empty)"
         parts = manifest["partitions"]
@@ -97,6 +105,12 @@ class JobArchive:
     @property
     def exists(self) -> bool:
         return (self.path / MANIFEST).is_file()
+
+    def holes(self) -> list[dict[str, Any]]:
+        """Windows of jobs a ``repair`` could not salvage (``month``, ``start``, ``end``, ``jobs``, ``file``);
+        :func:`sync` lists each again while the task center still keeps it, then drops it."""
+        manifest = read_manifest(self.path, missing_ok=True)
+        return [] if manifest is None else holes_of(manifest)
 
     def partitions(self) -> dict[str, int]:
         """Month (``"YYYY-MM"`` or ``"unknown"``) → number of jobs, in month order."""
@@ -133,6 +147,7 @@ class JobArchive:
         region: str | Iterable[str] | None = None,
         instance_id: str | Iterable[str] | None = None,
         on_error: OnError = "raise",
+        with_instances: bool = False,
     ) -> pd.DataFrame:
         """Jobs created in ``[start, end)`` as a frame with the contract dtypes (plus first/last seen).
 
@@ -142,6 +157,7 @@ class JobArchive:
         when asked for). Every file read is checked against the manifest's size and sha256. A damaged file,
         or a manifest that disagrees with the files on disk, raises :class:`ArchiveCorruptError`;
         ``on_error="warn"`` skips such files with a counted :class:`ArchiveCorruptWarning` instead.
+        ``with_instances=True`` joins the stored inventory history as of each job's time (``with_instances``).
         """
         filters = {"status": status, "job_type": job_type, "region": region, "instance_id": instance_id}
         table = load_tables(
@@ -154,7 +170,8 @@ class JobArchive:
             filters,
             on_error,
         )
-        return frame_from_table(table)
+        frame = frame_from_table(table)
+        return join_instances(frame, InstanceHistory(self.path).snapshots()) if with_instances else frame
 
     def _read(
         self,
@@ -186,7 +203,9 @@ class JobArchive:
 
     def verify(self) -> VerifyReport:
         """Check the archive without changing anything: manifest sanity, every file's size and sha256, page
-        checksums, row counts and months, duplicate jobs, files on disk the manifest does not account for."""
+        checksums, row counts and months, duplicate jobs, files on disk the manifest does not account for,
+        an unfinished transaction, symbolic links, and the windows of jobs lost by an earlier repair.
+        Raises :class:`ArchiveNotFoundError` (touching nothing) where there is no archive."""
         return verify_archive(self.path)
 
     # ----------------------------------------------------------------------------------------- writing
@@ -222,12 +241,18 @@ class JobArchive:
     def upsert_table(self, table: pa.Table, *, sync_state: Mapping[str, Any] | None = None) -> SyncStats:
         """Merge an archive-schema table (``table_from_records``) in one commit; with ``sync_state``
         (``region``, ``project_id``, ``max_created``, ``listed_until``, ``last_sync``), record it too."""
+        return self._upsert(table, sync_state, None)
+
+    def _upsert(
+        self, table: pa.Table, sync_state: Mapping[str, Any] | None, holes: list[dict[str, Any]] | None
+    ) -> SyncStats:
+        """:meth:`upsert_table`; ``holes`` (sync): the lost windows that remain after this commit."""
         with self.locked():
             manifest = recover(self.path)
             tx = new_transaction()
             stats, written = self._merge_into(manifest, reduce_by_job(table), tx)
             if written or sync_state is not None or not self.exists:
-                commit(self.path, manifest, written, sync_state, tx)
+                commit(self.path, manifest, written, sync_state, tx, holes=holes)
         log.info("archive %s: %s", self.path, str(stats).replace("\n", "; "))
         return stats
 
@@ -325,30 +350,47 @@ class JobArchive:
     def repair(self) -> VerifyReport:
         """Rebuild the manifest from the partition files on disk and their raw JSON; returns what was found.
 
-        Every readable ``part-*.parquet`` (listed or not) is merged by the merge rules and re-derived from
-        ``raw``; files that cannot be read or fail their checksum are moved (never deleted) to
-        ``PATH/_quarantine/``. Sync marks are kept from a readable manifest, else rebuilt from the rows.
+        Acts only on a folder that carries the archive's marker (else :class:`ArchiveNotFoundError`, nothing
+        touched). Every readable ``part-*.parquet`` (listed or not) is merged by the merge rules and
+        re-derived from ``raw``. Of a file that fails its checksum, every row group whose page checksums
+        hold is kept; the original is moved (never deleted) to ``PATH/_quarantine/`` and the windows of
+        ``created`` the lost rows covered are recorded as holes (:meth:`holes`), which ``verify`` reports and
+        the next :func:`sync` fetches again. An unfinished transaction is finished only when its files match
+        it; otherwise its rows are merged like any others. Sync marks are kept from a readable manifest,
+        else rebuilt from the rows.
         """
+        require_archive(self.path, "repair")
         with self.locked():
             try:
                 current = read_manifest(self.path, missing_ok=True)
             except ArchiveCorruptError:
                 current = None
-            if current is not None and current.get("pending"):
+            if (
+                current is not None
+                and current.get("pending")
+                and not link_problems(self.path)
+                and not pending_problems(self.path, current)
+            ):
                 finish(self.path, current)
             found = inspect(self.path)
             quarantine(self.path, found.bad_files)
-            table = reduce_by_job(rederive(reassemble(found.tables.values())))
+            moved = quarantine_inventory(self.path)
+            table = reduce_by_job(rederive(reassemble([*found.tables.values(), *found.salvaged])))
             manifest = new_manifest()
             if found.manifest is not None:
                 manifest.update(created=found.manifest.get("created"), syncs=found.manifest.get("syncs", []))
             else:
                 manifest["syncs"] = syncs_from_rows(table)
+            holes = [*([] if found.manifest is None else holes_of(found.manifest)), *found.holes]
+            if holes:
+                manifest["holes"] = holes
             manifest["repaired"] = manifest["updated"]
             drop_leftovers(self.path)
+            ensure_marker(self.path)
             self._replace_all(table, manifest, retire=sorted(found.tables))
         log.warning("archive %s repaired: %s", self.path, found.summary())
         found.report.notes.append(f"repaired: {found.summary()}, {table.num_rows:,} jobs written")
+        found.report.notes += [f"{name} could not be read: moved to _quarantine/" for name in moved]
         return found.report
 
     def nonterminal_jobs(self, region: str | None, project_id: str) -> pd.DataFrame:

@@ -5,13 +5,16 @@ the manifest (:func:`commit`: the rename is the commit; the new manifest lists t
 ``pending``), then renames them into place and deletes the files they supersede (:func:`finish`). The next
 writer (:func:`recover`) finishes a committed transaction, deletes what an uncommitted one left (files whose
 names carry a transaction id and that no manifest lists), and refuses to write when the manifest disagrees
-with the part files on disk: a damaged manifest must never lead to deleting data.
+with the part files on disk: a damaged manifest must never lead to deleting data. A committed transaction
+is finished only when its files are the ones it recorded (:func:`pending_problems`). Nothing is ever
+written or deleted through a symbolic link found inside the archive.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,7 @@ from ._files import (
     is_part_file,
     named_os_error,
     new_transaction,
+    real_directory,
     staged_name,
     write_staged_partition,
 )
@@ -42,25 +46,53 @@ from ._manifest import (
     repair_hint,
     write_manifest,
 )
+from ._marker import MARKER, ensure_marker
+from ._pending import pending_problems
 from ._schema import ARCHIVE_SCHEMA
 
-__all__ = ["commit", "disk_problems", "drop_leftovers", "finish", "recover", "stage"]
+__all__ = ["commit", "disk_problems", "drop_leftovers", "finish", "link_problems", "recover", "stage"]
 
 log = logging.getLogger("ddsjobs_analytics.archive")
 
 
+def _is_plain_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def link_problems(root: Path) -> list[str]:
+    """Symbolic links (or other non-files) where the archive keeps its own files and folders."""
+    problems = []
+    for name in (MANIFEST, MARKER):
+        path = root / name
+        if os.path.lexists(path) and not _is_plain_file(path):
+            problems.append(f"{name} is not a plain file (a symbolic link?); the archive never follows one")
+    for directory in sorted(root.glob("month=*")):
+        if not real_directory(directory):
+            if directory.is_symlink():
+                problems.append(f"{directory.name} is a symbolic link; the archive never follows one")
+            continue
+        for entry in sorted(directory.iterdir()):
+            if is_part_file(entry.name) and not _is_plain_file(entry):
+                problems.append(f"{directory.name}/{entry.name} is not a plain file (a symbolic link?)")
+    return problems
+
+
 def disk_problems(root: Path, manifest: Mapping[str, Any]) -> list[str]:
-    """How the files on disk disagree with ``manifest``: unlisted part files, listed files missing."""
+    """How the files on disk disagree with ``manifest``: unlisted part files, listed files missing, links."""
     pending = manifest.get("pending") or {}
     accounted = manifest_files(manifest)
     on_disk = {
         f"{directory.name}/{entry.name}"
         for directory in root.glob("month=*")
-        if directory.is_dir()
+        if real_directory(directory)
         for entry in directory.iterdir()
         if is_part_file(entry.name)
     }
-    problems = [f"{name} is on disk but not in {MANIFEST}" for name in sorted(on_disk - accounted)]
+    problems = link_problems(root)
+    problems += [f"{name} is on disk but not in {MANIFEST}" for name in sorted(on_disk - accounted)]
     staged = set(pending.get("staged", []))
     for part in manifest["partitions"].values():
         name = part["file"]
@@ -75,11 +107,19 @@ def recover(root: Path) -> dict[str, Any]:
     if manifest is None:
         _check_fresh(root)
         drop_leftovers(root)
+        ensure_marker(root)
         return new_manifest()
-    if manifest.get("pending"):
-        manifest = finish(root, manifest)
-    drop_leftovers(root)
-    problems = disk_problems(root, manifest)
+    problems = link_problems(root)
+    if not problems and manifest.get("pending"):
+        problems = pending_problems(root, manifest)
+        if problems:
+            problems.insert(0, "its last transaction does not match its files")
+        else:
+            manifest = finish(root, manifest)
+    if not problems:
+        drop_leftovers(root)
+        ensure_marker(root)
+        problems = disk_problems(root, manifest)
     if problems:
         shown = "; ".join(problems[:3]) + (f"; … (+{len(problems) - 3})" if len(problems) > 3 else "")
         raise ArchiveCorruptError(
@@ -93,9 +133,11 @@ def recover(root: Path) -> dict[str, Any]:
 def _check_fresh(root: Path) -> None:
     """No manifest: the directory may hold only the archive's own leftovers (an interrupted first sync)."""
     for entry in root.iterdir():
-        if entry.name == QUARANTINE or is_leftover(entry.name, top=True):
+        if entry.is_symlink():
+            pass  # never looked through: foreign
+        elif entry.name == QUARANTINE or is_leftover(entry.name, top=True) or entry.name == MARKER:
             continue
-        if entry.is_dir() and entry.name.startswith("month="):
+        elif entry.is_dir() and entry.name.startswith("month="):
             parts = [child.name for child in entry.iterdir() if is_part_file(child.name)]
             if parts:
                 raise ArchiveCorruptError(
@@ -114,13 +156,14 @@ def _check_fresh(root: Path) -> None:
 def drop_leftovers(root: Path) -> None:
     """Delete what interrupted, uncommitted transactions left (recognised by name; the caller holds the
     lock and has finished any committed transaction, so no staged file is still wanted)."""
-    for entry in root.glob(f".{MANIFEST}.*.tmp"):
-        entry.unlink(missing_ok=True)
+    for entry in [*root.glob(f".{MANIFEST}.*.tmp"), *root.glob(f".{MARKER}.*.tmp")]:
+        if _is_plain_file(entry):
+            entry.unlink(missing_ok=True)
     for directory in root.glob("month=*"):
-        if not directory.is_dir():
+        if not real_directory(directory):
             continue
         for entry in directory.iterdir():
-            if is_leftover(entry.name, top=False):
+            if is_leftover(entry.name, top=False) and _is_plain_file(entry):
                 log.info("archive %s: removing %s, left by an interrupted write", root, entry)
                 entry.unlink(missing_ok=True)
         if not any(directory.iterdir()):
@@ -151,8 +194,9 @@ def commit(
     tx: str,
     *,
     retire: Iterable[str] = (),
+    holes: list[dict[str, Any]] | None = None,
 ) -> None:
-    updated = committed_manifest(manifest, written, sync_entry, tx, retire=retire)
+    updated = committed_manifest(manifest, written, sync_entry, tx, retire=retire, holes=holes)
     write_manifest(root, updated, tx)  # the commit
     finish(root, updated)
 
@@ -179,5 +223,6 @@ def finish(root: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
             if directory.is_dir() and not any(directory.iterdir()):
                 directory.rmdir()
     finished = finished_manifest(manifest)
-    write_manifest(root, finished, pending.get("tx") or new_transaction(), durable=False)
+    # A fresh temp name: a crash may have left the transaction's own temp behind (dropped afterwards).
+    write_manifest(root, finished, new_transaction(), durable=False)
     return finished
