@@ -12,9 +12,10 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from .._core._schema import DURATION_STATS, FAILURE_RATES
 from .._frame import per_availability_zone
 from .._stats._durations import duration_stats
-from .._stats._failures import FAILURE_RATE_FORMATS, failure_rates
+from .._stats._failures import failure_rates
 
 __all__ = ["FLEET_CAPTIONS", "UNKNOWN", "FleetTable", "fleet_tables", "has_instances", "instance_fact"]
 
@@ -59,8 +60,8 @@ def fleet_tables(df: pd.DataFrame, scheduled: pd.DataFrame | None = None) -> dic
     if not has_instances(df) or df.empty:
         return extra
     formats: dict[str, Any] = {
-        **FAILURE_RATE_FORMATS,
-        "p95_s": "duration",
+        **FAILURE_RATES.formats,  # the contract's formats of the columns these tables share
+        "p95_s": DURATION_STATS.formats["p95_s"],
         "completed_with_duration": "count",
     }
     tables = {

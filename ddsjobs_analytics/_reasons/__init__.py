@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from ._explain import explain_template
 from ._groups import (
-    REASON_GROUP_FORMATS,
     fail_reason_groups,
     fail_reason_template,
     jobs_in_group,
@@ -24,7 +23,6 @@ from ._rules import PLACEHOLDER_RULES, PlaceholderRule
 
 __all__ = [
     "PLACEHOLDER_RULES",
-    "REASON_GROUP_FORMATS",
     "PlaceholderRule",
     "adjusted_rand_index",
     "explain_template",

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._core._format import Formats
 from .._core._schema import FAIL_REASON_GROUPS
 from .._frame import require_columns
 from ._learn import VARIABLE_POSITIONS
@@ -16,7 +15,6 @@ from ._rules import PlaceholderRule
 from ._template import check_variable_positions, template_distinct
 
 __all__ = [
-    "REASON_GROUP_FORMATS",
     "fail_reason_groups",
     "fail_reason_template",
     "jobs_in_group",
@@ -125,14 +123,6 @@ def _as_list(by: str | Sequence[str] | None) -> list[str]:
 
 
 _GROUP_COLUMNS = FAIL_REASON_GROUPS.names  # the column contract (``_schema``)
-# How a reason-group table is shown (see ``_format``); new_fail_reasons' tables have the same columns.
-REASON_GROUP_FORMATS: Formats = {
-    "count": "count",
-    "share": "percent",
-    "instances": "count",
-    "first_seen": "time",
-    "last_seen": "time",
-}
 _SAMPLE_SIZE = 5
 
 

@@ -23,7 +23,6 @@ from matplotlib.figure import Figure
 
 from .._analysis._analyse import (
     JOB_VIEW_COLUMNS,
-    JOB_VIEW_FORMATS,
     Analysis,
     Focus,
     Table,
@@ -32,6 +31,7 @@ from .._analysis._analyse import (
 )
 from .._analysis._postmortem import postmortem
 from .._core._calendar import TzLike, tz_label
+from .._core._schema import POSTMORTEM_JOBS
 from .._frame import require_columns
 from .._stats._failures import wilson_interval
 from .._stats._intervals import equals
@@ -117,9 +117,13 @@ def _analysis_of(
 _focus = focus_window  # the report's timeline window (kept under its old name for callers)
 
 
+MAX_PNG_INCHES = 39.0  # at 100 dpi: no chart is more than 3,900 px on a side, whatever the data
+
+
 def _png(draw: Callable[[Axes], Axes], width: float, *, row_height: float | None = None) -> bytes:
     """The chart ``draw`` makes, as PNG bytes. With ``row_height`` (inches per unit of the y axis: the charts
-    with a row per group or lane), the height follows what was drawn; otherwise it is 3.6 inches.
+    with a row per group or lane), the height follows what was drawn; otherwise it is 3.6 inches. Either
+    way a side is at most ``MAX_PNG_INCHES`` (every chart caps its rows; this is the backstop).
     """
     # A bare Figure (no pyplot): nothing is registered globally, nothing leaks between report runs.
     # Names come from the data: with math text off, "Restart$\\x$" is drawn as written, never parsed as TeX.
@@ -128,7 +132,9 @@ def _png(draw: Callable[[Axes], Axes], width: float, *, row_height: float | None
         ax = draw(figure.add_subplot())
         if row_height is not None:
             low, high = ax.get_ylim()
-            figure.set_size_inches(width, 1.6 + row_height * abs(high - low))
+            figure.set_size_inches(
+                min(width, MAX_PNG_INCHES), min(1.6 + row_height * abs(high - low), MAX_PNG_INCHES)
+            )
         buffer = BytesIO()
         figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
@@ -150,9 +156,12 @@ def _charts(analysis: Analysis) -> dict[str, bytes]:
     if focus is not None:
         rows = df if focus.region is None else df[equals(df["region"], focus.region)]
         charts["timeline"] = _png(
-            lambda ax: _titled(plot_timeline(rows, start=focus.start, end=focus.end, tz=tz, ax=ax), focus),
+            # The busiest instances of that day: the lanes with the most jobs, then the most failures.
+            lambda ax: _titled(
+                plot_timeline(rows, start=focus.start, end=focus.end, tz=tz, lanes_by="jobs", ax=ax), focus
+            ),
             10,
-            row_height=0.28,
+            row_height=0.4,
         )
     return charts
 
@@ -263,7 +272,9 @@ def _page(analysis: Analysis, charts: Mapping[str, bytes], title: str) -> str:
                 [
                     f'<p class="note">{escape("Busiest failure day: " + focus.label)}</p>',
                     chart("timeline", "Gantt chart of the jobs per instance that day; failed jobs in red"),
-                    table_html(failures, formats=JOB_VIEW_FORMATS, caption="Failed jobs that day", tz=tz),
+                    table_html(
+                        failures, formats=POSTMORTEM_JOBS.formats, caption="Failed jobs that day", tz=tz
+                    ),
                 ],
             )
         )
@@ -298,12 +309,8 @@ def _excel(analysis: Analysis, path: Path, shown: Path | None = None) -> Path:
         )
         warnings.warn(f"{shown or path}: {note}", stacklevel=3)
         tables["jobs"] = Table(pd.DataFrame({"note": [note]}), {})
-    percents = {
-        name: [column for column, fmt in table.formats.items() if fmt == "percent"]
-        for name, table in tables.items()
-    }
     frames = {name: table.frame for name, table in tables.items()}
-    return write_excel(frames, path, tz=analysis.tz, percent_columns=percents)
+    return write_excel(frames, path, tz=analysis.tz, formats={name: t.formats for name, t in tables.items()})
 
 
 def render(
@@ -321,17 +328,13 @@ def render(
 
     Every file reads the same computed tables; see :func:`write_report` for what is written.
     """
-    if excel:
-        from ._excel import _openpyxl
-
-        _openpyxl()  # a missing optional dependency fails before anything is written
     local = None if _is_utc(analysis.tz) else analysis.tz
     with ReportFolder(out_dir) as folder:
         # Everything is written into a fresh staging folder first: an error or Ctrl-C leaves the folder's
         # previous run as it was; the commit then moves the whole run in (see _outdir).
         stage = folder.staging
         for name, table in analysis.tables().items():
-            write_csv(table.frame, stage / f"{name}.csv", bom=bom, tz=local)
+            write_csv(table.frame, stage / f"{name}.csv", bom=bom, formats=table.formats, tz=local)
         pngs = _charts(analysis) if charts else {}
         for name, png in pngs.items():
             (stage / f"{name}.png").write_bytes(png)
@@ -375,8 +378,9 @@ def write_report(
     new_fail_reasons when the data spans the last 7 days and the 28 before. Charts: durations,
     duration_trend, failure_rates, fail_reasons, what_changed (then), and a timeline of the (region, day)
     with the most failures. ``tz``: the zone of days, labels and shown times; tables stay UTC, and the CSV
-    files gain a ``<column>_local (<zone>)`` column per time. Excel (needs openpyxl): a sheet per table,
-    times as wall times of ``tz``; the jobs sheet is replaced by a note when it exceeds Excel's row limit.
+    files gain a ``<column>_local (<zone>)`` column per time. Excel: a sheet per table, times as wall times
+    of ``tz``, numbers in the format their column declares, lists joined; the jobs sheet is replaced by a
+    note when it exceeds Excel's row limit.
     The directory is created if needed (``~`` expanded). It holds one run: files this tool wrote there
     before are replaced or removed; a file it did not write (or that was changed since) is never replaced:
     :class:`ReportFolderError` names it and nothing is written. An error or Ctrl-C while writing leaves the

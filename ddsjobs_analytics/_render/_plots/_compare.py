@@ -13,6 +13,7 @@ from matplotlib.lines import Line2D
 
 from ..._compare._periods import METRICS, RESULT_COLUMNS
 from ..._core._format import format_duration
+from ._axes import cut_note
 
 __all__ = ["VERDICT_COLORS", "plot_compare"]
 
@@ -81,6 +82,7 @@ def plot_compare(
         return ax
     rows = result.loc[result["metric"] == metric]
     labels = _labels(rows)
+    available = len(rows)
     if order is not None:
         position = {label: i for i, label in enumerate(order)}
         keep = [i for i, label in enumerate(labels) if label in position]
@@ -123,7 +125,7 @@ def plot_compare(
             "duration, log scale (bar: interval of the ratio, placed at the current value)", fontsize=9
         )
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(_TITLES.get(metric, metric), loc="left")
+    ax.set_title(_TITLES.get(metric, metric) + cut_note(len(rows), available, "groups"), loc="left")
     handles = [
         Line2D(
             [],
