@@ -17,7 +17,7 @@ from ._core._calendar import TzLike
 from ._core._time import Moment, parse_moment
 from ._frame._sources import PathInput, read_files, within
 
-__all__ = ["SOURCES", "load_jobs"]
+__all__ = ["SOURCES", "load_instances", "load_jobs"]
 
 SOURCES = ("auto", "api", "archive", "sample")
 
@@ -101,4 +101,46 @@ def load_jobs(
     frame.attrs["source"] = label
     if quality is not None:
         frame.attrs["quality"] = quality
+    return frame
+
+
+def load_instances(
+    source: Any = None,
+    *,
+    region: str | None = None,
+    project_id: str | None = None,
+) -> pd.DataFrame:
+    """The instances frame of the same origins as :func:`load_jobs`, for ``with_instances``.
+
+    ``"api"``: ListInstances now (:meth:`TaskCenter.instances`); ``"sample"``: the bundled sample's
+    inventory; a file or a list of files: JSON/JSON Lines of ListInstances records (e.g. the
+    ``*.instances.jsonl`` of ``ddsjobs fetch --instances``; several files make several snapshots);
+    ``None``/``"auto"``: resolved like :func:`load_jobs`. The job archive keeps no inventory yet
+    (ValueError).
+    """
+    from ._frame import instances_frame
+
+    kind = _resolve(source, os.environ.get("DDSJOBS_ARCHIVE") or None)
+    if kind == "api":
+        from .client import TaskCenter
+
+        overrides: dict[str, Any] = {
+            name: value for name, value in (("region", region), ("project_id", project_id)) if value
+        }
+        with TaskCenter.from_env(**overrides) as center:
+            return center.instances()
+    if kind == "archive":
+        raise ValueError("load_instances: the job archive keeps no inventory yet; use 'api' or a file")
+    if kind == "sample":
+        from .simulator._sample_inventory import load_sample_instances
+
+        frame = load_sample_instances()
+    else:
+        files: list[Any] = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+        if not files:
+            raise ValueError("load_instances: no files given")
+        frame = pd.concat([instances_frame(os.fspath(path)) for path in files], ignore_index=True)
+    for column, wanted in (("region", region), ("project_id", project_id)):
+        if wanted is not None:
+            frame = frame[(frame[column] == wanted).fillna(False).astype(bool)].reset_index(drop=True)
     return frame

@@ -20,6 +20,8 @@ from .._core._time import parse_api_times as parse_times
 from ._build import JOB_COLUMNS, empty_jobs_frame, jobs_frame, require_columns
 from ._extract import MAX_REASON_CHARS, MAX_TEXT_CHARS
 from ._extract import unwrap as _unwrap  # noqa: F401
+from ._instances import instances_frame, nodes_frame, scheduled_frame
+from ._join import per_availability_zone, with_instances
 from ._naive import AmbiguousDateError, NaiveTimeError
 from ._quality import DataQualityWarning, ErrorMode, RecordError
 from ._read import RecordsInput
@@ -37,8 +39,13 @@ __all__ = [
     "RecordError",
     "RecordsInput",
     "empty_jobs_frame",
+    "instances_frame",
     "jobs_frame",
+    "nodes_frame",
     "parse_times",
+    "per_availability_zone",
     "require_columns",
+    "scheduled_frame",
+    "with_instances",
 ]
 # ``_as_record_list`` and ``_unwrap`` stay importable for archive/_store.py until it stops using them.

@@ -31,8 +31,11 @@ __all__ = ["RecordsInput", "as_record_list", "read_parts"]
 RecordsInput = Iterable[Any] | Mapping[str, Any] | str | os.PathLike[str]
 
 _PARSE = pj.ParseOptions(explicit_schema=RECORD_SCHEMA, unexpected_field_behavior="ignore")
-# One thread: on 2 cores, parallel blocks cost more peak memory (one parse buffer per thread) than time.
-_READ = pj.ReadOptions(use_threads=False)
+# One thread: measured on 1M outside-shaped jobs (benchmarks/README.md, "threads"), threads cost 10 % more
+# CPU and 9.6x the frame's memory at peak (over the 8x target) for no wall-clock gain on 2 shared cores.
+# 16 MiB blocks instead of 1 MiB: 24 chunks instead of 380 per column to combine; CPU -18 % at 300k (demo
+# fleet), peak 6.2x instead of 6.8x the frame at 1M (outside-shaped), 8.4x instead of 8.0x at 300k (fleet).
+_READ = pj.ReadOptions(use_threads=False, block_size=16 << 20)
 _PER_LINE = 16  # ranges of at most this many lines are read line by line in Python once Arrow rejects them
 _BLANK_FIRST = np.array([ord(c) for c in " \t\r\f\v"], dtype=np.uint8)
 

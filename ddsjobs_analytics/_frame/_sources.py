@@ -25,7 +25,8 @@ from ._dedup import DUPLICATE_KEY, canonical_order, one_row_per_job
 __all__ = ["NoJobsError", "PathInput", "read_files", "read_jobs_file", "within"]
 
 _JSON_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
-_FORMULA_DEFUSED = r"^'[=+\-@\t\r]"  # the leading quote write_csv adds to formula-like text
+# The leading quote write_csv adds to formula-like text and to text starting with a quote (one comes off).
+_FORMULA_DEFUSED = r"^'[=+\-@\t\r\n']"
 
 PathInput = str | os.PathLike[str]
 

@@ -21,8 +21,10 @@ from urllib.parse import unquote_plus
 import httpx
 
 from .._core import _signing
-from ._errors import AuthError, error_from_httpx
+from ._errors import AuthError, ProtocolError, error_from_httpx
+from ._redact import auth_secrets
 from ._regions import check_endpoint
+from ._stream import BodyTooLarge, cap_response
 
 __all__ = ["AkSkAuth", "PasswordAuth", "TokenAuth", "auth_for_project", "canonical_wire_query"]
 
@@ -31,6 +33,8 @@ __all__ = ["AkSkAuth", "PasswordAuth", "TokenAuth", "auth_for_project", "canonic
 _UNSIGNED_HEADERS = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"})
 _IAM_TOKEN_LIFETIME_S = 24 * 3600.0
 DEFAULT_IAM_ENDPOINT = "https://iam.myhuaweicloud.com"
+# A token reply is a few kB (tens with the service catalogue); the client's own cap applies when smaller.
+IAM_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 
 def _mask(value: str | None) -> str | None:
@@ -270,11 +274,19 @@ class PasswordAuth(httpx.Auth):
             request.extensions["timeout"] = like.extensions["timeout"]
         return request
 
+    @staticmethod
+    def _capped(response: httpx.Response) -> None:
+        """Prepare IAM's reply to be read within ``IAM_MAX_RESPONSE_BYTES`` (decompressed)."""
+        try:
+            cap_response(response, IAM_MAX_RESPONSE_BYTES)
+        except BodyTooLarge as too_large:
+            raise _too_large(response, too_large) from None
+
     def _accept(self, response: httpx.Response) -> str:
-        """Store the token of an IAM response, or raise the typed error (with no password in it)."""
+        """Store the token of an IAM response, or raise the typed error (with no password or token in it)."""
         url = str(response.request.url)
         if response.status_code >= 400:
-            raise error_from_httpx(response, method="POST", url=url)
+            raise error_from_httpx(response, method="POST", url=url).scrub(auth_secrets(self))
         token = response.headers.get("X-Subject-Token")
         if not token:
             raise AuthError("IAM answered without an X-Subject-Token header", method="POST", url=url)
@@ -305,7 +317,11 @@ class PasswordAuth(httpx.Auth):
                     token = self._valid_token()
                     if token is None:
                         iam_response = yield self._token_request(request)
-                        iam_response.read()
+                        self._capped(iam_response)
+                        try:
+                            iam_response.read()
+                        except BodyTooLarge as too_large:
+                            raise _too_large(iam_response, too_large) from None
                         token = self._accept(iam_response)
             request.headers["X-Auth-Token"] = token
             response = yield request
@@ -320,12 +336,27 @@ class PasswordAuth(httpx.Auth):
                     token = self._valid_token()
                     if token is None:
                         iam_response = yield self._token_request(request)
-                        await iam_response.aread()
+                        self._capped(iam_response)
+                        try:
+                            await iam_response.aread()
+                        except BodyTooLarge as too_large:
+                            raise _too_large(iam_response, too_large) from None
                         token = self._accept(iam_response)
             request.headers["X-Auth-Token"] = token
             response = yield request
             if self._final(response, token, attempt):
                 return
+
+
+def _too_large(response: httpx.Response, too_large: BodyTooLarge) -> ProtocolError:
+    url = str(response.request.url)
+    return ProtocolError(
+        f"POST {url} (IAM) returned a body over the size cap (at least {too_large.size} bytes); reading "
+        "stopped there",
+        status=response.status_code,
+        method="POST",
+        url=url,
+    )
 
 
 def auth_for_project(auth: httpx.Auth, project_id: str) -> httpx.Auth:

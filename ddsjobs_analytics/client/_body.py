@@ -25,6 +25,7 @@ from ._errors import (
     error_from_fields,
 )
 from ._redact import excerpt
+from ._stream import BodyTooLarge
 
 __all__ = ["decode_json", "error_in_payload", "job_of", "jobs_of", "read_capped"]
 
@@ -36,38 +37,33 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _PAYLOAD_KEYS = ("job", "jobs")
 
 
-class BodyTooLarge(Exception):
-    """Raised while streaming when a body passes the cap (turned into a ProtocolError by the caller)."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__(size)
-        self.size = size
-
-
 async def read_capped(response: httpx.Response, cap: int) -> bytes:
-    """The (decoded) body, refusing to read past ``cap`` bytes: a declared length over it stops at once."""
-    declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > cap:
-        raise BodyTooLarge(int(declared))
+    """The (decoded) body, refusing to read past ``cap`` bytes (``cap_response`` stops earlier still: at a
+    declared length over the cap, and within a decompression step)."""
     chunks, size = [], 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > cap:
-            raise BodyTooLarge(size)
+            raise BodyTooLarge(size, f"{response.request.method} {response.request.url}")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def decode_json(body: bytes, *, where: str, secrets: tuple[str, ...]) -> Any:
     """The decoded JSON of ``body``; ProtocolError (with an excerpt) if it is not JSON or nests too deep."""
+    # The error is raised outside the ``except``: the decoder's exception (its ``doc`` is the whole body)
+    # must not travel along as ``__context__``.
+    problem = None
     try:
-        payload = json.loads(body)
+        payload = json.loads(body, parse_constant=_not_json)
     except RecursionError:
-        raise ProtocolError(f"{where} returned JSON nested too deeply to read", url=where) from None
+        problem = "JSON nested too deeply to read"
     except ValueError:
-        raise ProtocolError(
-            f"{where} returned a body that is not JSON: {excerpt(body, secrets)!r}", url=where
-        ) from None
+        problem = f"a body that is not JSON: {excerpt(body, secrets)!r}"
+    if problem is not None:
+        error = ProtocolError(f"{where} returned {problem}", url=where)
+        error.__suppress_context__ = True
+        raise error
     if _SURROGATE_ESCAPE.search(body):
         try:
             payload, repaired = _repair(payload)
@@ -80,6 +76,11 @@ def decode_json(body: bytes, *, where: str, secrets: tuple[str, ...]) -> Any:
                 repaired,
             )
     return payload
+
+
+def _not_json(constant: str) -> Any:
+    """``NaN`` and ``Infinity`` are Python's extension, not JSON: refused like any other non-JSON."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _repair(value: Any) -> tuple[Any, int]:

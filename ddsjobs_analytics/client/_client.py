@@ -20,6 +20,7 @@ import httpx
 from ._auth import AkSkAuth, auth_for_project
 from ._config import ClientSettings
 from ._errors import PartialResultError, PartialResultWarning, TaskCenterError
+from ._inventory import AsyncInventoryMethods, InventoryMethods
 from ._loop import LoopThread
 from ._progress import ProgressCallback
 from ._records import check_filters, fetch_records
@@ -240,7 +241,7 @@ class _TaskCenterBase:
         )
 
 
-class TaskCenter(_TaskCenterBase):
+class TaskCenter(_TaskCenterBase, InventoryMethods):
     """Blocking client for the DDS task center of one project.
 
     ``region`` picks the endpoint (or give ``endpoint``; plain HTTP only on loopback); ``auth`` is an
@@ -277,7 +278,7 @@ class TaskCenter(_TaskCenterBase):
             runner.stop()
             if self._finalizer is not None:
                 self._finalizer.detach()
-        self._core.closed = True
+        self._core.release()
 
     def __enter__(self) -> TaskCenter:
         self._check_open()
@@ -301,13 +302,14 @@ class TaskCenter(_TaskCenterBase):
     def list_jobs(
         self,
         start: TimeLike,
-        end: TimeLike,
+        end: TimeLike | None = None,
         *,
         status: str | None = None,
         name: str | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> list[dict[str, Any]]:
-        """Jobs created in ``[start, end]`` (naive times are UTC), in 30-day windows, each job once."""
+        """Jobs created in ``[start, end]`` (naive times are UTC; no ``end``: now), in 30-day windows, each
+        job once."""
         window = self._window(start, end)
         stamped = self._run(self._core.list_stamped(*window, status, name, on_progress))
         return [job for job, _ in stamped]
@@ -340,7 +342,7 @@ class TaskCenter(_TaskCenterBase):
         )
 
 
-class AsyncTaskCenter(_TaskCenterBase):
+class AsyncTaskCenter(_TaskCenterBase, AsyncInventoryMethods):
     """The same client as coroutines, on the caller's event loop (use ``async with``)."""
 
     async def aclose(self) -> None:
@@ -372,13 +374,14 @@ class AsyncTaskCenter(_TaskCenterBase):
     async def list_jobs(
         self,
         start: TimeLike,
-        end: TimeLike,
+        end: TimeLike | None = None,
         *,
         status: str | None = None,
         name: str | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> list[dict[str, Any]]:
-        """Jobs created in ``[start, end]`` (naive times are UTC), in 30-day windows, each job once."""
+        """Jobs created in ``[start, end]`` (naive times are UTC; no ``end``: now), in 30-day windows, each
+        job once."""
         self._check_open()
         stamped = await self._core.list_stamped(*self._window(start, end), status, name, on_progress)
         return [job for job, _ in stamped]

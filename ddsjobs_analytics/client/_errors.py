@@ -29,6 +29,8 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._redact import scrub
+
 if TYPE_CHECKING:
     import httpx
 
@@ -92,6 +94,22 @@ class TaskCenterError(Exception):
             "method": self.method,
             "url": self.url,
         }
+
+    def scrub(self, secrets: tuple[str, ...], limit: int = 1000) -> TaskCenterError:
+        """Every text this error took from a response (message, code, message, request id), cut to ``limit``
+        characters and scrubbed of ``secrets`` and of anything shaped like a credential; returns ``self``."""
+
+        def clean(text: object) -> str:
+            text = str(text)
+            cut = len(text) > limit
+            return scrub(text[:limit], secrets) + ("…" if cut else "")
+
+        self.args = tuple(clean(arg) for arg in self.args) or ("",)
+        for name in ("error_code", "error_msg", "request_id"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, clean(value))
+        return self
 
     def __repr__(self) -> str:
         fields = ", ".join(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -19,10 +19,10 @@ import httpx
 
 from .._core._names import STATUSES, canonical_job_type
 from ._auth import canonical_wire_query
-from ._body import BodyTooLarge, decode_json, error_in_payload, job_of, jobs_of, read_capped
+from ._batch import JobBatch, map_bounded
+from ._body import decode_json, error_in_payload, job_of, jobs_of, read_capped
 from ._config import ClientSettings
 from ._errors import (
-    AuthError,
     NotFoundError,
     ProtocolError,
     TaskCenterError,
@@ -32,14 +32,14 @@ from ._errors import (
 )
 from ._pool import ShardedClients
 from ._progress import Progress, ProgressCallback
-from ._redact import auth_secrets, install_log_redaction, scrub
+from ._redact import auth_secrets, mask_payload, mentions, register, unregister
 from ._retry import parse_retry_after
+from ._stream import ACCEPT_ENCODING, BodyTooLarge, capping_hook
 from ._timerange import format_api_time, split_windows
 
 __all__ = ["PAGE_LIMIT", "ClientCore", "JobBatch", "ProgressCallback", "map_bounded"]
 
 logger = logging.getLogger("ddsjobs_analytics.client")
-install_log_redaction()
 
 PAGE_LIMIT = 100  # ListTasks' maximum page size
 # Transport failures worth another try: timeouts, refused or reset connections, a peer hanging up mid-reply.
@@ -47,7 +47,6 @@ _RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.Remote
 _STALLED_PAGES = 3  # full pages in a row without one new id: the server is ignoring ``offset``
 
 T = TypeVar("T")
-R = TypeVar("R")
 # A job and when it was read, as ISO text: one string per page keeps ``jobs_frame`` on its Arrow path.
 Stamped = tuple[dict[str, Any], str]
 _MAX_MESSAGE = 1000  # characters of an error message kept (a server may echo megabytes)
@@ -59,6 +58,14 @@ async def _within(seconds: float, coro: Coroutine[Any, Any, T]) -> T:
         async with asyncio.timeout(seconds):
             return await coro
     return await asyncio.wait_for(coro, seconds)  # pragma: no cover - Python 3.10
+
+
+def _host_of(location: str) -> str:
+    """The host a ``Location`` names (the rest may carry anything, credentials included)."""
+    try:
+        return httpx.URL(location).host or "the same host"
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return "an unreadable location"
 
 
 def _reason(error: TaskCenterError, retry_after: float | None) -> str:
@@ -73,58 +80,6 @@ def _reason(error: TaskCenterError, retry_after: float | None) -> str:
     if retry_after is not None:
         parts.append(f"Retry-After {retry_after:g} s")
     return " ".join(parts)
-
-
-class JobBatch(list[dict[str, Any]]):
-    """The jobs a batch returned, in request order, and ``failures``: job id → the error it raised."""
-
-    def __init__(
-        self, jobs: Sequence[dict[str, Any]] = (), failures: dict[str, TaskCenterError] | None = None
-    ) -> None:
-        super().__init__(jobs)
-        self.failures: dict[str, TaskCenterError] = failures or {}
-
-    def __repr__(self) -> str:
-        return f"JobBatch({len(self)} jobs, {len(self.failures)} failures)"
-
-    def summary(self) -> str:
-        """One line naming the failed ids by error class (for warnings and logs)."""
-        by_kind: dict[str, list[str]] = {}
-        for job_id, error in self.failures.items():
-            by_kind.setdefault(type(error).__name__, []).append(job_id)
-        parts = [
-            f"{kind} for {len(ids)} ({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''})"
-            for kind, ids in by_kind.items()
-        ]
-        return f"{len(self.failures)} of {len(self) + len(self.failures)} job ids failed: " + "; ".join(parts)
-
-
-async def map_bounded(
-    func: Callable[[T], Awaitable[R]], items: Sequence[T], limit: int
-) -> list[R | TaskCenterError]:
-    """``func`` over ``items`` with at most ``limit`` running, in order; a TaskCenterError is kept as the
-    item's result, except AuthError (every other item would fail the same way), which cancels the rest."""
-    results: list[R | TaskCenterError | None] = [None] * len(items)
-    queue = iter(enumerate(items))
-
-    async def worker() -> None:
-        for index, item in queue:
-            try:
-                results[index] = await func(item)
-            except AuthError:
-                raise
-            except TaskCenterError as error:
-                results[index] = error
-
-    tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, min(limit, len(items))))]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-    return results  # type: ignore[return-value]  # every slot was filled by a worker
 
 
 class ClientCore:
@@ -146,10 +101,21 @@ class ClientCore:
         self.auth = auth
         self.settings = settings
         self.closed = False
-        self._headers = {"Content-Type": "application/json", **(headers or {})}
+        self._headers = {
+            "Content-Type": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+            **(headers or {}),
+        }
         self._client: ShardedClients | None = None
         self._semaphore: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        register(auth)  # its secrets are masked in every log record while this client is open
+
+    def release(self) -> None:
+        """Mark closed; the auth's secrets stop being looked for in log records (once)."""
+        if not self.closed:
+            self.closed = True
+            unregister(self.auth)
 
     # --- connection --------------------------------------------------------------------------------------
     def _bind(self) -> tuple[ShardedClients, asyncio.Semaphore]:
@@ -163,6 +129,7 @@ class ClientCore:
                 timeout=self.settings.timeout,
                 transport=self.settings.transport,
                 headers=self._headers,
+                event_hooks={"response": [capping_hook(self.settings.max_response_bytes)]},
             )
             self._semaphore = asyncio.Semaphore(self.settings.max_concurrency)
             self._loop = loop
@@ -174,7 +141,7 @@ class ClientCore:
         return self._client, self._semaphore
 
     async def aclose(self) -> None:
-        self.closed = True
+        self.release()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -219,7 +186,8 @@ class ClientCore:
                 return (
                     None,
                     ProtocolError(
-                        f"{method} {shown} returned more than max_response_bytes={cap} bytes "
+                        f"{too_large.where or f'{method} {shown}'} returned more than "
+                        f"max_response_bytes={cap} bytes "
                         f"(at least {too_large.size}); reading stopped there",
                         method=method,
                         url=shown,
@@ -238,33 +206,39 @@ class ClientCore:
                 return None, error, None
         logger.debug("%s %s -> %s (attempt %d)", method, url.path, response.status_code, attempt + 1)
         request_id = response.headers.get("X-Request-Id")
+        if response.is_redirect:  # never followed: the API has no redirects, credentials stay where they are
+            where = _host_of(response.headers.get("Location", ""))
+            moved = ProtocolError(
+                f"{method} {shown} -> HTTP {response.status_code}, a redirect to {where[:100]} "
+                "(not followed)",
+                status=response.status_code,
+                request_id=request_id,
+                method=method,
+                url=shown,
+            )
+            return None, moved, None
         if not response.is_success:
             refusal = error_from_response(
                 response.status_code, body, request_id=request_id, method=method, url=shown
             )
             return None, refusal, parse_retry_after(response.headers.get("Retry-After"))
+        secrets = self.secrets
         try:
-            payload = decode_json(body, where=f"{method} {shown}", secrets=self.secrets)
+            payload = decode_json(body, where=f"{method} {shown}", secrets=secrets)
         except ProtocolError as error:
             error.status, error.request_id, error.method = response.status_code, request_id, method
             return None, error, None
+        if mentions(body, secrets):  # a server quoting credentials in job fields: masked before any use
+            payload, masked = mask_payload(payload, secrets)
+            logger.warning(
+                "%s %s: %d field(s) quoted the client's credentials; masked", method, url.path, masked
+            )
         carried = error_in_payload(
             payload, status=response.status_code, method=method, url=shown, request_id=request_id
         )
         if carried is not None:
             return None, carried, parse_retry_after(response.headers.get("Retry-After"))
         return payload, None, None
-
-    def _scrub(self, error: TaskCenterError) -> TaskCenterError:
-        """Credentials out of the message and ``error_msg``, whatever the server echoed; long ones cut."""
-        secrets = self.secrets
-        message = scrub(str(error.args[0]) if error.args else "", secrets)
-        if len(message) > _MAX_MESSAGE:
-            message = message[:_MAX_MESSAGE] + "…"
-        error.args = (message,)
-        if error.error_msg is not None:
-            error.error_msg = scrub(error.error_msg, secrets)
-        return error
 
     def _too_long_to_wait(self, error: TaskCenterError, retry_after: float) -> ThrottledError:
         limit = self.settings.max_retry_after
@@ -284,7 +258,7 @@ class ClientCore:
             payload, error, retry_after = await self._attempt(url, attempt)
             if error is None:
                 return payload
-            error = self._scrub(error)
+            error = error.scrub(self.secrets, _MAX_MESSAGE)  # whatever the server echoed
             if error.retryable and retry_after is not None and retry_after > self.settings.max_retry_after:
                 raise self._too_long_to_wait(error, retry_after) from None
             if not error.retryable or attempt == tries - 1:
@@ -357,17 +331,26 @@ class ClientCore:
         payload = await self.get(path, page_params)
         return jobs_of(payload, url=str(self.url(path, page_params)), secrets=self.secrets)
 
-    def _check_paging(self, pages: int, offset: int, total: int | None) -> None:
-        """Refuse a listing that cannot end: more pages than ``max_pages``, or far past ``total_count``."""
+    def _check_paging(self, where: str, pages: int, held: int, total: int | None) -> None:
+        """Refuse a listing that cannot end: more pages than ``max_pages``, a ``total_count`` (of the first
+        page) that ``max_pages`` could never list, or far more records than that ``total_count`` means."""
         limit = self.settings.max_pages
+        if total is not None and total > limit * PAGE_LIMIT:
+            raise ProtocolError(
+                f"ListTasks {where} says total_count={total}, more than max_pages={limit} pages of "
+                f"{PAGE_LIMIT} could list; refusing to page (raise max_pages if the project really has that "
+                "many jobs)"
+            )
         if pages > limit:
             raise ProtocolError(
-                f"ListTasks went on for more than max_pages={limit} pages ({offset} jobs) in one 30-day "
-                "window; refusing to page on (raise max_pages if the project really has that many jobs)"
+                f"ListTasks {where} went on for more than max_pages={limit} pages ({held} jobs); refusing to "
+                "page on (raise max_pages if the project really has that many jobs)"
             )
-        if total is not None and offset > 2 * total + 10 * PAGE_LIMIT:
+        # Jobs created while paging may add to the first count; twice it plus ten pages is beyond that.
+        if total is not None and held > 2 * total + 10 * PAGE_LIMIT:
             raise ProtocolError(
-                f"ListTasks returned full pages up to offset {offset} although total_count is {total}"
+                f"ListTasks {where} returned {held} jobs although its first page's total_count is {total}; "
+                "refusing to page on"
             )
 
     async def _list_window(self, params: list[tuple[str, str]], progress: Progress) -> list[Stamped]:
@@ -380,6 +363,9 @@ class ClientCore:
         without a new id, or that never end, raise ProtocolError.
         """
         seen: dict[str, Stamped] = {}
+        bounds = dict(params)
+        where = f"for {bounds['start_time']} .. {bounds['end_time']}"
+        first_total: list[int | None] = []  # the first page's total_count, once read
 
         async def sweep(catching_up: bool) -> bool:
             offset, stalled, shifted, pages = 0, 0, False, 0
@@ -387,6 +373,9 @@ class ClientCore:
                 jobs, total = await self._page(params, offset)
                 now = datetime.now(timezone.utc).isoformat()
                 pages += 1
+                if not first_total:
+                    first_total.append(total)
+                    self._check_paging(where, pages, 0, total)
                 fresh = 0
                 for job in jobs:
                     if job["id"] in seen:
@@ -400,11 +389,11 @@ class ClientCore:
                 stalled = 0 if fresh else stalled + 1
                 if stalled >= _STALLED_PAGES:
                     raise ProtocolError(
-                        f"ListTasks paging made no progress for {stalled} pages at offset {offset}; "
+                        f"ListTasks {where} made no progress for {stalled} pages at offset {offset}; "
                         "the service seems to ignore 'offset'"
                     )
                 offset += len(jobs)
-                self._check_paging(pages, offset, total)
+                self._check_paging(where, pages, len(seen), first_total[0])
 
         if await sweep(catching_up=False):
             await sweep(catching_up=True)

@@ -28,7 +28,8 @@ class Request:
 @dataclass
 class Reply:
     """What to send: a JSON reply (or ``raw`` bytes), or ``drop`` (close without answering), after
-    ``delay_s``; ``trickle`` ("body"/"headers"), ``endless`` and ``huge`` are misbehaviours."""
+    ``delay_s``; ``trickle`` ("body"/"headers"), ``endless``, ``huge``, a ``reason`` phrase of its own,
+    ``chunks`` sent chunked without the last chunk, and a body ``cut_at`` a byte count are misbehaviours."""
 
     status: int = 200
     body: dict[str, Any] | None = None
@@ -40,6 +41,9 @@ class Reply:
     trickle: str | None = None
     endless: bool = False
     huge: bool = False
+    reason: str | None = None
+    chunks: list[bytes] | None = None
+    cut_at: int | None = None
 
     def payload(self) -> bytes:
         if self.raw is not None:

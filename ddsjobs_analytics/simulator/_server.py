@@ -98,13 +98,14 @@ class _Handler(BaseHTTPRequestHandler):
             _hang_up(self.connection)
             return
         payload = reply.payload()
-        if reply.endless or reply.huge:
+        if reply.endless or reply.huge or reply.chunks is not None:
             self._stream(reply)
             return
-        self.send_response(reply.status)
+        self.send_response(reply.status, reply.reason)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(payload)))
-        self.send_header("X-Request-Id", uuid.uuid4().hex)
+        if "X-Request-Id" not in reply.headers:
+            self.send_header("X-Request-Id", uuid.uuid4().hex)
         for name, value in reply.headers.items():
             self.send_header(name, value)
         if reply.trickle == "headers":
@@ -117,11 +118,16 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.trickle == "body":
             self.close_connection = True
             write_slowly(self.wfile, payload, self.server.service.options.trickle_s, self.server.stopping)
+        elif reply.cut_at is not None:  # less than the declared length, then hang up
+            self.wfile.write(payload[: reply.cut_at])
+            self.wfile.flush()
+            self.close_connection = True
+            _hang_up(self.connection)
         else:
             self.wfile.write(payload)
 
     def _stream(self, reply: Reply) -> None:
-        """An endless chunked body, or a huge declared one, until the client hangs up."""
+        """An endless or truncated chunked body, or a huge declared one, until the client hangs up."""
         self.close_connection = True
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
@@ -132,8 +138,13 @@ class _Handler(BaseHTTPRequestHandler):
         def count(sent: int) -> None:
             self.server.streamed_bytes += sent
 
-        if reply.endless:
-            write_chunked(self.wfile, self.server.stopping, count)
+        if reply.endless or reply.chunks is not None:
+            # ``chunks`` end without the last (empty) chunk: the connection just closes.
+            chunks = iter(reply.chunks) if reply.chunks is not None else None
+            write_chunked(self.wfile, self.server.stopping, count, chunks)
+            if reply.chunks is not None:
+                self.wfile.flush()
+                _hang_up(self.connection)
             return
         block = b" " * 65536
         for start in range(0, size, len(block)):

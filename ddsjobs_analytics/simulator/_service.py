@@ -20,6 +20,8 @@ from .._core._time import parse_api_times
 from . import _errors
 from ._auth import TOKEN_LIFETIME_S, Credentials, TokenStore, iam_login, iam_token_body, verify_signature
 from ._errors import ApiError
+from ._inventory import Inventory, build_inventory
+from ._inventory_api import list_instances, list_scheduled_jobs
 from ._messages import Reply, Request, RequestRecord
 from ._misbehave import MISBEHAVIOURS, endless_page, misbehave
 from ._sample import Fleet, generate_fleet
@@ -29,6 +31,8 @@ __all__ = ["FAULTS", "Options", "Reply", "Request", "RequestRecord", "TaskCenter
 FAULTS: tuple[str, ...] = ("429", "429-retry-after", "500", "503", "drop", "timeout", *MISBEHAVIOURS)
 _LIST_PATH = re.compile(r"/v3\.1/([^/]+)/jobs/?")
 _DETAIL_PATH = re.compile(r"/v3/([^/]+)/jobs/?")
+_INSTANCES_PATH = re.compile(r"/v3/([^/]+)/instances/?")
+_SCHEDULED_PATH = re.compile(r"/v3/([^/]+)/scheduled-jobs/?")
 _IAM_PATH = re.compile(r"/v3/auth/tokens/?")
 
 _P = ParamSpec("_P")
@@ -46,7 +50,9 @@ class Options:
     job stays invisible to ShowJobDetail; ``horizon_days``: how far back anything can be queried.
     Misbehaviour (``_misbehave``): ``trickle_s`` per byte of a trickled reply; ``huge_body_bytes`` of the
     "huge-body" fault; ``endless_pages``: every ListTasks page is full of new ids; ``record_override``:
-    fields set on every served record (e.g. ``{"fail_reason": "x\\ud800"}``).
+    fields set on every served record (e.g. ``{"fail_reason": "x\\ud800"}``); ``bomb_bytes``: decompressed
+    size of the bomb faults; ``total_count``: the total_count ListTasks claims (a lie) instead of the real
+    one; ``ignore_offset``: every ListTasks page is the first.
     """
 
     latency_ms: float = 0.0
@@ -56,6 +62,7 @@ class Options:
     drop_rate: float = 0.0
     total_count_omitted: bool = False
     shift_during_paging: int = 0
+    instances_during_paging: int = 0  # instances created after every ListInstances page
     timeout_s: float = 5.0
     detail_lag_s: float = 0.0
     horizon_days: float = 30.0
@@ -64,6 +71,9 @@ class Options:
     huge_body_bytes: int = 300 * 1024 * 1024
     endless_pages: bool = False
     record_override: dict[str, Any] | None = None
+    bomb_bytes: int = 1 << 31
+    total_count: int | None = None
+    ignore_offset: bool = False
 
     def update(self, **changes: Any) -> None:
         names = {f.name for f in dataclasses.fields(self)}
@@ -119,6 +129,8 @@ class TaskCenterService:
             end=datetime.fromtimestamp(self._start + int(future_days * 86400), timezone.utc),
             seed=seed,
         )
+        # The inventory (ListInstances, ListScheduledTasks) of the same fleet, from its own draws.
+        self.inventory: Inventory = build_inventory(self.fleet, now=self._start, seed=seed)
         self.options = Options()
         self.options.update(**options)
         self.credentials = Credentials.generate(ak, sk)
@@ -203,7 +215,8 @@ class TaskCenterService:
             except ApiError as error:
                 reply = Reply(error.status, error.body(), dict(error.headers))
             if fault in MISBEHAVIOURS:
-                misbehave(fault, reply, request.headers)
+                held = (self.credentials.sk, self.credentials.password)
+                misbehave(fault, reply, request, held, self.options.bomb_bytes)
         reply.delay_s += self.options.latency_ms / 1000.0
         with self.lock:
             status = None if reply.drop else reply.status
@@ -255,6 +268,10 @@ class TaskCenterService:
             if match := _DETAIL_PATH.fullmatch(path):
                 project_id = self._authenticate(request, match.group(1))
                 return self._show_job_detail(request, project_id)
+            if match := _INSTANCES_PATH.fullmatch(path):
+                return list_instances(self, request, self._authenticate(request, match.group(1)))
+            if match := _SCHEDULED_PATH.fullmatch(path):
+                return list_scheduled_jobs(self, request, self._authenticate(request, match.group(1)))
         raise _errors.no_such_api()
 
     def _authenticate(self, request: Request, project_id: str) -> str:
@@ -344,7 +361,8 @@ class TaskCenterService:
                 job_id=query.get("id") or None,
                 name=name,
             )
-            page = self.fleet.render(indices[offset : offset + limit], now)
+            first = 0 if self.options.ignore_offset else offset
+            page = self.fleet.render(indices[first : first + limit], now)
             if self.options.endless_pages:
                 page = endless_page(self.fleet.render(indices[:limit], now), limit)
             if self.options.record_override:
@@ -354,7 +372,8 @@ class TaskCenterService:
                 self.fleet.spawn(self.options.shift_during_paging, now, region=region)
         body: dict[str, Any] = {"jobs": page}
         if not self.options.total_count_omitted:
-            body = {"total_count": len(indices), "jobs": page}
+            claimed = self.options.total_count
+            body = {"total_count": len(indices) if claimed is None else claimed, "jobs": page}
         return Reply(200, body)
 
 
