@@ -1,0 +1,63 @@
+"""The live inventory of every ``--target`` (or the file's ``[[targets]]``), for ``report`` and ``check``.
+
+Each target's instances and scheduled jobs are listed concurrently, one client per target (the same
+fan-out as the targets' jobs in :mod:`._targets`), stamped with the target's region and project, and
+joined to the jobs as of each job's time. A target whose inventory cannot be read is named on stderr
+(``target … inventory failed: …``) and in ``attrs["failed_targets"]`` as ``LABEL (inventory)``, so the
+command exits *partial*; its jobs then show as not in the inventory. ``--no-instances`` skips it all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..config import Target
+
+__all__ = ["with_targets_inventory"]
+
+
+def with_targets_inventory(df: pd.DataFrame, args: argparse.Namespace, targets: list[Target]) -> pd.DataFrame:
+    """``df`` joined with the live inventory of ``targets``; ``args.scheduled_frame`` gets their scheduled
+    jobs. Targets whose jobs failed are not asked again; an inventory that fails is reported by target and
+    never fatal (when none answers, the jobs go on without instance columns)."""
+    import pandas as pd
+
+    from .._frame import instances_frame, scheduled_frame, with_instances
+    from ..client import AsyncTaskCenter
+    from ._targets import client_options, report_failures
+
+    async def one(target: Target) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        async with AsyncTaskCenter.from_env(**client_options(args, target)) as center:
+            instances = await center.list_instances()
+            scheduled = await center.list_scheduled_jobs()
+        where = {"region": target.region, "project_id": target.project_id}
+        return [{**record, **where} for record in instances], scheduled
+
+    async def every() -> list[Any]:
+        return await asyncio.gather(*(one(target) for target in targets), return_exceptions=True)
+
+    failed = sorted(df.attrs.get("failed_targets") or [])
+    targets = [target for target in targets if target.label not in failed]
+    observed = datetime.now(timezone.utc)
+    results = asyncio.run(every()) if targets else []
+    failures = {t.label: r for t, r in zip(targets, results, strict=True) if isinstance(r, BaseException)}
+    report_failures(args, failures, what="inventory")
+    failed += [f"{label} (inventory)" for label in sorted(failures)]
+    if len(failures) == len(targets):
+        out = df.copy(deep=False)
+        out.attrs["failed_targets"] = failed
+        return out
+    answered = [result for result in results if not isinstance(result, BaseException)]
+    instances = instances_frame([r for records, _ in answered for r in records], observed_at=observed)
+    args.scheduled_frame = pd.concat(
+        [scheduled_frame(schedules) for _, schedules in answered], ignore_index=True
+    )
+    out = with_instances(df, instances)
+    out.attrs["failed_targets"] = failed
+    return out
