@@ -165,3 +165,25 @@ def test_the_report_lists_them_in_csv_html_and_excel(world, tmp_path) -> None:
     assert set(sheets["fleet_past_eos"]["instance_id"]) == set(
         pd.read_csv(paths.tables["fleet_past_eos"])["instance_id"]
     )
+
+
+def test_archive_fingerprints_of_records_without_the_field_are_unchanged() -> None:
+    """An archive written before patch_available existed still verifies: the field joins a record's
+    fingerprint only when set, and then a change of it opens a new interval."""
+    import hashlib
+    import json
+
+    from ddsjobs_analytics.archive._inventory import _fingerprints
+
+    base = {"id": "i1", "name": "db1", "mode": "Single", "datastore": {"version": "4.0"},
+            "groups": [{"type": "single", "nodes": [{"availability_zone": "az1"}]}]}  # fmt: skip
+    frame = dj.instances_frame([base], observed_at=END)
+    # The fingerprint as the archive computed it before the column existed: every other attribute.
+    before = [c for c in frame.columns if c not in ("observed_at", "patch_available")]
+    (row,) = frame[before].itertuples(index=False)  # as the archive's code read it then
+    values = [None if not isinstance(v, dict) and pd.isna(v) else v for v in row]
+    text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    assert _fingerprints(frame) == [hashlib.sha256(text.encode("utf-8")).hexdigest()]
+    flagged = [{**base, "datastore": {"version": "4.0", "patch_available": flag}} for flag in (True, False)]
+    prints = [_fingerprints(dj.instances_frame([r], observed_at=END))[0] for r in flagged]
+    assert len({*prints, *_fingerprints(frame)}) == 3
