@@ -100,11 +100,15 @@ def test_a_failing_targets_inventory_is_named_and_the_others_still_join(
     code = main(["report", *env, *window(sim), "--out", str(out), "--no-charts"])
     assert code == 3  # partial: the second target's inventory is missing
     label = f"{second}:{sim.project_ids[second]}"
-    assert (
-        f"ddsjobs report: target {label} inventory failed: RuntimeError: inventory down"
-        in capsys.readouterr().err
-    )
+    err = capsys.readouterr().err
+    assert f"ddsjobs report: target {label} inventory failed: RuntimeError: inventory down" in err
     jobs = pd.read_csv(out / "jobs.csv")
+    unread = int((jobs["region"] == second).sum())
+    # Counted as unread, not as jobs of deleted instances: those are only the first target's unknown ones.
+    assert f"{unread} job(s) of {label} have no instance columns: the inventory could not be read" in err
+    gone = jobs[(jobs["region"] == first) & ~jobs["instance_known"].astype(bool)]
+    deleted = gone["instance_id"].nunique()
+    assert f"{len(gone)} job(s) of {deleted} instance(s) missing from the inventory (deleted?)" in err
     by_region = jobs.groupby("region")["instance_known"].any()
     assert bool(by_region[first]) and not bool(by_region[second])
     capsys.readouterr()
