@@ -81,3 +81,12 @@ def test_the_sdk_parses_scheduled_jobs(sim, client) -> None:
     with TaskCenter(endpoint=sim.url, project_id=sim.project_id, auth=AkSkAuth(sim.ak, sim.sk)) as tc:
         ours = tc.list_scheduled_jobs(end=sim.now)  # the simulator's clock, not ours
     assert [record["job_id"] for record in ours] == [item.job_id for item in every]
+
+
+def test_the_sdk_reads_patch_available_as_the_frame_does(sim, client) -> None:
+    sdk = {item["id"]: item["datastore"]["patch_available"] for item in sdk_instances(client)}
+    assert set(sdk.values()) == {True, False}  # a share of the fleet has a patch available
+    with TaskCenter(endpoint=sim.url, project_id=sim.project_id, auth=AkSkAuth(sim.ak, sim.sk)) as tc:
+        frame = tc.instances()
+    ours = dict(zip(frame["instance_id"].astype(str), frame["patch_available"].astype(bool), strict=True))
+    assert ours == sdk

@@ -16,6 +16,7 @@ from .._core._schema import DURATION_STATS, FAILURE_RATES
 from .._frame import per_availability_zone
 from .._stats._durations import duration_stats
 from .._stats._failures import failure_rates
+from ._fleet_support import SUPPORT_CAPTIONS, upkeep_tables
 
 __all__ = ["FLEET_CAPTIONS", "UNKNOWN", "FleetTable", "fleet_tables", "has_instances", "instance_fact"]
 
@@ -27,6 +28,7 @@ FLEET_CAPTIONS: dict[str, str] = {
     "counts toward each of its AZs, so these counts add up to more than the jobs",
     "fleet_instances": "Instances with jobs in the period, by engine version, mode and status",
 }
+FLEET_CAPTIONS.update(SUPPORT_CAPTIONS)
 _BY = {"fleet_by_version": "engine_version", "fleet_by_mode": "mode", "fleet_by_zone": "availability_zone"}
 
 
@@ -79,6 +81,7 @@ def fleet_tables(df: pd.DataFrame, scheduled: pd.DataFrame | None = None) -> dic
         .reset_index(drop=True)
     )
     tables["fleet_instances"] = FleetTable(instances, {"instances": "count"})
+    tables.update({name: FleetTable(*table) for name, table in upkeep_tables(df).items()})
     return {**tables, **extra}
 
 

@@ -14,13 +14,18 @@ __all__ = ["attach_instances", "with_fleet_inventory"]
 
 
 def attach_instances(
-    df: pd.DataFrame, args: argparse.Namespace, *, client: Callable[[argparse.Namespace], Any] | None = None
+    df: pd.DataFrame,
+    args: argparse.Namespace,
+    *,
+    client: Callable[[argparse.Namespace], Any] | None = None,
+    targets: list[Any] | None = None,
 ) -> pd.DataFrame:
     """``df`` joined with ``--instances FILE`` (as of each job's time; a ``*.scheduled.jsonl`` beside it
     feeds the scheduled changes); or, when the jobs came from the API (``client`` given, the CLI's client
-    factory), with the live inventory unless ``--no-instances``; or, reading an archive that stored an
-    inventory, with its history. ``args.scheduled_frame`` is set for the report when scheduled jobs are
-    known."""
+    factory), with the live inventory unless ``--no-instances``; when they came from ``targets``, with the
+    live inventory of each (``_target_inventory``) unless ``--no-instances``; or, reading an archive that
+    stored an inventory, with its history. ``args.scheduled_frame`` is set for the report when scheduled
+    jobs are known."""
     from .._frame import instances_frame, scheduled_frame, with_instances
 
     path = getattr(args, "instances", None)
@@ -29,6 +34,10 @@ def attach_instances(
         if beside != Path(path) and beside.is_file():
             args.scheduled_frame = scheduled_frame(beside)
         return with_instances(df, instances_frame(path))
+    if targets and not getattr(args, "no_instances", False):
+        from ._target_inventory import with_targets_inventory
+
+        return with_targets_inventory(df, args, targets)
     if client is not None and not getattr(args, "no_instances", True):
         with client(args) as center:
             args.scheduled_frame = center.scheduled_jobs()

@@ -112,7 +112,8 @@ def run_report(args: argparse.Namespace) -> int:
     refuse_inputs_in_out(list(args.inputs), args.archive, args.out)
     source: Any = "archive" if args.archive is not None else list(args.inputs) or "sample"
     since, until = (_in_zone(value, args.tz) for value in (args.since, args.until))
-    from_service = source == "sample" and bool(targets_of(args))  # --target or the file's targets
+    targets = targets_of(args) if source == "sample" else []  # --target or the file's targets
+    from_service = bool(targets)
     assume_tz = getattr(args, "assume_tz", None)
     if from_service:
         df = fetch_jobs(args, *_window(since, until), single=task_center)
@@ -131,7 +132,7 @@ def run_report(args: argparse.Namespace) -> int:
             f"no job in the selection{_window_text(args.since, args.until)}; {covered}; nothing written, "
             f"{args.out} left as it was"
         )
-    df = attach_instances(df, args)
+    df = attach_instances(df, args, targets=targets)  # with targets: their live inventory too
     write_report_folder(df, args)
     return EXIT_PARTIAL if df.attrs.get("failed_targets") else EXIT_OK
 
@@ -269,7 +270,13 @@ def run_sync(args: argparse.Namespace) -> int:
         say(args, "\n".join(lines))
         return EXIT_PARTIAL if failed else EXIT_OK
     with task_center(args) as center:
-        stats = sync(center, JobArchive(args.archive), since=args.since, overlap=args.overlap)
+        stats = sync(
+            center,
+            JobArchive(args.archive),
+            since=args.since,
+            overlap=args.overlap,
+            instances=not getattr(args, "no_instances", False),
+        )
     say(args, str(stats))
     return EXIT_PARTIAL if stats.refetch_failed else EXIT_OK
 
@@ -340,9 +347,10 @@ def run_check(args: argparse.Namespace) -> int:
                 df = apply_filters(args, JobArchive(args.archive).load(start=start))
             else:
                 df = fetch_jobs(args, start.to_pydatetime(), now.to_pydatetime(), single=task_center)
-        # The environment's task center: its live inventory too (with --target: give --instances FILE).
-        from_api = not args.inputs and args.archive is None and not targets_of(args)
-        df = attach_instances(df, args, client=task_center if from_api else None)
+        # From the task center: its live inventory too, of each target (--no-instances skips it).
+        from_api = not args.inputs and args.archive is None
+        targets = targets_of(args) if from_api else []
+        df = attach_instances(df, args, client=task_center if from_api else None, targets=targets)
         code = compare_and_print(
             df,
             since=args.since,

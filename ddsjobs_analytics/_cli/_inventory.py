@@ -164,10 +164,16 @@ def add_inventory_commands(
             help="join the jobs with this inventory (from 'fetch --instances'), as of each job's time; "
             "instance columns (engine_version, mode, availability_zones, …) then work in --by",
         )
-    choices["check"].add_argument(
+    for name in ("report", "check"):
+        choices[name].add_argument(
+            "--no-instances",
+            action="store_true",
+            help="when fetching from the task center (or --target), do not fetch the inventory too",
+        )
+    choices["sync"].add_argument(
         "--no-instances",
         action="store_true",
-        help="when fetching from the task center, do not fetch the inventory too",
+        help="store the jobs only, not the inventory snapshot (instances, nodes, scheduled jobs)",
     )
     scheduled = command(
         commands,

@@ -34,6 +34,12 @@ INSTANCES = TableSpec(
         Column("engine_version", "category", "`datastore.version`, the major version (`3.4` … `5.0`)"),
         Column("whole_version", "category", "`datastore.whole_version`, the full version"),
         Column(
+            "patch_available",
+            "boolean",
+            '`datastore.patch_available`: a patch upgrade is offered (a bool; `"true"`/`1` read too); NA'
+            " when not given",
+        ),
+        Column(
             "spec_code",
             "category",
             "the data nodes' spec: shard nodes of a cluster, else the replica or single group's nodes;"

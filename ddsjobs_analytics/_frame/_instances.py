@@ -199,6 +199,16 @@ def _ssl(value: object) -> bool | None:
     return {"1": True, "0": False, "true": True, "false": False}.get(text)
 
 
+def _flag(value: object) -> bool | None:
+    """``datastore.patch_available``: a bool in the SDK model; ``"true"``/``"false"``/``1``/``0`` read too."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower() if isinstance(value, str) else ""
+    return {"true": True, "false": False, "1": True, "0": False}.get(text)
+
+
 def _tags(value: object) -> dict[str, str]:
     if isinstance(value, Mapping):
         return {str(k): str(v) for k, v in value.items()}
@@ -250,6 +260,9 @@ def instances_frame(
             tally.add("instance without datastore", record_id, position, "datastore")
             datastore = {}
         port, ssl = _port(record.get("port")), _ssl(record.get("ssl"))
+        patch = _flag(datastore.get("patch_available"))
+        if patch is None and datastore.get("patch_available") not in (None, ""):
+            tally.add("patch_available not a boolean", record_id, position, "datastore.patch_available")
         if port is None and record.get("port") not in (None, ""):
             tally.add("port not a number", record_id, position, "port")
         if ssl is None and record.get("ssl") not in (None, ""):
@@ -265,6 +278,7 @@ def instances_frame(
                 "engine": _text(record.get("engine")),
                 "engine_version": _text(datastore.get("version")),
                 "whole_version": _text(datastore.get("whole_version")),
+                "patch_available": patch,
                 **_shape(record, mode, tally, position),
                 "port": port,
                 "ssl": ssl,

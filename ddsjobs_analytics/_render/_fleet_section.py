@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 
 from .._analysis._analyse import Analysis
 from .._analysis._fleet import FLEET_CAPTIONS, fleet_by
+from .._analysis._fleet_support import SUPPORT_CAPTIONS, report_end
 from ._html import Section
 from ._plots import plot_failure_rates
 
@@ -46,7 +47,9 @@ def fleet_sections(
     for name in _RATE_TABLES:
         if name in analysis.fleet:
             parts += [chart(name, FLEET_CAPTIONS[name]), table(name, FLEET_CAPTIONS[name])]
-    for name in ("fleet_instances", "scheduled_upcoming", "scheduled_recent"):
+    end = report_end(analysis.data)
+    as_of = "an unknown time" if end is None else f"{end:%Y-%m-%d %H:%M} UTC (when the jobs were read)"
+    for name in ("fleet_instances", *SUPPORT_CAPTIONS, "scheduled_upcoming", "scheduled_recent"):
         if name in analysis.fleet:
-            parts.append(table(name, FLEET_CAPTIONS[name]))
+            parts.append(table(name, FLEET_CAPTIONS[name].format(as_of=as_of)))
     return [Section("fleet", "Fleet", parts)]

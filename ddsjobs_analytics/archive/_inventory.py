@@ -46,7 +46,10 @@ __all__ = [
 
 INVENTORY_DIR = "_inventory"  # "_": Parquet dataset readers of the archive skip it
 _FILES = ("instances.parquet", "nodes.parquet", "scheduled.parquet")
-_ATTRIBUTES = [name for name in INSTANCES.names if name != "observed_at"]
+# Columns added to the instances frame after archives were first written join a fingerprint only when set,
+# so the fingerprints of records stored before (and of records without the field) stay the same.
+_ADDED_LATER = ("patch_available",)
+_ATTRIBUTES = [name for name in INSTANCES.names if name not in ("observed_at", *_ADDED_LATER)]
 _INTERVALS = pa.schema(
     [
         ("instance_id", pa.string()),
@@ -61,10 +64,13 @@ _INTERVALS = pa.schema(
 
 
 def _fingerprints(frame: pd.DataFrame) -> list[str]:
-    """sha256 of each row's attributes (every instances-frame column but ``observed_at``), as JSON text."""
+    """sha256 of each row's attributes (every instances-frame column but ``observed_at``; those added later
+    only when set), as JSON text."""
     out = []
-    for row in frame[_ATTRIBUTES].itertuples(index=False):
-        values = [None if not isinstance(v, dict) and pd.isna(v) else v for v in row]
+    later = frame[list(_ADDED_LATER)].astype(object).to_dict("records")
+    for row, added in zip(frame[_ATTRIBUTES].itertuples(index=False), later, strict=True):
+        values: list[Any] = [None if not isinstance(v, dict) and pd.isna(v) else v for v in row]
+        values += [[name, value] for name, value in added.items() if not pd.isna(value)]
         text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
         out.append(hashlib.sha256(text.encode("utf-8")).hexdigest())
     return out
