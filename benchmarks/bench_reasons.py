@@ -10,6 +10,9 @@
 
     .venv/bin/python benchmarks/bench_reasons.py            # full: 1M jobs, Drain3 on all of them
     .venv/bin/python benchmarks/bench_reasons.py --quick    # 100k jobs
+
+The speed test runs twice: with hex request ids, and with ids of random letters (the worst case for the
+tokenising caches: every distinct message holds a word never seen before).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_loghub import DRAIN3_EXAMPLE_MASKING
+from bench_loghub import BEFORE_REF, DRAIN3_EXAMPLE_MASKING, Grouper, load_before
 from drain3 import TemplateMiner
 from drain3.masking import MaskingInstruction
 from drain3.template_miner_config import TemplateMinerConfig
@@ -36,6 +39,7 @@ from ddsjobs_analytics._reasons import (
     fail_reason_groups,
     fail_reason_template,
     grouping_accuracy,
+    pairwise_precision_recall,
 )
 
 
@@ -99,6 +103,8 @@ class Score:
     accuracy: float
     ari: float
     groups: int
+    precision: float
+    recall: float
     config: DrainConfig | None = None
     final_template_accuracy: float | None = None
 
@@ -115,25 +121,38 @@ def accuracy_table(labelled: pd.DataFrame) -> list[Score]:
     return rows
 
 
-def _scores(truth: pd.Series, predicted: list[object]) -> tuple[float, float, int]:
-    return grouping_accuracy(truth, predicted), adjusted_rand_index(truth, predicted), len(set(predicted))
+def _scores(truth: pd.Series, predicted: list[object]) -> tuple[float, float, int, float, float]:
+    precision, recall = pairwise_precision_recall(truth, predicted)
+    return (
+        grouping_accuracy(truth, predicted),
+        adjusted_rand_index(truth, predicted),
+        len(set(predicted)),
+        precision,
+        recall,
+    )
 
 
-def failed_jobs_frame(n_jobs: int, *, distinct_share: float = 0.9, seed: int = 7) -> pd.DataFrame:
+def failed_jobs_frame(
+    n_jobs: int, *, distinct_share: float = 0.9, seed: int = 7, letters: bool = False
+) -> pd.DataFrame:
     """N failed jobs in the frame contract's dtypes; ``distinct_share`` of them carry a distinct message.
 
     Each distinct message is a generator draw followed by its own request id (as API errors often carry
-    one); the remaining jobs repeat distinct messages drawn at random.
+    one); the remaining jobs repeat distinct messages drawn at random. ``letters``: the id is 16 random
+    lower-case letters instead of 32 hex digits, a name the fingerprint cache (digits and hex as zeros)
+    cannot collapse, so that every distinct message is tokenised.
     """
     generator = MessageGenerator(seed)
     n_distinct = int(n_jobs * distinct_share)
     rng = np.random.default_rng(seed)
     ids = rng.integers(0, 2**63, size=(n_distinct, 2), dtype=np.int64)
+    if letters:
+        alphabet = np.array(list("abcdefghijklmnopqrstuvwxyz"), dtype=object)
+        names = ["".join(row) for row in alphabet[rng.integers(0, 26, size=(n_distinct, 16))]]
+    else:
+        names = [f"{a:016x}{b:016x}" for a, b in ids]
     pool = np.array(
-        [
-            f"{m} Request id {a:016x}{b:016x}."
-            for (m, _), (a, b) in zip(generator.draw(n_distinct), ids, strict=True)
-        ],
+        [f"{m} Request id {name}." for (m, _), name in zip(generator.draw(n_distinct), names, strict=True)],
         dtype=object,
     )
     messages = np.concatenate([pool, pool[rng.integers(0, n_distinct, n_jobs - n_distinct)]])
@@ -191,7 +210,9 @@ def main() -> None:
 
     print(f"pandas {pd.__version__}, numpy {np.__version__}, drain3 {version('drain3')}")
     report_accuracy(load_labelled())
-    report_speed(n_jobs, drain_n, DrainConfig(0.4, 4, True))
+    before = load_before(BEFORE_REF)
+    for letters in (False, True):
+        report_speed(n_jobs, drain_n, DrainConfig(0.4, 4, True), letters=letters, before=before)
 
 
 def report_accuracy(labelled: pd.DataFrame) -> Score:
@@ -201,19 +222,28 @@ def report_accuracy(labelled: pd.DataFrame) -> Score:
         f"{labelled['message'].nunique()} distinct, {labelled['label'].nunique()} true templates"
     )
     ours, *drains = accuracy_table(labelled)
-    print(f"{'method':<78} {'GA':>6} {'ARI':>7} {'groups':>6} {'GA by final template':>20}")
+    print(
+        f"{'method':<78} {'GA':>6} {'prec.':>6} {'recall':>6} {'ARI':>7} {'groups':>6} "
+        f"{'GA by final template':>20}"
+    )
     for row in (ours, *drains):
         final = "" if row.final_template_accuracy is None else f"{row.final_template_accuracy:.3f}"
-        print(f"{row.method:<78} {row.accuracy:6.3f} {row.ari:7.4f} {row.groups:6d} {final:>20}")
+        print(
+            f"{row.method:<78} {row.accuracy:6.3f} {row.precision:6.4f} {row.recall:6.4f} {row.ari:7.4f} "
+            f"{row.groups:6d} {final:>20}"
+        )
     best = max(drains, key=lambda row: (row.accuracy, row.ari))
     print(f"ours GA {ours.accuracy:.3f} ARI {ours.ari:.4f}")
     print(f"best Drain3 GA {best.accuracy:.3f} ARI {best.ari:.4f}: {best.method}")
     return best
 
 
-def report_speed(n_jobs: int, drain_n: int, config: DrainConfig) -> None:
-    print(f"\n(b) speed: {n_jobs:,} failed jobs, 90 % of them with a distinct message")
-    df = failed_jobs_frame(n_jobs)
+def report_speed(
+    n_jobs: int, drain_n: int, config: DrainConfig, *, letters: bool = False, before: Grouper | None = None
+) -> None:
+    ids = "16 random letters (no fingerprint collapses them)" if letters else "32 hex digits"
+    print(f"\n(b) speed: {n_jobs:,} failed jobs, 90 % of them with a distinct message; request ids of {ids}")
+    df = failed_jobs_frame(n_jobs, letters=letters)
     n_distinct = df["fail_reason"].nunique()
     print(f"distinct messages: {n_distinct:,}")
     ours, groups = timed(lambda: fail_reason_groups(df))
@@ -221,6 +251,11 @@ def report_speed(n_jobs: int, drain_n: int, config: DrainConfig) -> None:
     print(f"ours: fail_reason_groups on all {n_jobs:,} jobs: {ours}, {len(groups)} groups")
     per_cpu, per_wall = ours.cpu / n_distinct * 1e6, ours.wall / n_distinct * 1e6
     print(f"  per distinct message: {per_cpu:.1f} us CPU ({per_wall:.1f} us wall)")
+    if before is not None:
+        everything = [str(m) for m in df["fail_reason"]]
+        old, _ = timed(lambda: before(everything))
+        ratio = old.cpu / ours.cpu
+        print(f"before ({BEFORE_REF}): its templating of the same messages: {old} ({ratio:.1f}x ours)")
     messages = [str(m) for m in df["fail_reason"].iloc[:drain_n]]
     drain, clusters = timed(lambda: drain_ingest(messages, config))
     scale = n_jobs / drain_n

@@ -21,14 +21,21 @@ if TYPE_CHECKING:
     from ._core._names import JOB_NAMES, canonical_job_type
     from ._frame import (
         JOB_COLUMNS,
+        AmbiguousDateError,
         DataQualityWarning,
+        NaiveTimeError,
         RecordError,
         empty_jobs_frame,
+        instances_frame,
         jobs_frame,
+        nodes_frame,
+        per_availability_zone,
         require_columns,
+        scheduled_frame,
+        with_instances,
     )
     from ._frame._filter import filter_jobs
-    from ._load import load_jobs
+    from ._load import load_instances, load_jobs
     from ._reasons import (
         PLACEHOLDER_RULES,
         PlaceholderRule,
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
         jobs_in_group,
         with_templates,
     )
+    from ._render._outdir import ReportFolderError
     from ._render._plots import (
         plot_compare,
         plot_duration_trend,
@@ -78,6 +86,7 @@ if TYPE_CHECKING:
     )
     from .config import load_config
     from .simulator._sample import load_sample, sample_records
+    from .simulator._sample_inventory import load_sample_instances
 
 __version__ = "0.1.0"
 
@@ -86,6 +95,7 @@ __all__ = [
     "JOB_NAMES",
     "PLACEHOLDER_RULES",
     "AkSkAuth",
+    "AmbiguousDateError",
     "Analysis",
     "ArchiveCorruptError",
     "ArchiveError",
@@ -97,12 +107,14 @@ __all__ = [
     "IncidentComparison",
     "InvalidRequestError",
     "JobArchive",
+    "NaiveTimeError",
     "NotFoundError",
     "PartialResultWarning",
     "PasswordAuth",
     "PlaceholderRule",
     "PostMortem",
     "RecordError",
+    "ReportFolderError",
     "ReportPaths",
     "Rule",
     "RuleResult",
@@ -127,15 +139,20 @@ __all__ = [
     "failure_rates",
     "filter_jobs",
     "incident_comparison",
+    "instances_frame",
     "jobs_frame",
     "jobs_in_group",
     "kaplan_meier",
     "km_quantile",
     "km_survival_at",
     "load_config",
+    "load_instances",
     "load_jobs",
     "load_sample",
+    "load_sample_instances",
     "new_fail_reasons",
+    "nodes_frame",
+    "per_availability_zone",
     "plot_compare",
     "plot_duration_trend",
     "plot_durations",
@@ -146,11 +163,13 @@ __all__ = [
     "render",
     "require_columns",
     "sample_records",
+    "scheduled_frame",
     "spans_periods",
     "stuck_jobs",
     "summary_text",
     "sync",
     "wilson_interval",
+    "with_instances",
     "with_templates",
     "write_csv",
     "write_report",
@@ -165,11 +184,18 @@ _LAZY = {
     **dict.fromkeys(
         (
             "JOB_COLUMNS",
+            "AmbiguousDateError",
             "DataQualityWarning",
+            "NaiveTimeError",
             "RecordError",
             "empty_jobs_frame",
+            "instances_frame",
             "jobs_frame",
+            "nodes_frame",
+            "per_availability_zone",
             "require_columns",
+            "scheduled_frame",
+            "with_instances",
         ),
         "_frame",
     ),
@@ -201,6 +227,7 @@ _LAZY = {
     **dict.fromkeys(
         ("ReportPaths", "render", "summary_text", "write_csv", "write_report"), "_render._report"
     ),
+    "ReportFolderError": "_render._outdir",
     **dict.fromkeys(("Analysis", "analyse"), "_analysis._analyse"),
     **dict.fromkeys(("load_sample", "sample_records"), "simulator._sample"),
     "load_jobs": "_load",
@@ -209,6 +236,8 @@ _LAZY = {
     "check_rules": "_rules._check",
     "Rule": "_rules._rule",
     "RuleResult": "_rules._result",
+    "load_instances": "_load",
+    "load_sample_instances": "simulator._sample_inventory",
     **dict.fromkeys(("compare_periods", "default_periods", "spans_periods"), "_compare._periods"),
     "new_fail_reasons": "_compare._reasons",
     **dict.fromkeys(("IncidentComparison", "incident_comparison"), "_compare._incident"),

@@ -17,6 +17,7 @@ from ._analysis._postmortem import postmortem
 from ._compare._incident import incident_comparison
 from ._compare._periods import compare_periods
 from ._compare._reasons import new_fail_reasons
+from ._frame import with_instances
 from ._reasons import fail_reason_groups, with_templates
 from ._render._plots import (
     plot_duration_trend,
@@ -71,6 +72,7 @@ class JobsAccessor:
     new_fail_reasons = _bound(new_fail_reasons)
     incident_comparison = _bound(incident_comparison)
     with_templates = _bound(with_templates)
+    with_instances = _bound(with_instances)
     postmortem = _bound(postmortem)
     summary_text = _bound(summary_text)
     # charts

@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
+from ._core._calendar import TzLike
 from ._core._time import Moment, parse_moment
 from ._frame._sources import PathInput, read_files, within
 
-__all__ = ["SOURCES", "load_jobs"]
+__all__ = ["SOURCES", "load_instances", "load_jobs"]
 
 SOURCES = ("auto", "api", "archive", "sample")
 
@@ -39,6 +40,7 @@ def load_jobs(
     archive: PathInput | None = None,
     region: str | None = None,
     project_id: str | None = None,
+    assume_tz: TzLike = None,
 ) -> pd.DataFrame:
     """A jobs frame from wherever the jobs are; ``df.attrs["source"]`` says where they came from.
 
@@ -52,6 +54,11 @@ def load_jobs(
     ages like ``"30d"``. Ages count back from now, and for the sample from its own end (2026-11-01).
     Without ``since`` the API returns its default 30 days and every other source everything.
     ``region``/``project_id`` also filter the archive, the files and the sample.
+
+    Files: one row per ``job_id`` across all of them (a finished record over Running, then the latest
+    ``observed_at``, then the later file; counted in ``df.attrs["quality"]`` and a ``DataQualityWarning``),
+    ordered by ``created`` then ``job_id``. A time without a UTC offset is read in its row's ``utc_offset``,
+    else in ``assume_tz``; with neither the file is refused (``NaiveTimeError``).
     """
     archive = archive or os.environ.get("DDSJOBS_ARCHIVE") or None
     kind = _resolve(source, archive)
@@ -82,13 +89,58 @@ def load_jobs(
         paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)  # type: ignore[arg-type]
         if not paths:
             raise ValueError("load_jobs: no files given")
-        frame = read_files(paths)
+        frame = read_files(paths, assume_tz=assume_tz)
         label = ", ".join(str(path) for path in paths)
     if kind != "api":
         frame = within(frame, since, until, now=now)
         for column, wanted in (("region", region), ("project_id", project_id)):
             if wanted is not None and column in frame.columns:
                 frame = frame[(frame[column] == wanted).fillna(False).astype(bool)]
+    quality = frame.attrs.get("quality")
     frame = frame.reset_index(drop=True)
     frame.attrs["source"] = label
+    if quality is not None:
+        frame.attrs["quality"] = quality
+    return frame
+
+
+def load_instances(
+    source: Any = None,
+    *,
+    region: str | None = None,
+    project_id: str | None = None,
+) -> pd.DataFrame:
+    """The instances frame of the same origins as :func:`load_jobs`, for ``with_instances``.
+
+    ``"api"``: ListInstances now (:meth:`TaskCenter.instances`); ``"sample"``: the bundled sample's
+    inventory; a file or a list of files: JSON/JSON Lines of ListInstances records (e.g. the
+    ``*.instances.jsonl`` of ``ddsjobs fetch --instances``; several files make several snapshots);
+    ``None``/``"auto"``: resolved like :func:`load_jobs`. The job archive keeps no inventory yet
+    (ValueError).
+    """
+    from ._frame import instances_frame
+
+    kind = _resolve(source, os.environ.get("DDSJOBS_ARCHIVE") or None)
+    if kind == "api":
+        from .client import TaskCenter
+
+        overrides: dict[str, Any] = {
+            name: value for name, value in (("region", region), ("project_id", project_id)) if value
+        }
+        with TaskCenter.from_env(**overrides) as center:
+            return center.instances()
+    if kind == "archive":
+        raise ValueError("load_instances: the job archive keeps no inventory yet; use 'api' or a file")
+    if kind == "sample":
+        from .simulator._sample_inventory import load_sample_instances
+
+        frame = load_sample_instances()
+    else:
+        files: list[Any] = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+        if not files:
+            raise ValueError("load_instances: no files given")
+        frame = pd.concat([instances_frame(os.fspath(path)) for path in files], ignore_index=True)
+    for column, wanted in (("region", region), ("project_id", project_id)):
+        if wanted is not None:
+            frame = frame[(frame[column] == wanted).fillna(False).astype(bool)].reset_index(drop=True)
     return frame

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from ddsjobs_analytics._core import _schema
+from ddsjobs_analytics._core._schema_inventory import ALL_TABLES
 
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
@@ -17,7 +18,7 @@ _JOBS_TABLE = re.compile(r"(^## The jobs frame: column contract\n.*?\n)((?:\|[^\
 
 
 def main() -> None:
-    (HERE / "columns.md").write_text(_schema.columns_document(), encoding="utf-8", newline="\n")
+    (HERE / "columns.md").write_text(_schema.columns_document(ALL_TABLES), encoding="utf-8", newline="\n")
     readme = README.read_text(encoding="utf-8")
     updated, count = _JOBS_TABLE.subn(
         lambda m: m.group(1) + _schema.markdown_table(_schema.JOBS) + "\n", readme, count=1

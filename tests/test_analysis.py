@@ -29,7 +29,8 @@ from ddsjobs_analytics._render._report import write_report
 from ddsjobs_analytics._stats._durations import duration_stats, stuck_jobs
 from ddsjobs_analytics._stats._failures import failure_rates
 
-ANALYSES = ("duration_stats", "failure_rates", "fail_reason_groups", "fail_reason_template", "stuck_jobs")
+# duration_stats_fit: the duration table and its Kaplan–Meier fit, which stuck_jobs reuses (one per report).
+ANALYSES = ("duration_stats_fit", "failure_rates", "fail_reason_groups", "fail_reason_template", "stuck_jobs")
 PACKAGE = Path(dj.__file__).parent
 
 
@@ -92,7 +93,7 @@ def test_the_spies_see_the_calls_the_old_report_made(
     plot_failure_rates(df, ax=Figure().add_subplot())
     _postmortem.postmortem(df, instance="db-a", weeks=0).summary()
     assert spies["failure_rates"].call_count == 3  # the chart, the subject and the fleet
-    assert spies["duration_stats"].call_count == 2 and spies["fail_reason_template"].call_count == 1
+    assert spies["duration_stats_fit"].call_count == 2 and spies["fail_reason_template"].call_count == 1
 
 
 def test_each_result_is_computed_once_and_matches_the_function(
@@ -101,13 +102,28 @@ def test_each_result_is_computed_once_and_matches_the_function(
     analysis = dj.analyse(df)
     assert all(spy.call_count == 0 for spy in spies.values())  # nothing before it is read
     first = analysis.duration_stats
-    assert analysis.duration_stats is first and spies["duration_stats"].call_count == 1
+    assert analysis.duration_stats is first and spies["duration_stats_fit"].call_count == 1
     pd.testing.assert_frame_equal(first, duration_stats(df))
     pd.testing.assert_frame_equal(analysis.failure_rates, failure_rates(df))
     pd.testing.assert_frame_equal(analysis.fail_reason_groups, fail_reason_groups(df))
     pd.testing.assert_frame_equal(analysis.stuck_jobs, stuck_jobs(df))
+    # stuck_jobs took the analysis' fit: the one call above, and one more for the plain stuck_jobs(df).
+    assert spies["duration_stats_fit"].call_count == 3  # + duration_stats(df) for the comparison
     pd.testing.assert_series_equal(analysis.fail_reason_templates, fail_reason_template(df["fail_reason"]))
     pd.testing.assert_frame_equal(analysis.failure_rates_by_period, failure_rates(df, by=None, freq="D"))
+
+
+def test_stuck_jobs_reuse_the_fit_only_when_it_is_the_same(df: pd.DataFrame) -> None:
+    # by="job_type" of Completed jobs is the fit stuck_jobs makes; by instance or of Failed jobs is not.
+    for options in ({}, {"by": "instance_name"}, {"status": "Failed"}):
+        pd.testing.assert_frame_equal(dj.analyse(df, **options).stuck_jobs, stuck_jobs(df))
+    running = df.assign(status="Running", age_s=df["duration_s"].fillna(1.0) * 100)
+    mixed = pd.concat([df, running.assign(job_id=running["job_id"].astype(str) + "-r")], ignore_index=True)
+    mixed = mixed.astype({"job_id": df["job_id"].dtype})
+    kwargs = {"k": 1.0, "min_history": 1}
+    found = dj.analyse(mixed, stuck_kwargs=kwargs).stuck_jobs
+    assert len(found) > 0
+    pd.testing.assert_frame_equal(found, stuck_jobs(mixed, **kwargs))
 
 
 def test_km_curves_are_the_fits_behind_the_km_quantiles(df: pd.DataFrame) -> None:
@@ -188,10 +204,10 @@ def test_plots_reuse_the_analysis_only_when_the_options_match(
     analysis = dj.analyse(df)
     dj.plot_durations(analysis, ax=Figure().add_subplot())
     dj.plot_durations(analysis, ax=Figure().add_subplot())
-    assert spies["duration_stats"].call_count == 1
+    assert spies["duration_stats_fit"].call_count == 1
     dj.plot_durations(analysis, status="Failed", ax=Figure().add_subplot())
     dj.plot_failure_rates(analysis, by="region", ax=Figure().add_subplot())
-    assert spies["duration_stats"].call_count == 2 and spies["failure_rates"].call_count == 1
+    assert spies["duration_stats_fit"].call_count == 2 and spies["failure_rates"].call_count == 1
 
 
 def test_postmortem_reuses_the_templates_and_compares_lazily(
@@ -200,7 +216,7 @@ def test_postmortem_reuses_the_templates_and_compares_lazily(
     analysis = dj.analyse(df)
     pm = dj.postmortem(analysis, instance="db-a")
     plain = dj.postmortem(df, instance="db-a")
-    assert spies["duration_stats"].call_count == 0  # the comparison waits until it is read
+    assert spies["duration_stats_fit"].call_count == 0  # the comparison waits until it is read
     pd.testing.assert_series_equal(
         pm.failures["template"].astype("string"), plain.failures["template"].astype("string")
     )
@@ -212,4 +228,6 @@ def test_the_postmortem_imports_no_chart_module() -> None:
     tree = ast.parse((PACKAGE / "_analysis" / "_postmortem.py").read_text(encoding="utf-8"))
     top_level = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     modules = {node.module for node in top_level if isinstance(node, ast.ImportFrom)}
-    assert "_stats._intervals" in modules and not any(m and m.startswith("_render") for m in modules)
+    assert "_stats._intervals" in modules and not any(
+        m and ("_plots" in m or m.startswith("_render")) for m in modules
+    )

@@ -124,7 +124,8 @@ def test_fetch_writes_the_window(
 def test_fetch_refuses_an_unknown_output_type(
     simulator_env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    assert cli.main(["fetch", "--out", str(tmp_path / "jobs.xlsx"), "--no-progress"]) == 1
+    # A usage error (2), not a failure (1): the command line asks for something fetch does not write.
+    assert cli.main(["fetch", "--out", str(tmp_path / "jobs.xlsx"), "--no-progress"]) == cli.EXIT_USAGE
     assert ".parquet or .csv" in capsys.readouterr().err
 
 
@@ -183,6 +184,21 @@ def test_the_exports_printed_by_simulate_configure_from_env(serving):
         assert set(frame["region"].astype(str)) == {environ["HUAWEICLOUD_SDK_REGION"]}
 
 
+@pytest.mark.parametrize("command", ["report", "fetch", "sync", "check", None])
+def test_help_documents_every_exit_code(command: str | None, capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"] if command else ["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    if command == "check":
+        for code in ("0 no regression", "1 at least one regression", "2 usage error", "3 not enough data"):
+            assert code in text
+        assert "new failure reasons need a baseline" in text
+    else:
+        for code in ("0 ok", "1 failure", "2 usage error", "3 partial", "no job in the selection"):
+            assert code in text
+        assert "a file in --out that ddsjobs did not write" in text
+
+
 def test_a_bad_since_is_a_usage_error_before_any_work(capsys: pytest.CaptureFixture[str]):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["fetch", "--since", "soon", "--out", "jobs.parquet"])
@@ -190,9 +206,21 @@ def test_a_bad_since_is_a_usage_error_before_any_work(capsys: pytest.CaptureFixt
     assert "--since" in capsys.readouterr().err
 
 
-def test_verbose_shows_the_traceback(tmp_path: Path):
-    with pytest.raises(FileNotFoundError, match=r"nope\.jsonl"):
-        cli.main(["-v", "report", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "r")])
+def test_double_verbose_shows_the_traceback_and_keeps_the_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    missing = tmp_path / "nope.jsonl"
+    assert cli.main(["-vv", "report", str(missing), "--out", str(tmp_path / "r")]) == cli.EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):") and "nope.jsonl" in err
+    assert err.splitlines()[-1].startswith("ddsjobs report: FileNotFoundError:")
+
+
+def test_single_verbose_is_still_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    missing = tmp_path / "nope.jsonl"
+    assert cli.main(["-v", "report", str(missing), "--out", str(tmp_path / "r")]) == cli.EXIT_FAILURE
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("ddsjobs report: FileNotFoundError:")
 
 
 # --------------------------------------------------------------------------------------- scripts and cron
@@ -232,6 +260,11 @@ def test_a_folder_from_before_the_manifest_is_left_alone(tmp_path: Path, capsys:
     assert cli.main(["report", str(source), "--out", str(out), "--no-charts"]) == 0
     assert (out / "report.html").read_text(encoding="utf-8") == "<p>old</p>"  # nothing proves it is ours
     assert "1 file not written by ddsjobs left alone: report.html" in capsys.readouterr().err
+    # A run that writes report.html must not replace it: an error naming it, and nothing written.
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert cli.main(["report", str(source), "--out", str(out), "--no-charts", "--html"]) == cli.EXIT_USAGE
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert f"{out / 'report.html'}: already there and not written by ddsjobs" in capsys.readouterr().err
 
 
 def test_garbage_input_is_one_error_line_naming_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -287,8 +320,9 @@ def test_quiet_prints_nothing_and_verbose_works_after_the_command(
     for argv in (["-q", "report"], ["report", "-q"], ["report", "--quiet"]):
         assert cli.main([*argv, str(source), "--out", str(tmp_path / "r"), "--no-charts"]) == 0
         assert capsys.readouterr() == ("", "")
-    with pytest.raises(FileNotFoundError):  # -v after the command: tracebacks, as before it
-        cli.main(["report", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "r"), "-v"])
+    # -vv after the command: the traceback, as before it
+    cli.main(["report", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "r"), "-vv"])
+    assert "Traceback" in capsys.readouterr().err
 
 
 def test_verbose_and_quiet_together_are_a_usage_error(capsys: pytest.CaptureFixture[str]):

@@ -462,6 +462,8 @@ def test_fetch_with_failed_ids_warns_and_records_them():
 
 def test_fetch_many_tags_each_row_with_its_target():
     fake_a, fake_b = FakeTaskCenter(5), FakeTaskCenter(8)
+    for job in fake_b.jobs:  # job ids are UUIDs, unique across task centers; both fakes number from 1
+        job["id"] = str(uuid.UUID(int=1000 + int(uuid.UUID(job["id"]))))
     tc_a = _client(fake_a)
     tc_b = TaskCenter(
         region="cn-north-4",

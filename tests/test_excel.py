@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ddsjobs_analytics._core._schema import FAIL_REASON_GROUPS, FAILURE_RATES, JOBS
 from ddsjobs_analytics._frame import jobs_frame
 from ddsjobs_analytics._render._excel import write_excel
 from ddsjobs_analytics._stats._failures import failure_rates
@@ -46,7 +47,7 @@ def test_sheets_headers_local_times_percentages_and_frozen_header(tmp_path: Path
             {"failure rates": rates, "jobs": jobs[["job_id", "created", "fail_reason", "duration_s"]]},
             tmp_path / "report.xlsx",
             tz="Asia/Shanghai",
-            percent_columns={"failure rates": ["failure_rate", "ci_low", "ci_high"]},
+            formats={"failure rates": FAILURE_RATES.formats, "jobs": JOBS.formats},
         )
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["failure rates", "jobs"]
@@ -63,6 +64,7 @@ def test_sheets_headers_local_times_percentages_and_frozen_header(tmp_path: Path
     assert reason.data_type == "s" and reason.value.startswith("=cmd")  # text, not a formula
     assert "\ufffd" in reason.value and "\x07" not in reason.value
     assert sheet["D2"].value == 1800.0
+    assert sheet["D2"].number_format == "#,##0.0"  # a duration: seconds, formatted by the contract
     assert sheet["C3"].value is None  # NA stays an empty cell
     assert sheet.column_dimensions["C"].width > 20
 
@@ -74,6 +76,37 @@ def test_sheets_headers_local_times_percentages_and_frozen_header(tmp_path: Path
     assert rate_cell.number_format == "0.00%"
     total_cell = rates_sheet.cell(row=2, column=header.index("total") + 1)
     assert total_cell.value == 2 and isinstance(total_cell.value, int)
+    assert total_cell.number_format == "#,##0"
+
+
+def test_lists_are_joined_and_odd_text_survives(tmp_path: Path) -> None:
+    groups = pd.DataFrame(
+        {
+            "template": ['<x> & "y"', "  padded  ", "x" * 40_000, None],
+            "count": [3, 2, 1, 0],
+            "share": [0.5, 0.25, 0.125, 0.0],
+            "sample_job_ids": [["j1", "j2"], ["j3"], [], ["j4"]],
+        }
+    )
+    with pytest.warns(UserWarning, match="1 cell"):
+        path = write_excel(
+            {"reasons": groups}, tmp_path / "r.xlsx", formats={"reasons": FAIL_REASON_GROUPS.formats}
+        )
+    sheet = openpyxl.load_workbook(path)["reasons"]
+    assert [c.value for c in sheet["A"]][1:3] == ['<x> & "y"', "  padded  "]  # escaped, spaces kept
+    assert len(sheet["A4"].value) == 32_767 and sheet["A4"].value.endswith("…")  # Excel's cell limit
+    assert sheet["A5"].value is None
+    assert [c.value for c in sheet["D"]][1:] == ["j1, j2", "j3", None, "j4"]  # never "['j1', 'j2']"
+    assert sheet["C2"].number_format == "0.00%" and sheet["B2"].number_format == "#,##0"
+    # pandas reads the same numbers back.
+    back = pd.read_excel(path, sheet_name="reasons")
+    assert back["share"].tolist() == [0.5, 0.25, 0.125, 0.0] and back["count"].tolist() == [3, 2, 1, 0]
+
+
+def test_an_empty_workbook_and_an_empty_table(tmp_path: Path) -> None:
+    assert openpyxl.load_workbook(write_excel({}, tmp_path / "e.xlsx")).sheetnames == ["empty"]
+    book = openpyxl.load_workbook(write_excel({"none": pd.DataFrame({"a": []})}, tmp_path / "n.xlsx"))
+    assert [c.value for c in book["none"][1]] == ["a"] and book["none"].max_row == 1
 
 
 def test_sheet_names_are_made_valid_and_unique(tmp_path: Path) -> None:

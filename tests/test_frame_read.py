@@ -67,7 +67,7 @@ VARIED = [
 def test_arrow_reader_gives_the_in_memory_frame(tmp_path: Path, name: str) -> None:
     path = write_lines(tmp_path / name, [json.dumps(r) for r in VARIED])
     pd.testing.assert_frame_equal(quiet(path), quiet(VARIED))
-    parts = read_parts(path)  # a clean file is read by Arrow in one go, no Python object per record
+    parts = list(read_parts(path))  # a clean block is read by Arrow in one go, no Python object per record
     assert len(parts) == 1 and parts[0].table is not None and parts[0].items is None
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ddsjobs_analytics.simulator._sample import SAMPLE_END, sample_records
+from ddsjobs_analytics.simulator._sample_inventory import sample_instance_records
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -50,6 +51,8 @@ print("PROBE " + _json.dumps({
     "group_jobs": group_jobs["job_id"].astype(str).tolist(),
     "group_templates": sorted(set(group_jobs["template_id"].astype(str))),
     "new_reasons": new_reasons["template"].astype(str).tolist(),
+    "version_failed": {str(k): int(v) for k, v in by_version["failed"].items()},
+    "mode_failed": {str(k): int(v) for k, v in by_mode["failed"].items()},
 }))
 """
 POSTMORTEM_PROBE = """
@@ -67,6 +70,7 @@ print("PROBE " + _json.dumps({
     "group_count": int(top_group["count"]),
     "group_jobs": group_jobs["job_id"].astype(str).tolist(),
     "failures": pm.failures["job_id"].astype(str).tolist(),
+    "instance_fact": dict(pm.facts()).get("Instance"),
 }))
 """
 
@@ -264,3 +268,35 @@ def _check_incident(probe: dict[str, Any]) -> None:
     # Drill-down: the window's top group is all its failures here, job for job.
     assert len(probe["group_jobs"]) == probe["group_count"] == len(probe["failures"]) > 0
     assert sorted(probe["group_jobs"]) == sorted(probe["failures"])
+
+
+def test_explore_shows_failure_rates_by_version_and_mode(executed: dict[str, tuple[Any, dict[str, Any]]]):
+    """The notebook's tables against a count of the sample's raw job and instance records."""
+    assert EXPLORE is not None
+    _, probe = executed["01_explore"]
+    days = _parameter(EXPLORE, "SINCE_DAYS")
+    loaded = [r for r in sample_records() if _created(r) >= SAMPLE_END - timedelta(days=days)]
+    instances = {r["id"]: r for r in sample_instance_records()}
+    for key, field in (
+        ("version_failed", lambda r: r["datastore"]["version"]),
+        ("mode_failed", lambda r: r["mode"]),
+    ):
+        labels = [
+            str(field(instances[r["instance_id"]])) if r["instance_id"] in instances else "nan"
+            for r in loaded
+        ]
+        expected = {label: 0 for label in labels}
+        for label, record in zip(labels, loaded, strict=True):
+            expected[label] += record["status"] == "Failed"
+        assert probe[key] == expected, key
+    assert "nan" in probe["version_failed"]  # the sample's deleted instances: their own row
+
+
+def test_postmortem_names_the_instance(executed: dict[str, tuple[Any, dict[str, Any]]]):
+    _, probe = executed["02_postmortem"]
+    instances = {r["id"]: r for r in sample_instance_records()}
+    record = instances.get(probe["instance"])
+    if record is None:
+        assert probe["instance_fact"] == "not in the inventory (deleted?)"
+    else:
+        assert probe["instance_fact"].startswith(f"{record['mode']} {record['datastore']['version']}")

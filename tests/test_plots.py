@@ -314,12 +314,17 @@ def test_timeline_draws_one_collection_per_status(df: pd.DataFrame, ax: Axes) ->
     assert len(bars(ax, "Completed")) == 7 and len(bars(ax, "Failed")) == 4
 
 
-def test_timeline_caps_the_number_of_bars_with_a_note(df: pd.DataFrame, ax: Axes) -> None:
+def test_timeline_past_max_bars_draws_merged_spans_with_a_note(df: pd.DataFrame, ax: Axes) -> None:
     plot_timeline(df, max_bars=6, ax=ax)
-    # All 4 failed jobs and the running a4 first, then the longest completed: b4 (40 min).
-    assert len(bars(ax, "Failed")) == 4 and len(bars(ax, "Running")) == 1
-    (longest,) = bars(ax, "Completed")
-    np.testing.assert_allclose([longest.x, longest.end], num("2026-11-01 02:05", "2026-11-01 02:45"))
-    assert "6 of 12 jobs" in ax.get_ylabel()
+    # 12 jobs > 6: per lane and status, the union of overlapping jobs. On db-b, b1 (02:10-02:11) lies
+    # inside b4 (02:05-02:45): one span. Every other completed job stands alone: 7 jobs, 6 spans.
+    completed = bars(ax, "Completed")
+    assert len(completed) == 6
+    spans = sorted((round(bar.x, 9), round(bar.end, 9)) for bar in completed)
+    b4_start, b4_end, b1_start = num("2026-11-01 02:05", "2026-11-01 02:45", "2026-11-01 02:10")
+    assert (round(b4_start, 9), round(b4_end, 9)) in spans
+    assert round(b1_start, 9) not in {start for start, _ in spans}
+    assert len(bars(ax, "Failed")) == 4 and len(bars(ax, "Running")) == 1  # none of them overlap
+    assert "12 jobs (over 6): merged spans" in ax.get_ylabel()
     with pytest.raises(ValueError, match="max_bars"):
         plot_timeline(df, max_bars=0)

@@ -40,7 +40,10 @@ def template(message: str) -> str:
         (f"request id {UUID.upper()}", "request id <UUID>"),
         # <INSTANCE_ID>: instance, node, group ids
         (f"Instance {INSTANCE} is abnormal.", "Instance <INSTANCE_ID> is abnormal."),
-        (f"Node {NODE} did not respond within 600s.", "Node <INSTANCE_ID> did not respond within <NUM>."),
+        (
+            f"Node {NODE} did not respond within 600s.",
+            "Node <INSTANCE_ID> did not respond within <DURATION>.",
+        ),
         (f"Group {GROUP} has no primary.", "Group <INSTANCE_ID> has no primary."),
         # <IP:PORT> and <IP>
         ("Failed to connect to 192.168.0.12:8635: refused.", "Failed to connect to <IP:PORT>: refused."),
@@ -49,12 +52,12 @@ def template(message: str) -> str:
         ("crash at 0x7F3A2b", "crash at <HEX>"),
         ("oid 5f1a2b3c4d5e6f7a8b9c0d1e missing", "oid <HEX> missing"),
         ("trace 3fa2b1c9 lost", "trace <HEX> lost"),
-        ("size 12345678 bytes", "size <NUM> bytes"),
+        ("size 12345678 bytes", "size <SIZE>"),
         ("fill deadbeef", "fill deadbeef"),
         # <NUM>: integers, decimals, thousands, sizes, percentages, durations; not inside words
-        ("Oplog 1.5GB below 100 GB and 16MiB", "Oplog <NUM> below <NUM> GB and <NUM>"),
+        ("Oplog 1.5GB below 100 GB and 16MiB", "Oplog <SIZE> below <SIZE> and <SIZE>"),
         ("Disk usage 97% above 90%, 1,024 files", "Disk usage <NUM>% above <NUM>%, <NUM> files"),
-        ("timed out after 30000ms, retried 3 times", "timed out after <NUM>, retried <NUM> times"),
+        ("timed out after 30000ms, retried 3 times", "timed out after <DURATION>, retried <NUM> times"),
         # a word with one trailing digit stays a word; more digits make it a value
         ("E11000 duplicate key; member in STARTUP2", "<ID> duplicate key; member in STARTUP2"),
         # <QUOTED>: single (names with spaces), double, curly; an apostrophe inside a word is not a quote
@@ -133,7 +136,7 @@ def test_uniques_map_back_to_every_row() -> None:
     )
     ecs = "Insufficient ECS quota in AZ <NAME>."
     evs = "Insufficient EVS quota in AZ <NAME>."
-    node = "Node <INSTANCE_ID> did not respond within <NUM>."
+    node = "Node <INSTANCE_ID> did not respond within <DURATION>."
     result = fail_reason_template(messages)
     assert result.astype(object).where(result.notna(), None).tolist() == [
         ecs,
@@ -185,7 +188,7 @@ EVS_4A = "Insufficient EVS quota in AZ cn-north-4a."
 NODE_MSG = f"Node {NODE} did not respond within 600s."
 ECS_T = "Insufficient ECS quota in AZ <NAME>."
 EVS_T = "Insufficient EVS quota in AZ <NAME>."
-NODE_T = "Node <INSTANCE_ID> did not respond within <NUM>."
+NODE_T = "Node <INSTANCE_ID> did not respond within <DURATION>."
 
 
 @pytest.fixture

@@ -94,8 +94,8 @@ def test_chinese_text_with_glued_ids() -> None:
     labelled = [(f"实例{rng.choice(names)}的节点{hexs(32)}no02状态异常", "abnormal") for _ in range(6)]
     labelled += [(f"实例{rng.choice(names)}的节点{hexs(32)}no02重启失败", "restart") for _ in range(6)]
     found = assert_one_group_per_label(labelled)
-    assert found["abnormal"] == "实例<NAME>的节点<INSTANCE_ID>状态异常"
-    assert found["restart"] == "实例<NAME>的节点<INSTANCE_ID>重启失败"
+    assert found["abnormal"] == "<NAME>的节点<INSTANCE_ID>状态异常"
+    assert found["restart"] == "<NAME>的节点<INSTANCE_ID>重启失败"
 
 
 def test_blk_ids_and_uuids() -> None:
@@ -197,10 +197,10 @@ def test_extra_rules_mask_user_values() -> None:
 def test_explain_template_names_rules_and_learned_positions() -> None:
     context = [f"Job cancelled by user {u} after 3{i}s." for i, u in enumerate(USERS)]
     table = explain_template(context[1], context)
-    assert table.attrs["template"] == "Job cancelled by user <*> after <NUM>."
-    assert table["template"].tolist() == ["Job", "cancelled", "by", "user", "<*>", "after", "<NUM>", "."]
+    assert table.attrs["template"] == "Job cancelled by user <*> after <DURATION>."
+    assert table["template"].tolist() == ["Job", "cancelled", "by", "user", "<*>", "after", "<DURATION>", "."]
     assert table["value"].tolist()[4:] == ["li-na", "after", "31s", "."]
-    assert table["source"].iloc[6].startswith("rule <NUM>:")
+    assert table["source"].iloc[6].startswith("rule <DURATION>:")
     # Six names are plain words; admin01, chen.jie (a namespace shape) and u_2231 are masked values, which
     # count as one more value: 7 distinct values over 7 distinct shapes.
     assert (

@@ -18,52 +18,43 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._compare._what_changed import NEW_REASON_FORMATS, WHAT_CHANGED_FORMATS, WhatChanged, what_changed
+from .._compare._what_changed import WhatChanged, what_changed
 from .._core._calendar import TzLike, period_start, resolve_tz, tz_label
 from .._core._format import Formats
-from .._core._schema import POSTMORTEM_JOBS
-from .._frame import require_columns
-from .._reasons import REASON_GROUP_FORMATS, fail_reason_groups, fail_reason_template
+from .._core._schema import (
+    DURATION_STATS,
+    FAIL_REASON_GROUPS,
+    FAILURE_RATES,
+    JOBS,
+    NEW_FAIL_REASONS,
+    POSTMORTEM_JOBS,
+    STUCK_JOBS,
+    WHAT_CHANGED,
+)
+from .._frame import jobs_frame, require_columns
+from .._reasons import fail_reason_groups, fail_reason_template
 from .._stats._durations import (
-    QUANTILES,
+    DurationFit,
     StatusSelection,
     duration_stats,
+    duration_stats_fit,
     kaplan_meier,
     selected_statuses,
     stuck_jobs,
 )
-from .._stats._failures import FAILURE_RATE_FORMATS, failure_rates, wilson_interval
+from .._stats._failures import failure_rates, wilson_interval
 from .._stats._intervals import equals
+from ._fleet import fleet_tables
 
-__all__ = ["JOB_VIEW_COLUMNS", "JOB_VIEW_FORMATS", "Analysis", "Focus", "Table", "WhatChanged", "analyse"]
+__all__ = ["JOB_VIEW_COLUMNS", "Analysis", "Focus", "Table", "WhatChanged", "analyse"]
 
 # The frame columns post-mortems and reports read (and show, in this order).
 JOB_VIEW_COLUMNS = POSTMORTEM_JOBS.names  # declared once, in the column contract
-JOB_VIEW_FORMATS: Formats = {
-    "created": "time",
-    "ended": "time",
-    "observed_at": "time",
-    "duration_s": "duration",
-    "age_s": "duration",
-}
-DURATION_STATS_FORMATS: Formats = {
-    "count": "count",
-    "running": "count",
-    **dict.fromkeys(("mean_s", *QUANTILES, "max_s", "km_p50_s", "km_p95_s"), "duration"),
-}
-STUCK_FORMATS: Formats = {
-    "created": "time",
-    "age_s": "duration",
-    "baseline_p95_s": "duration",
-    "threshold_s": "duration",
-    "history": "count",
-    "km_share_longer": "percent",
-}
 _DAY = "%Y-%m-%d"
 
 
 class Table(NamedTuple):
-    """A derived table with the display format of its columns, declared by whoever computed it."""
+    """A derived table with the display format of its columns, as the column contract declares them."""
 
     frame: pd.DataFrame
     formats: Formats
@@ -132,11 +123,16 @@ class Analysis:
     freq: str = "D"
     stuck_kwargs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     tz: dt.tzinfo = dt.timezone.utc
+    scheduled: pd.DataFrame | None = field(default=None, repr=False)  # a scheduled_frame, for the Fleet
 
     @cached_property
     def duration_stats(self) -> pd.DataFrame:
         """:func:`duration_stats` per ``by`` group: quantiles of finished jobs and KM estimates."""
-        return duration_stats(self.data, by=self.by, status=self.status)
+        return self._duration_fit[0]
+
+    @cached_property
+    def _duration_fit(self) -> tuple[pd.DataFrame, DurationFit]:
+        return duration_stats_fit(self.data, by=self.by, status=self.status)
 
     @cached_property
     def km_curves(self) -> dict[Any, pd.DataFrame]:
@@ -175,8 +171,11 @@ class Analysis:
 
     @cached_property
     def stuck_jobs(self) -> pd.DataFrame:
-        """:func:`stuck_jobs` with ``stuck_kwargs``."""
-        return stuck_jobs(self.data, **self.stuck_kwargs)
+        """:func:`stuck_jobs` with ``stuck_kwargs``, reusing the Kaplan–Meier fit and P95s of
+        :attr:`duration_stats` when that is per job type of Completed jobs (the same fit stuck_jobs makes)."""
+        same = self.by == "job_type" and _same_statuses("Completed", self.status)
+        fit = self._duration_fit[1] if same else None
+        return stuck_jobs(self.data, **{"fit": fit, **self.stuck_kwargs})
 
     @cached_property
     def focus(self) -> Focus | None:
@@ -204,17 +203,23 @@ class Analysis:
         """The report's tables by file name, each with its declared column formats; ``what_changed`` and
         ``new_fail_reasons`` only when :attr:`what_changed` compared the periods."""
         tables = {
-            "jobs": Table(self.data, JOB_VIEW_FORMATS),
-            "duration_stats": Table(self.duration_stats, DURATION_STATS_FORMATS),
-            "failure_rates": Table(self.failure_rates, FAILURE_RATE_FORMATS),
-            "fail_reasons": Table(self.fail_reason_groups, REASON_GROUP_FORMATS),
-            "stuck_jobs": Table(self.stuck_jobs, STUCK_FORMATS),
+            "jobs": Table(self.data, JOBS.formats),
+            "duration_stats": Table(self.duration_stats, DURATION_STATS.formats),
+            "failure_rates": Table(self.failure_rates, FAILURE_RATES.formats),
+            "fail_reasons": Table(self.fail_reason_groups, FAIL_REASON_GROUPS.formats),
+            "stuck_jobs": Table(self.stuck_jobs, STUCK_JOBS.formats),
         }
         changed = self.what_changed
         if changed.comparison is not None and changed.new_reasons is not None:
-            tables["what_changed"] = Table(changed.comparison, WHAT_CHANGED_FORMATS)
-            tables["new_fail_reasons"] = Table(changed.new_reasons, NEW_REASON_FORMATS)
+            tables["what_changed"] = Table(changed.comparison, WHAT_CHANGED.formats)
+            tables["new_fail_reasons"] = Table(changed.new_reasons, NEW_FAIL_REASONS.formats)
+        tables.update({name: Table(*table) for name, table in self.fleet.items()})
         return tables
+
+    @cached_property
+    def fleet(self) -> dict[str, Any]:
+        """The Fleet tables (``_fleet.fleet_tables``) when the jobs were joined with an inventory."""
+        return dict(fleet_tables(self.data, self.scheduled))
 
     def duration_stats_for(self, by: str, status: StatusSelection) -> pd.DataFrame:
         """The kept :attr:`duration_stats` when ``by``/``status`` match this analysis, else a fresh one."""
@@ -262,14 +267,20 @@ def analyse(
     freq: str = "D",
     stuck_kwargs: Mapping[str, Any] | None = None,
     tz: TzLike = None,
+    scheduled: pd.DataFrame | None = None,
 ) -> Analysis:
     """An :class:`Analysis` of the jobs frame ``df``; every statistic is computed once, when first read.
 
     ``tz`` (an IANA name, ``"+08:00"``, ``"UTC+8"``, ``"local"``; UTC when None) is where calendar periods
     are cut and times are shown; the frame and its tables stay in UTC. The frame is kept as a shallow copy:
-    columns added to ``df`` later do not reach the analysis.
+    columns added to ``df`` later do not reach the analysis. ``scheduled`` (a ``scheduled_frame``) adds the
+    Fleet section's scheduled changes.
     """
     zone = resolve_tz(tz)
+    if not isinstance(by, str):
+        raise TypeError(f"analyse: by= takes a column name (e.g. 'job_type'), not a {type(by).__name__}")
+    if isinstance(df, pd.DataFrame) and not _typed(df):
+        df = jobs_frame(df)  # a saved jobs.csv, or a plain frame of records: re-typed, derived columns redone
     require_columns(df, JOB_VIEW_COLUMNS, func="analyse")
     require_columns(df, [by], func="analyse")
     return Analysis(
@@ -279,7 +290,18 @@ def analyse(
         freq=freq,
         stuck_kwargs=MappingProxyType(dict(stuck_kwargs or {})),
         tz=zone,
+        scheduled=scheduled,
     )
+
+
+def _typed(df: pd.DataFrame) -> bool:
+    """A jobs frame already (typed times), not text read back from a CSV or a frame of raw records."""
+    return "created" in df.columns and isinstance(df["created"].dtype, pd.DatetimeTZDtype)
+
+
+# "Top failing type" in the summary: the highest Wilson lower bound among the groups with at least this many
+# finished jobs, so one failure in two jobs does not outrank 5 % of 2,000 (check --min-jobs uses 20 too).
+TOP_FAILING_MIN_FINISHED = 20
 
 
 def _counts(values: pd.Series) -> pd.Series:
@@ -317,16 +339,20 @@ def _summary_facts(analysis: Analysis) -> list[tuple[str, str]]:
                 f"{failed / finished:.1%} (95% CI {low:.1%}–{high:.1%}) of {finished:,} finished jobs",
             )
         )
-    failing = rates[rates["failed"] > 0]
+    failing = rates[(rates["failed"] > 0) & (rates["total"] >= TOP_FAILING_MIN_FINISHED)]
+    label = "Top failing type" if analysis.by == "job_type" else f"Top failing {analysis.by}"
     if not failing.empty:
-        worst = failing.iloc[0]
+        worst = failing.iloc[0]  # rates are sorted by ci_low, worst first
         facts.append(
             (
-                "Top failing type" if analysis.by == "job_type" else f"Top failing {analysis.by}",
+                label,
                 f"{failing.index[0]} {worst['failure_rate']:.1%}"
-                f" ({int(worst['failed'])}/{int(worst['total'])}; ranked by the CI's lower bound)",
+                f" ({int(worst['failed'])}/{int(worst['total'])}; ranked by the CI's lower bound, "
+                f"≥ {TOP_FAILING_MIN_FINISHED} finished)",
             )
         )
+    elif failed:
+        facts.append((label, f"none with {TOP_FAILING_MIN_FINISHED} finished jobs or more"))
     reasons = analysis.fail_reason_groups
     if not reasons.empty:
         top = reasons.iloc[0]

@@ -17,28 +17,26 @@ from matplotlib.axes import Axes
 
 from .._compare._incident import IncidentComparison, incident_comparison
 from .._core._calendar import TzLike, resolve_tz, tz_label
-from .._core._format import Formats, format_duration
+from .._core._format import format_duration
+from .._core._schema import (
+    POSTMORTEM_COMPARISON,
+    POSTMORTEM_CONCURRENT,
+    POSTMORTEM_FAILURES,
+    WHAT_CHANGED,
+)
 from .._frame import require_columns
 from .._reasons import fail_reason_template
 from .._stats._durations import duration_stats
 from .._stats._failures import failure_rates
 from .._stats._intervals import equals, instance_labels, job_finish, overlapping, parse_time, select_instance
-from ._analyse import JOB_VIEW_COLUMNS, JOB_VIEW_FORMATS, Analysis
+from ._analyse import JOB_VIEW_COLUMNS, Analysis
+from ._fleet import instance_fact
 
-__all__ = ["COMPARISON_FORMATS", "JOB_VIEW_COLUMNS", "PostMortem", "postmortem"]
+__all__ = ["JOB_VIEW_COLUMNS", "PostMortem", "postmortem"]
 
 DEFAULT_LOOKBACK = pd.Timedelta(days=7)
 SLOWER_RATIO = 1.5  # the summary calls a job type slower when its p50 is at least this × the fleet's
 MIN_JOBS_TO_COMPARE = 3  # … and both sides have at least this many completed jobs of that type
-COMPARISON_FORMATS: Formats = {
-    "count": "count",
-    "p50_s": "duration",
-    "failure_rate": "percent",
-    "fleet_count": "count",
-    "fleet_p50_s": "duration",
-    "fleet_failure_rate": "percent",
-    "ratio": "ratio",
-}
 _TIME_FORMAT = "%Y-%m-%d %H:%M"
 _WEEK = pd.Timedelta(weeks=1)
 
@@ -143,6 +141,7 @@ class PostMortem:
         counts = ", ".join(f"{int(n)} {str(s).lower()}" for s, n in statuses.items())
         facts = [
             ("Subject", self.subject),
+            *self._instance_facts(),
             ("Window", window),
             ("Jobs", f"{len(self.jobs)}" + (f" ({counts})" if counts else "")),
         ]
@@ -178,6 +177,11 @@ class PostMortem:
             )
         return facts
 
+    def _instance_facts(self) -> list[tuple[str, str]]:
+        """What the instance was at the incident (mode, version, spec, AZs), when the jobs carry it."""
+        fact = instance_fact(self.data, self.instance_id, self.start, self.end)
+        return [("Instance", fact)] if fact else []
+
     def __str__(self) -> str:
         return self.summary()
 
@@ -186,26 +190,18 @@ class PostMortem:
 
         parts = [f"<h3>Post-mortem: {html.escape(self.subject)}</h3>", definition_list(self.facts())]
         for caption, table, formats in (
-            ("Failures", self.failures, JOB_VIEW_FORMATS),
-            ("Duration vs fleet", self.comparison, COMPARISON_FORMATS),
-            ("Concurrent jobs", self.concurrent, JOB_VIEW_FORMATS),
+            ("Failures", self.failures, POSTMORTEM_FAILURES.formats),
+            ("Duration vs fleet", self.comparison, POSTMORTEM_COMPARISON.formats),
+            ("Concurrent jobs", self.concurrent, POSTMORTEM_CONCURRENT.formats),
         ):
             parts.append(f"<h4>{caption}</h4>" + table_html(table, formats=formats, max_rows=50))
         if self.previous_weeks is not None:
             changes = self.previous_weeks.changes
             parts.append(
                 f"<h4>Same hours of the previous weeks ({len(self.previous_weeks.baseline)})</h4>"
-                + table_html(changes, formats=_CHANGE_FORMATS, max_rows=20)
+                + table_html(changes, formats=WHAT_CHANGED.formats, max_rows=20)
             )
         return "".join(parts)
-
-
-_CHANGE_FORMATS: Formats = {
-    "n_baseline": "count",
-    "n_current": "count",
-    "p_value": "number",
-    "q_value": "number",
-}
 
 
 def _previous_weeks_fact(found: IncidentComparison) -> str:

@@ -1,7 +1,12 @@
 """``ddsjobs check``: the regressions of the last days against the weeks before, for cron and CI.
 
 Exit codes: 0 no regression, 1 at least one regression (among ``--fail-on``), 2 usage error or unreadable
-input (never 1, so 1 always means a regression), 3 not enough data to judge anything.
+input (never 1, so 1 always means a regression), 3 not enough data to judge anything. A failure reason is
+"new" only against a baseline of at least ``--min-jobs`` jobs; with a thinner baseline, new reasons are not
+judged (and, with nothing else judged either, the verdict is 3).
+
+Everything printed from the data goes through ``terminal_safe`` (text, markdown) or JSON escapes, so a job
+field holding ESC, BEL or a bidi override cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -18,6 +24,7 @@ import pandas as pd
 from .._compare._periods import METRICS, RESULT_COLUMNS, VERDICTS, compare_periods
 from .._compare._reasons import new_fail_reasons
 from .._core._time import parse_moment
+from ._console import terminal_safe
 
 if TYPE_CHECKING:
     from .._rules._rule import Rule
@@ -137,6 +144,10 @@ def run_check(
     current, base = check_windows(df, since=since, baseline=baseline, until=until, tz=zone)
     result = compare_periods(df, current=current, baseline=base, by=list(by), min_jobs=min_jobs, fdr=fdr)
     reasons = new_fail_reasons(df, current=current, baseline=base)
+    baseline_jobs = _jobs_in(df, base)
+    reasons_judged = baseline_jobs >= min_jobs
+    if not reasons_judged:  # every reason is "new" against nothing: no verdict without a baseline
+        reasons = reasons.iloc[:0]
     keys = [column for column in result.columns if column not in RESULT_COLUMNS]
     counted = result.loc[(result["verdict"] == "regressed") & result["metric"].isin(list(fail_on))]
     summary = {verdict: int((result["verdict"] == verdict).sum()) for verdict in VERDICTS}
@@ -150,8 +161,19 @@ def run_check(
     else:
         code = EXIT_OK
     rows = _records(counted)
-    context = {"current": current, "baseline": base, "zone": zone, "keys": keys, "summary": summary}
-    context["breaches"] = breaches
+    context = {
+        "current": current,
+        "baseline": base,
+        "zone": zone,
+        "keys": keys,
+        "summary": summary,
+        "breaches": breaches,
+        "code": code,
+        "reasons_note": None
+        if reasons_judged
+        else f"new failure reasons not judged: the baseline has {baseline_jobs} job"
+        f"{'s' if baseline_jobs != 1 else ''} (--min-jobs {min_jobs})",
+    }
     payload = {
         "current": {"start": current[0].isoformat(), "end": current[1].isoformat()},
         "baseline": {"start": base[0].isoformat(), "end": base[1].isoformat()},
@@ -161,20 +183,37 @@ def run_check(
         "exit_code": code,
         "regressions": rows,
         "new_fail_reasons": _records(reasons.drop(columns=["sample_job_ids"])),
+        "new_fail_reasons_judged": bool(reasons_judged),
         "rows": _records(result),
         "breaches": breaches,
         "findings": _findings(rows, reasons, breaches, keys),
     }
     if output_format == "json":
-        json.dump(payload, out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        out.write(_json_safe(json.dumps(payload, indent=2, ensure_ascii=False)) + "\n")
     elif output_format == "markdown":
-        out.write(_markdown(rows, reasons, context))
+        out.write(terminal_safe(_markdown(rows, reasons, context)))
     else:
-        out.write(_text(rows, reasons, context))
+        out.write(terminal_safe(_text(rows, reasons, context)))
     if on_result is not None:
         on_result(payload)
     return code
+
+
+def _jobs_in(df: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp]) -> int:
+    """Jobs created in ``[start, end)``."""
+    if "created" not in df.columns:
+        return 0
+    created = pd.to_datetime(df["created"], utc=True)
+    return int(created.between(window[0], window[1], inclusive="left").sum())
+
+
+def _json_safe(text: str) -> str:
+    """JSON already escapes C0 controls; DEL, C1 controls, bidi overrides and lone surrogates become
+    ``\\uXXXX`` escapes too (still valid JSON, same value)."""
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _breaches(df: pd.DataFrame, rules: Sequence[Rule], current: Any) -> list[dict[str, Any]]:
@@ -189,7 +228,7 @@ def _breaches(df: pd.DataFrame, rules: Sequence[Rule], current: Any) -> list[dic
 def _regression_line(row: dict[str, Any], keys: Sequence[str]) -> str:
     metric = row["metric"]
     return (
-        f"REGRESSED  {_group(row, keys)}  {metric}  "
+        f"REGRESSED  {terminal_safe(_group(row, keys), one_line=True)}  {metric}  "
         f"{_value(metric, _num(row['baseline']))} → {_value(metric, _num(row['current']))}  "
         f"({_change(metric, _numbers(row))})  q={_num(row['q_value']):.2g}  "
         f"n={row['n_baseline']}/{row['n_current']}"
@@ -197,7 +236,8 @@ def _regression_line(row: dict[str, Any], keys: Sequence[str]) -> str:
 
 
 def _reason_line(reason: Any) -> str:
-    return f"NEW REASON  {reason.count} jobs on {reason.instances} instance(s): {reason.template}"
+    template = terminal_safe(reason.template, one_line=True)
+    return f"NEW REASON  {reason.count} jobs on {reason.instances} instance(s): {template}"
 
 
 def _findings(
@@ -223,13 +263,29 @@ def _headline(context: dict[str, Any]) -> str:
 def _text(rows: list[dict[str, Any]], reasons: pd.DataFrame, context: dict[str, Any]) -> str:
     lines = [f"ddsjobs check: {_headline(context)}"]
     lines += _findings(rows, reasons, context["breaches"], context["keys"])
-    if not rows:
-        lines.append("No regression.")
+    if context["reasons_note"]:
+        lines.append(context["reasons_note"][0].upper() + context["reasons_note"][1:] + ".")
+    if _VERDICT_LINE.get(context["code"]):
+        lines.append(_VERDICT_LINE[context["code"]])
     return "\n".join(lines) + "\n"
 
 
+_VERDICT_LINE = {
+    EXIT_OK: "No regression.",
+    EXIT_INSUFFICIENT: "Not enough data to judge: no regression can be claimed either way.",
+}
+
+
 def _markdown(rows: list[dict[str, Any]], reasons: pd.DataFrame, context: dict[str, Any]) -> str:
-    title = f"{len(rows)} regression{'s' if len(rows) != 1 else ''}" if rows else "no regression"
+    code = context["code"]
+    if rows:
+        title = f"{len(rows)} regression{'s' if len(rows) != 1 else ''}"
+    elif code == EXIT_INSUFFICIENT:
+        title = "not enough data"
+    elif len(reasons):
+        title = "new failure reasons"
+    else:
+        title = "no regression"
     if context["breaches"]:
         title += f", {len(context['breaches'])} rule breach(es)"
     lines = [f"**ddsjobs check: {title}** — {_headline(context)}", ""]
@@ -241,7 +297,7 @@ def _markdown(rows: list[dict[str, Any]], reasons: pd.DataFrame, context: dict[s
         for row in rows:
             metric = row["metric"]
             cells = [
-                _group(row, context["keys"]).replace("|", "\\|"),
+                terminal_safe(_group(row, context["keys"]), one_line=True).replace("|", "\\|"),
                 f"`{metric}`",
                 f"{_value(metric, _num(row['baseline']))} → {_value(metric, _num(row['current']))}",
                 _change(metric, _numbers(row)),
@@ -255,8 +311,10 @@ def _markdown(rows: list[dict[str, Any]], reasons: pd.DataFrame, context: dict[s
     if len(reasons):
         lines += ["", "New failure reasons:", ""]
         for reason in reasons.itertuples(index=False):
-            template = str(reason.template).replace("`", "'")
+            template = terminal_safe(reason.template, one_line=True).replace("`", "'")
             lines.append(f"- {reason.count} jobs on {reason.instances} instance(s): `{template}`")
+    if context["reasons_note"]:
+        lines += ["", context["reasons_note"][0].upper() + context["reasons_note"][1:] + "."]
     return "\n".join(lines) + "\n"
 
 

@@ -2,7 +2,9 @@
 
 Only the standard library is imported here, so ``ddsjobs --help`` and ``--version`` answer without loading
 pandas, matplotlib or httpx; each command imports what it needs when it runs. Exit codes: 0 ok,
-1 failure, 2 usage error, 3 partial result (some job ids failed). A new command is a ``_<name>_parser``
+1 failure, 2 usage error (also: a file in --out that ddsjobs did not write, an input inside --out),
+3 partial result (some job ids failed) or, for ``report``, no job in the selection (previous report kept);
+``check`` has its own (see ``_check``). A new command is a ``_<name>_parser``
 function (added to ``_PARSERS``) that sets ``run=`` to the function doing the work (see ``_commands``).
 """
 
@@ -10,18 +12,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ddsjobs_analytics import __version__
 from ddsjobs_analytics._cli._commands import (
     EXIT_FAILURE,
+    EXIT_NO_DATA,
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_USAGE,
+    NoDataError,
+    UsageError,
+    print_error,
     run_archive,
     run_check,
     run_demo,
@@ -34,51 +38,19 @@ from ddsjobs_analytics._cli._commands import (
     write_report_folder,
 )
 from ddsjobs_analytics._cli._console import console, terminal_safe
+from ddsjobs_analytics._cli._inputs import add_assume_tz
+from ddsjobs_analytics._cli._inventory import add_inventory_commands
 from ddsjobs_analytics._cli._options import extend_parsers
+from ddsjobs_analytics._cli._types import _checked, _moment, _path, parse_since
 
-__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main", "parse_since"]
-
-
-_EXIT_CODES = """exit codes: 0 ok, 1 failure, 2 usage error, 3 partial (some job ids or targets failed)"""
+__all__ = ["EXIT_FAILURE", "EXIT_NO_DATA", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "main", "parse_since"]
 
 
-def parse_since(value: str, *, now: datetime | None = None) -> datetime:
-    """``"30d"``, ``"12h"``, ``"90m"``, ``"2w"`` or an ISO date/time → the UTC start of the window."""
-    from ddsjobs_analytics._core._time import parse_moment
-
-    try:
-        return parse_moment(value, now=now, what="--since").to_pydatetime()
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def _moment(option: str) -> Callable[[str], str]:
-    """An argparse type that checks a time or age now, and keeps the text: ages are resolved against the
-    source's own clock (the sample's end for the sample)."""
-
-    def check(value: str) -> str:
-        try:
-            parse_since(value)
-        except argparse.ArgumentTypeError as exc:
-            raise argparse.ArgumentTypeError(str(exc).replace("--since", option)) from None
-        return value
-
-    return check
-
-
-def _checked(module: str, function: str) -> Callable[[str], Any]:
-    """An argparse type that calls ``module.function`` when the option is given, so ``--help`` imports
-    nothing heavy; its ValueError becomes a usage error (exit 2)."""
-
-    def check(value: str) -> Any:
-        import importlib
-
-        try:
-            return getattr(importlib.import_module(f"ddsjobs_analytics.{module}"), function)(value)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return check
+_EXIT_CODES = (
+    "exit codes: 0 ok, 1 failure, 2 usage error (also: a file in --out that ddsjobs did not write,\n"
+    "  an input inside --out), 3 partial (some job ids or targets failed; report: no job in the\n"
+    "  selection, the previous report kept)"
+)
 
 
 # ------------------------------------------------------------------------------------------------ parsing
@@ -140,10 +112,11 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("report")
     group.add_argument(
         "--out",
-        type=Path,
+        type=_path,
         default=Path("report"),
         metavar="DIR",
-        help="output folder (default: ./report); holds one run",
+        help="output folder (default: ./report); holds one run; a file ddsjobs did not write is never "
+        "replaced (exit 2)",
     )
     group.add_argument("--html", action="store_true", help="also write a self-contained report.html")
     group.add_argument("--bom", action="store_true", help="write CSV with a UTF-8 BOM (for Excel)")
@@ -225,17 +198,18 @@ def _report_parser(commands: Any) -> None:
     report.add_argument(
         "inputs",
         nargs="*",
-        type=Path,
+        type=_path,
         metavar="INPUT",
         help="job files: .parquet/.csv from 'ddsjobs fetch', or API records as .json/.jsonl(.gz); "
         "none: the bundled sample",
     )
     report.add_argument(
-        "--archive", type=Path, metavar="PATH", help="read from a job archive instead of files"
+        "--archive", type=_path, metavar="PATH", help="read from a job archive instead of files"
     )
     _window_options(
         report, since_help="only jobs created since this (e.g. 30d or 2026-09-01; sample: before its end)"
     )
+    add_assume_tz(report)
     _report_options(report)
 
 
@@ -257,7 +231,7 @@ def _fetch_parser(commands: Any) -> None:
         metavar="ID",
         help="fetch these jobs by id instead of a window (repeatable); exit 3 if some fail",
     )
-    fetch.add_argument("--out", type=Path, required=True, metavar="FILE", help="jobs.parquet or jobs.csv")
+    fetch.add_argument("--out", type=_path, required=True, metavar="FILE", help="jobs.parquet or jobs.csv")
 
 
 def _sync_parser(commands: Any) -> None:
@@ -270,7 +244,7 @@ def _sync_parser(commands: Any) -> None:
         run=run_sync,
     )
     sync.add_argument(
-        "--archive", type=Path, required=True, metavar="PATH", help="the archive folder (created if new)"
+        "--archive", type=_path, required=True, metavar="PATH", help="the archive folder (created if new)"
     )
     _target_options(sync)
     sync.add_argument(
@@ -313,17 +287,19 @@ def _check_parser(commands: Any) -> None:
         example="ddsjobs check --archive ~/dds-jobs --since 7d --baseline 28d --tz Asia/Shanghai",
         run=run_check,
         exit_codes="exit codes: 0 no regression, 1 at least one regression or rule breach, 2 usage error or "
-        "unreadable input, 3 not enough data to judge, 4 no regression but a --target failed",
+        "unreadable input,\n  3 not enough data to judge (new failure reasons need a baseline of --min-jobs "
+        "jobs),\n  4 no regression but a --target failed",
     )
     check.add_argument(
         "inputs",
         nargs="*",
-        type=Path,
+        type=_path,
         metavar="INPUT",
         help="job files (default: --archive or the task center)",
     )
+    add_assume_tz(check)
     check.add_argument(
-        "--archive", type=Path, metavar="PATH", help="read from a job archive instead of files"
+        "--archive", type=_path, metavar="PATH", help="read from a job archive instead of files"
     )
     _target_options(check)
     group = check.add_argument_group("periods and output")
@@ -382,7 +358,7 @@ def _archive_parser(commands: Any) -> None:
         help="verify: report problems, change nothing; repair: rebuild from the part files, then verify "
         "(files it cannot account for are moved to _quarantine/, never deleted)",
     )
-    archive.add_argument("--archive", type=Path, required=True, metavar="PATH", help="the archive folder")
+    archive.add_argument("--archive", type=_path, required=True, metavar="PATH", help="the archive folder")
 
 
 _PARSERS: list[Callable[[Any], None]] = [
@@ -410,6 +386,7 @@ def _build_parser() -> argparse.ArgumentParser:
     for build in _PARSERS:
         build(commands)
     extend_parsers(commands, _command)
+    add_inventory_commands(commands, command=_command, target_options=_target_options)
     parser.set_defaults(commands=commands.choices)
     return parser
 
@@ -433,11 +410,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.run(args))
         except KeyboardInterrupt:
             return 130
-        except Exception as exc:  # the command line shows one clear line, not a traceback
-            if args.verbosity >= 1:
-                raise
-            message = terminal_safe(f"{type(exc).__name__}: {exc}", one_line=True)
-            print(f"ddsjobs {args.command}: {message}", file=sys.stderr)
+        except Exception as exc:  # the command line shows one clear line (-vv: and the traceback)
+            print_error(args, exc)
+            if isinstance(exc, UsageError):
+                return EXIT_USAGE
+            if isinstance(exc, NoDataError):
+                return EXIT_NO_DATA
             return EXIT_FAILURE
 
 

@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     from ..client import TaskCenter
     from ..config import Target
 
-__all__ = ["apply_filters", "fetch_jobs", "list_tasks_filters", "sync_targets", "targets_of"]
+__all__ = [
+    "apply_filters",
+    "client_options",
+    "fetch_jobs",
+    "list_tasks_filters",
+    "report_failures",
+    "sync_targets",
+    "targets_of",
+]
 
 API_STATUSES = ("Running", "Completed", "Failed")
 
@@ -69,17 +77,19 @@ def targets_of(args: argparse.Namespace) -> list[Target]:
     return list(config_for(args).targets)
 
 
-def _client_options(args: argparse.Namespace, target: Target) -> dict[str, Any]:
+def client_options(args: argparse.Namespace, target: Target) -> dict[str, Any]:
     options: dict[str, Any] = {"region": target.region, "project_id": target.project_id, "progress": False}
     if getattr(args, "endpoint", None):
         options["endpoint"] = args.endpoint
     return options
 
 
-def report_failures(args: argparse.Namespace, failures: dict[str, BaseException]) -> None:
+def report_failures(args: argparse.Namespace, failures: dict[str, BaseException], *, what: str = "") -> None:
+    """One stderr line per failed target, naming it (and ``what`` failed: ``"inventory"``)."""
     for label, exc in failures.items():
         text = terminal_safe(f"{type(exc).__name__}: {exc}", one_line=True)
-        print(f"ddsjobs {args.command}: target {label} failed: {text}", file=sys.stderr)
+        part = f" {what}" if what else ""
+        print(f"ddsjobs {args.command}: target {label}{part} failed: {text}", file=sys.stderr)
 
 
 def fetch_jobs(
@@ -104,7 +114,7 @@ def fetch_jobs(
     from ..client import AsyncTaskCenter
 
     async def one(target: Target) -> list[dict[str, Any]]:
-        async with AsyncTaskCenter.from_env(**_client_options(args, target)) as center:
+        async with AsyncTaskCenter.from_env(**client_options(args, target)) as center:
             records = await center.list_jobs(start, end, **server)  # type: ignore[arg-type]
         return [{**record, "region": target.region, "project_id": target.project_id} for record in records]
 
@@ -137,11 +147,17 @@ def sync_targets(args: argparse.Namespace, targets: list[Target]) -> tuple[list[
     failures: dict[str, BaseException] = {}
     archive = JobArchive(args.archive)
     for target in targets:
-        options = _client_options(args, target)
+        options = client_options(args, target)
         options["progress"] = show_progress(args.verbosity, args.progress)
         try:
             with TaskCenter.from_env(**options) as center:
-                stats = sync(center, archive, since=args.since, overlap=args.overlap)
+                stats = sync(
+                    center,
+                    archive,
+                    since=args.since,
+                    overlap=args.overlap,
+                    instances=not getattr(args, "no_instances", False),
+                )
             lines.append(f"{target.label}: {stats}")
             if stats.refetch_failed:
                 failures[target.label] = RuntimeError(f"{len(stats.refetch_failed)} job(s) not re-fetched")

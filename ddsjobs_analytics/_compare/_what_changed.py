@@ -14,40 +14,12 @@ from typing import NamedTuple
 import pandas as pd
 
 from .._core._calendar import tz_label
-from .._core._format import Formats
-from .._reasons import REASON_GROUP_FORMATS
 from ._periods import compare_periods, default_periods, spans_periods
 from ._reasons import new_fail_reasons
 
-__all__ = [
-    "CHANGE_DURATION_FORMATS",
-    "CHANGE_RATE_FORMATS",
-    "NEW_REASON_FORMATS",
-    "WHAT_CHANGED_FORMATS",
-    "WhatChanged",
-    "what_changed",
-]
+__all__ = ["WhatChanged", "what_changed"]
 
 CURRENT, BASELINE = "7d", "28d"
-# The full comparison mixes units per row (rates and seconds), so only the unit-free columns are declared.
-WHAT_CHANGED_FORMATS: Formats = {
-    "p_value": "number",
-    "q_value": "number",
-    "n_baseline": "count",
-    "n_current": "count",
-}
-# The rows of one kind, as the report shows them: rates as percentages, durations and their ratio.
-CHANGE_RATE_FORMATS: Formats = {
-    **WHAT_CHANGED_FORMATS,
-    **dict.fromkeys(("baseline", "current", "change", "ci_low", "ci_high"), "percent"),
-}
-CHANGE_DURATION_FORMATS: Formats = {
-    **WHAT_CHANGED_FORMATS,
-    "baseline": "duration",
-    "current": "duration",
-    **dict.fromkeys(("change", "ci_low", "ci_high"), "ratio"),
-}
-NEW_REASON_FORMATS: Formats = REASON_GROUP_FORMATS  # the same columns as a reason group's
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
 

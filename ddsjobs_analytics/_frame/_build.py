@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
@@ -10,12 +11,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .._core._calendar import TzLike, resolve_tz
 from .._core._names import TERMINAL_STATUSES, canonical_job_type
 from .._core._schema import JOB_COLUMNS
+from ._dedup import one_row_per_job
 from ._extract import MAX_TEXT_CHARS, dictionary, extract, null_blanks
+from ._from_frame import frame_part
+from ._naive import AmbiguousDateError, NaiveTimeError, Zone, offset_minutes
 from ._quality import ErrorMode, Problems
 from ._read import RecordsInput, read_parts
-from ._times import NAT, YEARS, observed_at_argument, observed_at_column, time_column
+from ._times import NAT, YEARS, observed_at_argument, observed_at_column, time_columns
 
 __all__ = ["JOB_COLUMNS", "empty_jobs_frame", "jobs_frame", "require_columns"]
 
@@ -23,37 +28,65 @@ _RUNNING = "Running"
 
 
 def jobs_frame(
-    records: RecordsInput,
+    records: RecordsInput | pd.DataFrame,
     *,
     observed_at: datetime | str | None = None,
     region: str | None = None,
     project_id: str | None = None,
     errors: ErrorMode = "warn",
     max_chars: int = MAX_TEXT_CHARS,
+    assume_tz: TzLike = None,
+    per_record: bool = False,
 ) -> pd.DataFrame:
-    """One row per job record, with the columns and dtypes of :data:`JOB_COLUMNS` (see the frame contract).
+    """One row per job, with the columns and dtypes of :data:`JOB_COLUMNS` (see the frame contract).
 
     ``records``: job dicts of either API shape, wrapped responses (``{"job": …}``/``{"jobs": […]}``), or a
-    path to a ``.json``/``.jsonl`` file (``.gz`` too). ``observed_at`` (when the records were read; default
+    path to a ``.json``/``.jsonl`` file (``.gz`` too), or a DataFrame (a jobs frame, the report's ``jobs.csv``
+    read by ``pd.read_csv``, ``pd.DataFrame(records)``): its columns are re-typed and the derived ones
+    (``job_type``, ``duration_s``, ``age_s``) recomputed. ``observed_at`` (when the records were read; default
     now), ``region`` and ``project_id`` apply to records that do not carry those keys themselves.
     ``errors``: ``"warn"`` turns unusable values into NA and reports all of them in one
     :class:`DataQualityWarning`; ``"raise"`` raises :class:`RecordError` at the first; ``"ignore"`` is silent.
-    No mode ever drops a record. Text longer than ``max_chars`` characters is truncated (counted); times
-    outside 1970–2100 are NaT (counted).
+    No mode ever drops a record silently: a job listed more than once keeps one row (finished over Running,
+    then the latest ``observed_at``, then the later record), and the rows merged are counted
+    (``"duplicate job_id"``). ``df.attrs["quality"]`` holds the warning's counts. Text longer than
+    ``max_chars`` characters is truncated (counted); times outside 1970–2100 are NaT (counted).
+    ``per_record=True`` keeps one row per record instead, in input order (the archive pairs each row with
+    its record's raw JSON and merges jobs by its own rule).
+    A time without a UTC offset is read in the ``utc_offset`` of its record (minutes east of UTC), else in
+    ``assume_tz`` (an IANA name, ``"+08:00"``, ``"UTC"``); with neither it is refused (``NaiveTimeError``).
     """
     if errors not in ("warn", "raise", "ignore"):
         raise ValueError(f"errors must be 'warn', 'raise' or 'ignore', not {errors!r}")
     default_observed = observed_at_argument(observed_at)
-    fields, problems = extract(read_parts(records), errors, max_chars=max_chars, years=YEARS)
+    tz = None if assume_tz is None else resolve_tz(assume_tz)
+    framed = isinstance(records, pd.DataFrame)
+    parts = [frame_part(records)] if isinstance(records, pd.DataFrame) else read_parts(records)
+    fields, problems = extract(parts, errors, max_chars=max_chars, years=YEARS)
+    if framed:  # records in memory and files count these on the way in
+        problems.add(
+            "missing id", "id", np.flatnonzero(fields["id"].is_null().to_numpy(zero_copy_only=False))
+        )
+    minutes, known, bad = offset_minutes(fields["utc_offset"])
+    problems.add("unparseable", "utc_offset", np.flatnonzero(bad), fields.pop("utc_offset"))
+    try:
+        times = time_columns(
+            {"created": fields.pop("created_at"), "ended": fields.pop("ended_at")},
+            problems,
+            Zone(minutes, known, tz),
+        )
+    except (NaiveTimeError, AmbiguousDateError) as exc:
+        if isinstance(records, (str, os.PathLike)):
+            raise type(exc)(f"{records}: {exc}") from None
+        raise
+    created, ended = times["created"], times["ended"]
 
     names = _categorical(fields.pop("name"), "name", problems, required=True)
     status = _categorical(fields.pop("status"), "status", problems, required=True)
     running = _code_mask(status, [_RUNNING])
     terminal = _code_mask(status, TERMINAL_STATUSES)
 
-    created = time_column(fields.pop("created_at"), "created", problems)
     problems.add("missing", "created", np.flatnonzero(created.missing))
-    ended = time_column(fields.pop("ended_at"), "ended", problems)
     problems.add("missing", "ended", np.flatnonzero(terminal & ended.missing))
 
     created_us = created.utc.view(np.int64)
@@ -73,7 +106,11 @@ def jobs_frame(
             "status": status,
             "created": _utc_array(created_us),
             "ended": _utc_array(ended_us),
-            "utc_offset": pd.arrays.IntegerArray(created.offset_minutes, created_us == NAT),
+            # The record's own utc_offset when it has one (a saved frame: times in UTC, offset beside), else
+            # the offset the `created` string was written in.
+            "utc_offset": pd.arrays.IntegerArray(
+                np.where(known, minutes, created.offset_minutes).astype(np.int16), created_us == NAT
+            ),
             "duration_s": duration,
             "age_s": _seconds_between(observed_us, created_us, running),
             "progress": _progress(fields["progress"], problems),
@@ -86,6 +123,11 @@ def jobs_frame(
         },
         copy=False,
     )
+    frame, dropped = (frame, np.empty(0, dtype=np.int64)) if per_record else one_row_per_job(frame)
+    if dropped.size:
+        problems.add("duplicate", "job_id", dropped)
+        frame = frame.reset_index(drop=True)
+    frame.attrs["quality"] = problems.counts
     problems.emit()
     return frame
 

@@ -9,7 +9,7 @@ dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
@@ -21,11 +21,24 @@ import pyarrow.compute as pc
 
 from ._quality import ErrorMode, Problems, record_labels
 
-__all__ = ["MAX_TEXT_CHARS", "RECORD_SCHEMA", "Fields", "Part", "Unreadable", "extract", "unwrap"]
+__all__ = [
+    "MAX_REASON_CHARS",
+    "MAX_TEXT_CHARS",
+    "RECORD_SCHEMA",
+    "Fields",
+    "Part",
+    "Unreadable",
+    "extract",
+    "unwrap",
+]
 
 # Longest text kept per field: a 10 MB instance name is an accident or an attack, and every chart label,
 # table cell and CSV row downstream would carry it. Longer values are truncated and counted.
 MAX_TEXT_CHARS = 65_536
+# A failure reason is one message (the longest in the bundled sample: 98 characters). Capped lower than other
+# text because every reason is tokenised into templates and shown in tables: a file of 1 MB reasons would
+# otherwise cost the analysis ~0.3 MB per failed job (benchmarks/bench_memory.py).
+MAX_REASON_CHARS = 8_192
 
 STRING_TYPE = pa.large_string()  # int64 offsets: never chunks, whatever the volume
 _INSTANCE_TYPE = pa.struct([("id", STRING_TYPE), ("name", STRING_TYPE)])
@@ -48,6 +61,7 @@ _RECORD_TYPE = pa.struct(
             "region",
             "project_id",
             "observed_at",
+            "utc_offset",
         )
     ]
     + [("instance", _INSTANCE_TYPE)]
@@ -80,6 +94,7 @@ class Part:
     lines: Sequence[int] | np.ndarray | None = None
     source: str | None = None
     ids: pa.Array | None = None  # the table's ids, once the table itself is released
+    blank: int = 0  # blank lines of the file left out before these rows (counted, no row)
 
     def __len__(self) -> int:
         if self.table is not None:
@@ -129,28 +144,52 @@ def unwrap(items: Sequence[object]) -> list[object]:
 
 
 def extract(
-    parts: list[Part], errors: ErrorMode, *, max_chars: int = MAX_TEXT_CHARS, years: str = ""
+    parts: Iterable[Part], errors: ErrorMode, *, max_chars: int = MAX_TEXT_CHARS, years: str = ""
 ) -> tuple[Fields, Problems]:
-    """The string fields of every row of ``parts``, in order, and the problems noted on the way."""
-    starts = np.cumsum([0] + [len(part) for part in parts]).tolist()[:-1]
+    """The string fields of every row of ``parts``, in order, and the problems noted on the way.
+
+    ``parts`` is consumed lazily and each part's text is capped at ``max_chars`` as soon as it is read, so
+    a file of 1 MB reasons never holds more than one block of them uncapped.
+    """
+    labelled: list[tuple[int, Callable[[int], object], Callable[[int], str | None]]] = []
+    caps = {"fail_reason": min(max_chars, MAX_REASON_CHARS)} if max_chars > 0 else {}
     problems = Problems(
         errors,
-        record_labels([(s, p.job_id, p.where) for s, p in zip(starts, parts, strict=True)]),
+        record_labels(labelled),
         cap=f"{max_chars:,}",
+        caps={field: f"{cap:,}" for field, cap in caps.items()},
         years=years,
     )
     pieces = []
-    for start, part in zip(starts, parts, strict=True):
+    start = blank = 0
+    for part in parts:
+        blank += part.blank
+        if not len(part):
+            continue
+        labelled.append((start, part.job_id, part.where))
         with problems.rows_from(start):
             if part.table is not None:
-                pieces.append(_table_fields(part.take_table()))
-                part.ids = pieces[-1]["id"]
+                piece = _table_fields(part.take_table())
+                part.ids = piece["id"]
             else:
-                pieces.append(_items_fields(part, problems))
+                piece = _items_fields(part, problems)
+            _truncate(piece, max_chars, problems, caps)
+            # The block's raw text is garbage now: hand it back so RSS tracks the capped fields, not the file.
+            pa.default_memory_pool().release_unused()
+        pieces.append(piece)
+        start += len(part)
+    if blank:
+        problems.note("blank lines", blank)
     if not pieces:
         pieces.append(_items_fields(Part(items=[]), problems))
-    fields = pieces[0] if len(pieces) == 1 else {key: _concat([p[key] for p in pieces]) for key in pieces[0]}
-    _truncate(fields, max_chars, problems)
+    if len(pieces) == 1:
+        return pieces[0], problems
+    # Field by field, each field's pieces let go as soon as it is joined: the peak is the pieces plus one
+    # field, not twice everything.
+    fields: Fields = {}
+    for key in list(pieces[0]):
+        fields[key] = _concat([piece.pop(key) for piece in pieces])
+        pa.default_memory_pool().release_unused()
     return fields, problems
 
 
@@ -274,7 +313,11 @@ def _datetime_text(value: object) -> str | None:
 
 
 TextOf: TypeAlias = Callable[[object], "str | None"]
-_TEXT_OF: dict[str, TextOf] = {"progress": _number_text, "observed_at": _datetime_text}
+_TEXT_OF: dict[str, TextOf] = {
+    "progress": _number_text,
+    "observed_at": _datetime_text,
+    "utc_offset": _number_text,
+}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -310,32 +353,52 @@ def _strings(values: list[Any], field: str, problems: Problems, text_of: TextOf)
     return pa.array(texts, type=STRING_TYPE)
 
 
-def _truncate(fields: Fields, max_chars: int, problems: Problems) -> None:
-    """Cut every value longer than ``max_chars`` characters, counted per field (bounded work downstream)."""
+def _truncate(fields: Fields, max_chars: int, problems: Problems, caps: dict[str, int]) -> None:
+    """Cut every value longer than ``max_chars`` characters (``caps``: other limits per field), counted per
+    field (bounded work downstream)."""
     for key, strings in fields.items():
-        if len(strings) == 0 or max_chars <= 0:
+        limit = caps.get(key, max_chars)
+        if len(strings) == 0 or limit <= 0:
             continue
         strings = strings.cast(STRING_TYPE)
         offsets = np.frombuffer(
             strings.buffers()[1], dtype=np.int64, count=len(strings) + 1, offset=strings.offset * 8
         )
-        if int(np.diff(offsets).max()) <= max_chars:  # bytes ≥ characters: nothing can be too long
+        if int(np.diff(offsets).max()) <= limit:  # bytes ≥ characters: nothing can be too long
             continue
-        long = pc.greater(pc.utf8_length(strings), max_chars).fill_null(False)
+        long = pc.greater(pc.utf8_length(strings), limit).fill_null(False)
         rows = np.flatnonzero(long.to_numpy(zero_copy_only=False))
         if rows.size:
             problems.add("truncated", FRAME_FIELD.get(key, key), rows)
-            fields[key] = pc.if_else(long, pc.utf8_slice_codeunits(strings, 0, max_chars), strings)
+            fields[key] = pc.if_else(long, pc.utf8_slice_codeunits(strings, 0, limit), strings)
 
 
 def null_blanks(strings: pa.Array, *, strip: bool = False) -> pa.Array:
     """``""`` (and, with ``strip``, whitespace-only strings) → null."""
     if len(strings) == 0:
         return strings
-    blank = pc.equal(pc.utf8_trim_whitespace(strings) if strip else strings, "")
+    blank = _whitespace_only(strings) if strip else pc.equal(strings, "")
     if not pc.any(blank).as_py():
         return strings
     return pc.if_else(blank, pa.scalar(None, STRING_TYPE), strings)
+
+
+_HEAD = 64  # characters looked at first when testing for whitespace-only text
+
+
+def _whitespace_only(strings: pa.Array) -> pa.Array:
+    """Which strings hold whitespace only (``""`` too), without trimming a copy of every long text: only the
+    first characters are trimmed, and the rare long string whose head is all whitespace is checked whole."""
+    head = pc.utf8_slice_codeunits(strings, 0, _HEAD)
+    blank = pc.equal(pc.utf8_trim_whitespace(head), "")
+    unsure = pc.and_(blank, pc.greater(pc.utf8_length(strings), _HEAD)).fill_null(False)
+    if not pc.any(unsure).as_py():
+        return blank
+    rows = np.flatnonzero(unsure.to_numpy(zero_copy_only=False))
+    whole = pc.equal(pc.utf8_trim_whitespace(strings.take(pa.array(rows))), "")
+    mask = blank.fill_null(False).to_numpy(zero_copy_only=False).copy()
+    mask[rows] = whole.to_numpy(zero_copy_only=False)
+    return pa.array(np.where(blank.is_null().to_numpy(zero_copy_only=False), None, mask), type=pa.bool_())
 
 
 def dictionary(strings: pa.Array) -> tuple[np.ndarray, list[str]]:

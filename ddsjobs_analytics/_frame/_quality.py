@@ -52,6 +52,8 @@ _KIND_KEY: dict[str, str] = {
     "out of range": "{field} out of range",
     "truncated": "{field} truncated",
     "invalid unicode": "{field} invalid unicode",
+    "duplicate": "duplicate {field}",
+    "not in zone": "{field} not in assume_tz",
 }
 _KIND_TEXT: dict[str, tuple[str, str]] = {
     "not a record": ("record is not a job object", "records are not job objects"),
@@ -68,7 +70,17 @@ _KIND_TEXT: dict[str, tuple[str, str]] = {
         "{field} with a lone surrogate, replaced by U+FFFD",
         "{field}s with lone surrogates, replaced by U+FFFD",
     ),
+    "not in zone": (
+        "naive {field} skipped or repeated by a daylight-saving change of assume_tz (set to NaT)",
+        "naive {field}s skipped or repeated by a daylight-saving change of assume_tz (set to NaT)",
+    ),
+    "duplicate": (
+        "record repeats a job id (one row kept per job: finished over Running, then the latest observed)",
+        "records repeat job ids (one row kept per job: finished over Running, then the latest observed)",
+    ),
 }
+# Problems resolved by a documented rule rather than by NA: counted, never raised, never "kept as NA".
+_RESOLVED = ("truncated", "invalid unicode", "duplicate")
 
 RowValues: TypeAlias = "Sequence[object] | Mapping[int, object] | pa.Array"
 
@@ -95,10 +107,11 @@ class Labels:
 def record_labels(
     parts: Sequence[tuple[int, Callable[[int], object], Callable[[int], str | None]]],
 ) -> Labels:
-    """Labels over consecutive parts, each ``(first row, job id of a local row, where of a local row)``."""
-    starts = [start for start, _, _ in parts]
+    """Labels over consecutive parts, each ``(first row, job id of a local row, where of a local row)``;
+    ``parts`` may grow after the call (parts read lazily)."""
 
     def find(row: int) -> tuple[int, int]:
+        starts = [start for start, _, _ in parts]
         index = max(bisect.bisect_right(starts, row) - 1, 0)
         return index, row - starts[index]
 
@@ -142,6 +155,7 @@ class Problems:
         self.bad_rows: dict[str, set[int]] = {}
         self.unparseable: dict[str, _Problem] = {}
         self.other: dict[str, tuple[str, str, _Problem]] = {}  # counts key → (kind, field, problem)
+        self.notes: dict[str, int] = {}  # counts key → count, not warned about
 
     @contextmanager
     def rows_from(self, offset: int) -> Iterator[None]:
@@ -166,7 +180,7 @@ class Problems:
             self.bad_rows.setdefault(field, set()).update(rows)
         if not rows:
             return
-        if self.errors == "raise":
+        if self.errors == "raise" and kind != "duplicate":
             self._raise(kind, field, rows[0], None if values is None else _value_at(values, local[0]))
         if kind == "unparseable":
             problem = self.unparseable.setdefault(field, _Problem())
@@ -186,17 +200,29 @@ class Problems:
             "missing id": "has no 'id'",
             "out of range": f"field {field!r} has a time outside {self.context.get('years')}: "
             f"{short_repr(value)}",
-            "truncated": f"field {field!r} is longer than {self.context.get('cap')} characters",
+            "not in zone": f"field {field!r} has a naive time that a daylight-saving change of assume_tz "
+            f"skips or repeats: {short_repr(value)}",
+            "truncated": f"field {field!r} is longer than {self._cap(field)} characters",
             "invalid unicode": f"field {field!r} has a lone surrogate (not valid Unicode): "
             f"{short_repr(value)}",
         }.get(kind, kind)
         label = self.label(row)
         raise RecordError(f"{label}: {what}", job_id=self.label.job_id(row), position=row, field=field)
 
+    def _cap(self, field: str) -> object:
+        caps = self.context.get("caps") or {}
+        return caps.get(field, self.context.get("cap")) if isinstance(caps, dict) else self.context.get("cap")
+
+    def note(self, key: str, count: int) -> None:
+        """Count ``count`` of something harmless that has no row (the blank lines of a file): in
+        :attr:`counts` (``df.attrs["quality"]``), never raised and never warned about."""
+        self.notes[key] = self.notes.get(key, 0) + count
+
     @property
     def counts(self) -> dict[str, int]:
         counts = {key: problem.count for key, problem in self.unparseable.items()}
         counts.update({key: problem.count for key, (_, _, problem) in self.other.items()})
+        counts.update(self.notes)
         return counts
 
     def message(self) -> str:
@@ -210,14 +236,16 @@ class Problems:
             parts.append(f"{total} {'value' if total == 1 else 'values'} could not be parsed: {fields}")
         for kind, field_name, p in self.other.values():
             one, many = _KIND_TEXT[kind]
-            text = (one if p.count == 1 else many).format(field=field_name, **self.context)
-            parts.append(f"{p.count} {text} ({', '.join(p.examples)})")
-            kept_as_na |= kind not in ("truncated", "invalid unicode")
+            context = {**self.context, "cap": self._cap(field_name)}
+            text = (one if p.count == 1 else many).format(field=field_name, **context)
+            parts.append(f"{p.count} {text}" + (f" ({', '.join(p.examples)})" if p.examples else ""))
+            kept_as_na |= kind not in _RESOLVED
         return "; ".join(parts) + ("; kept as NA" if kept_as_na else "")
 
     def emit(self) -> None:
         if self.errors == "warn" and (self.unparseable or self.other):
-            warnings.warn(DataQualityWarning(self.message(), self.counts), stacklevel=3)
+            counts = {key: count for key, count in self.counts.items() if key not in self.notes}
+            warnings.warn(DataQualityWarning(self.message(), counts), stacklevel=3)
 
 
 def short_repr(value: object, limit: int = 60) -> str:

@@ -13,7 +13,7 @@ import gzip
 import json
 import os
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +24,25 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from ._extract import RECORD_SCHEMA, Part, Unreadable, unwrap
+from ._stream import MAX_LINE_BYTES, blocks
 
 __all__ = ["RecordsInput", "as_record_list", "read_parts"]
 
 RecordsInput = Iterable[Any] | Mapping[str, Any] | str | os.PathLike[str]
 
 _PARSE = pj.ParseOptions(explicit_schema=RECORD_SCHEMA, unexpected_field_behavior="ignore")
-# One thread: on 2 cores, parallel blocks cost more peak memory (one parse buffer per thread) than time.
-_READ = pj.ReadOptions(use_threads=False)
+# One thread: measured on 1M outside-shaped jobs (benchmarks/README.md, "threads"), threads cost 10 % more
+# CPU and 9.6x the frame's memory at peak (over the 8x target) for no wall-clock gain on 2 shared cores.
+# 16 MiB blocks instead of 1 MiB: 24 chunks instead of 380 per column to combine; CPU -18 % at 300k (demo
+# fleet), peak 6.2x instead of 6.8x the frame at 1M (outside-shaped), 8.4x instead of 8.0x at 300k (fleet).
+_READ = pj.ReadOptions(use_threads=False, block_size=16 << 20)
 _PER_LINE = 16  # ranges of at most this many lines are read line by line in Python once Arrow rejects them
 _BLANK_FIRST = np.array([ord(c) for c in " \t\r\f\v"], dtype=np.uint8)
 
 
-def read_parts(records: RecordsInput) -> list[Part]:
-    """``records`` as parts for :func:`~._extract.extract`: a file through Arrow, anything else as given."""
+def read_parts(records: RecordsInput) -> Iterable[Part]:
+    """``records`` as parts for :func:`~._extract.extract`: a ``.jsonl`` file lazily, block by block (so
+    only one block's raw text is held at a time), anything else as given."""
     if isinstance(records, (str, os.PathLike)):
         path = Path(records)
         if _kind(path) == ".json":
@@ -122,10 +127,10 @@ def _python_line(raw: bytes, where: str) -> list[object]:
     return unwrap([item])
 
 
-def _arrow_table(source: Any) -> pa.Table | None:
+def _arrow_table(source: Any, options: pj.ReadOptions = _READ) -> pa.Table | None:
     """All rows of ``source`` by Arrow's reader; None when it rejects a line or any text is not UTF-8."""
     try:
-        table = pj.read_json(source, read_options=_READ, parse_options=_PARSE)
+        table = pj.read_json(source, read_options=options, parse_options=_PARSE)
         table.validate(full=True)
     except pa.ArrowInvalid:
         return None
@@ -138,26 +143,33 @@ def _ids_present(table: pa.Table) -> np.ndarray:
     return np.asarray(present.to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _read_lines(path: Path) -> list[Part]:
-    """A ``.jsonl`` file: all of it through Arrow when it is clean (the usual case), else line ranges."""
-    if path.suffix != ".gz":
-        with open(path, "rb") as fh:  # errors opening it name the file
-            table = _arrow_table(fh)
-        if table is not None and _ids_present(table).all():
-            return [Part(table=table)]
-        data = _read_bytes(path)
-    else:
-        data = _read_bytes(path)
-        table = _arrow_table(pa.BufferReader(data))
-        if table is not None and _ids_present(table).all():
-            return [Part(table=table)]
-    return _Lines(data, str(path)).parts()
+def _read_lines(path: Path) -> Iterator[Part]:
+    """A ``.jsonl`` file block by block (``_stream``): each block through Arrow when it is clean (the usual
+    case), else in line ranges; blank and over-long lines are counted, never held."""
+    source = str(path)
+    for block in blocks(path):
+        if block.too_long:
+            items: list[object] = [
+                Unreadable(f"{source}:{n}", f"line longer than {MAX_LINE_BYTES >> 20} MiB, not read")
+                for n in block.too_long
+            ]
+            yield Part(items=items, lines=list(block.too_long), source=source)
+        if block.blank:
+            yield Part(items=[], lines=[], source=source, blank=block.blank)
+        if not block.data:
+            continue
+        options = pj.ReadOptions(use_threads=False, block_size=max(len(block.data) + 1, 1 << 20))
+        table = _arrow_table(pa.BufferReader(block.data), options)
+        if table is not None and table.num_rows == len(block.numbers) and _ids_present(table).all():
+            yield Part(table=table, lines=block.numbers, source=source)
+        else:
+            yield from _Lines(block.data, source, np.asarray(block.numbers)).parts()
 
 
 class _Lines:
     """The non-blank lines of a file, read in ranges through Arrow; bisects down to the lines it rejects."""
 
-    def __init__(self, data: bytes, source: str) -> None:
+    def __init__(self, data: bytes, source: str, numbers: np.ndarray) -> None:
         self.data, self.source = data, source
         buf = np.frombuffer(data, dtype=np.uint8)
         newlines = np.flatnonzero(buf == ord("\n"))
@@ -170,7 +182,7 @@ class _Lines:
         keep = np.ones(len(starts), dtype=bool)
         keep[blank] = False
         self.starts, self.ends = starts[keep], ends[keep]
-        self.numbers = np.flatnonzero(keep) + 1
+        self.numbers = numbers[keep]  # the file's line number of each line kept
         self.out: list[Part] = []
 
     def parts(self) -> list[Part]:
@@ -185,7 +197,8 @@ class _Lines:
                 self._python(line)
             return
         view = pa.py_buffer(memoryview(self.data)[self.starts[lo] : self.ends[hi - 1]])
-        table = _arrow_table(pa.BufferReader(view))
+        options = pj.ReadOptions(use_threads=False, block_size=max(len(view) + 1, 1 << 20))
+        table = _arrow_table(pa.BufferReader(view), options)
         if table is None or table.num_rows != hi - lo:  # rejected, or a line holding two objects
             mid = (lo + hi) // 2
             self._visit(lo, mid)

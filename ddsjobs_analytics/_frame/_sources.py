@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from .._core._calendar import TzLike
 from .._core._time import Moment, parse_moment
-from . import empty_jobs_frame, jobs_frame
+from . import AmbiguousDateError, DataQualityWarning, NaiveTimeError, empty_jobs_frame, jobs_frame
+from ._dedup import DUPLICATE_KEY, canonical_order, one_row_per_job
 
 __all__ = ["NoJobsError", "PathInput", "read_files", "read_jobs_file", "within"]
 
 _JSON_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
-_FORMULA_DEFUSED = r"^'[=+\-@\t\r]"  # the leading quote write_csv adds to formula-like text
+# The leading quote write_csv adds to formula-like text and to text starting with a quote (one comes off).
+_FORMULA_DEFUSED = r"^'[=+\-@\t\r\n']"
 
 PathInput = str | os.PathLike[str]
 
@@ -53,7 +58,12 @@ def within(
 
 def _csv_frame(path: Path) -> pd.DataFrame:
     """A frame saved by ``write_csv``: text, with the quote that defused formula-like cells taken off."""
-    text = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    try:
+        text = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path}: not a readable CSV ({str(exc).strip()})") from None
     for name in ("job_name", "job_type", "status", "fail_reason", "instance_id", "instance_name"):
         if name in text.columns:
             values = text[name]
@@ -62,42 +72,54 @@ def _csv_frame(path: Path) -> pd.DataFrame:
     return text
 
 
-def _conform(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """The column contract's dtypes for the contract's columns (ISO UTC text → times, text → categories);
-    other columns as they are."""
+def _conforms(frame: pd.DataFrame) -> bool:
+    """Exactly the contract's columns and dtypes (a file ``ddsjobs fetch`` wrote): nothing to re-type."""
     contract = empty_jobs_frame().dtypes
-    columns: dict[str, Any] = {}
-    for name in frame.columns:
-        values, dtype = frame[name], contract.get(name)
-        same_kind = isinstance(values.dtype, pd.CategoricalDtype) and isinstance(dtype, pd.CategoricalDtype)
-        if dtype is None or values.dtype == dtype or same_kind:
-            columns[name] = values
-            continue
+    if list(frame.columns) != list(contract.index):
+        return False
+    for name, dtype in contract.items():
+        have = frame[name].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            if not isinstance(have, pd.CategoricalDtype):
+                return False
+        elif have != dtype:
+            return False
+    return True
+
+
+def _retyped(frame: pd.DataFrame, path: Path, assume_tz: TzLike) -> pd.DataFrame:
+    """``jobs_frame`` of a file's table: times by the naive-time rule, derived columns recomputed; its
+    data-quality warning names the file."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
-            if pd.api.types.is_datetime64_any_dtype(dtype):
-                columns[name] = pd.to_datetime(values, utc=True, format="ISO8601").astype(dtype)
-            elif isinstance(dtype, pd.CategoricalDtype):
-                columns[name] = values.astype("category")
-            elif isinstance(dtype, pd.StringDtype):
-                columns[name] = values.astype(dtype)
-            else:
-                numbers = pd.to_numeric(values)
-                columns[name] = numbers.round().astype(dtype) if dtype == "Int16" else numbers.astype(dtype)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: column {name!r} does not hold {dtype} values ({exc})") from None
-    return pd.DataFrame(columns, index=frame.index)
+            frame = jobs_frame(frame, assume_tz=assume_tz)
+        except (NaiveTimeError, AmbiguousDateError) as exc:
+            raise type(exc)(f"{path}: {exc}") from None
+    _pass_on(caught, path)
+    return frame
 
 
-def read_jobs_file(path: PathInput) -> pd.DataFrame:
-    """One file of jobs: ``.parquet``/``.csv`` as written by ``ddsjobs fetch``, or API records in
-    ``.json``/``.jsonl`` (optionally ``.gz``). A file without any recognisable job raises NoJobsError.
+def _pass_on(caught: list[warnings.WarningMessage], path: Path) -> None:
+    """Warnings caught while reading ``path``, issued again; a data-quality one names the file first."""
+    for warning in caught:
+        message = warning.message
+        if isinstance(message, DataQualityWarning) and not str(message).startswith(f"{path}"):
+            message = DataQualityWarning(f"{path}: {message}", message.counts)
+        warnings.warn_explicit(message, warning.category, warning.filename, warning.lineno)
+
+
+def read_jobs_file(path: PathInput, *, assume_tz: TzLike = None) -> pd.DataFrame:
+    """One file of jobs: ``.parquet``/``.csv`` as written by ``ddsjobs fetch`` (or the report's
+    ``jobs.csv``), or API records in ``.json``/``.jsonl`` (optionally ``.gz``). A file without any
+    recognisable job raises NoJobsError. Times without an offset: see ``jobs_frame(assume_tz=)``.
     """
     path = Path(path)
     name = path.name.lower()
     if name.endswith(_JSON_SUFFIXES):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            frame = jobs_frame(path)
+            frame = jobs_frame(path, assume_tz=assume_tz)
         if not frame["job_id"].notna().any():
             what = (
                 f"{len(frame):,} record{'s' if len(frame) != 1 else ''}, none with a job id"
@@ -105,10 +127,7 @@ def read_jobs_file(path: PathInput) -> pd.DataFrame:
                 else "empty"
             )
             raise NoJobsError(f"{path}: no DDS job found ({what})", path=path)
-        for warning in caught:  # the file's problems, now that the file is known to hold jobs
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno, source=warning.source
-            )
+        _pass_on(caught, path)  # the file's problems, now that the file is known to hold jobs
     elif name.endswith(".parquet"):
         frame = pd.read_parquet(path)
     elif name.endswith(".csv"):
@@ -122,9 +141,51 @@ def read_jobs_file(path: PathInput) -> pd.DataFrame:
         raise NoJobsError(f"{path}: not a jobs frame (no {', '.join(missing)} column)", path=path)
     if frame.empty:
         raise NoJobsError(f"{path}: no DDS job found (no rows)", path=path)
-    return _conform(frame, path)
+    if name.endswith(_JSON_SUFFIXES) or _conforms(frame):
+        return frame
+    return _retyped(frame, path, assume_tz)
 
 
-def read_files(paths: Sequence[PathInput]) -> pd.DataFrame:
-    frames = [read_jobs_file(path) for path in paths]
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+def read_files(paths: Sequence[PathInput], *, assume_tz: TzLike = None) -> pd.DataFrame:
+    """The jobs of every file, one row per ``job_id`` across all of them (the rule of ``_dedup``), ordered by
+    ``created`` then ``job_id``; ``attrs["quality"]`` sums the files' data-quality counts and the merges."""
+    frames, quality = [], Counter[str]()
+    for path in paths:
+        frames.append(read_jobs_file(path, assume_tz=assume_tz))
+        quality.update(frames[-1].attrs.get("quality", {}))
+    frame = _concat(frames)
+    frame, dropped = one_row_per_job(frame)
+    if dropped.size:
+        examples = ", ".join(map(str, list(dict.fromkeys(_frame_ids(frames, dropped)))[:3]))
+        what = f"{len(paths)} files" if len(paths) > 1 else "the file"
+        warnings.warn(
+            DataQualityWarning(
+                f"{dropped.size:,} row{'s' if dropped.size != 1 else ''} of {what} repeat a job already "
+                "read, one row kept per job (finished over Running, then the latest observed_at, then the "
+                f"later file): {examples}",
+                {DUPLICATE_KEY: int(dropped.size)},
+            ),
+            stacklevel=3,
+        )
+        quality[DUPLICATE_KEY] += int(dropped.size)
+    frame = canonical_order(frame)
+    frame.attrs["quality"] = dict(quality)
+    return frame
+
+
+def _frame_ids(frames: list[pd.DataFrame], positions: np.ndarray) -> list[object]:
+    """The job ids at ``positions`` of the frames concatenated."""
+    ids = np.concatenate([frame["job_id"].astype(object).to_numpy() for frame in frames])
+    return [ids[i] for i in positions[:100]]
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames one after the other; categorical columns stay categorical when the categories differ."""
+    if len(frames) == 1:
+        return frames[0]
+    frame = pd.concat(frames, ignore_index=True)
+    for name in frame.columns:
+        categorical = all(isinstance(f[name].dtype, pd.CategoricalDtype) for f in frames if name in f.columns)
+        if categorical and not isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype("category")
+    return frame

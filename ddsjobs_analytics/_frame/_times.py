@@ -15,17 +15,76 @@ import pyarrow as pa
 
 from .._core._time import FIRST_YEAR, LAST_YEAR, ParsedTimes, parse_api_times, parse_instant, plausible
 from ._extract import dictionary, null_blanks
+from ._naive import NaiveTimeError, Zone, localize, slash_order, wall_times
 from ._quality import Problems
 
-__all__ = ["NAT", "YEARS", "observed_at_argument", "observed_at_column", "time_column"]
+__all__ = ["NAT", "YEARS", "observed_at_argument", "observed_at_column", "time_column", "time_columns"]
 
 NAT = np.iinfo(np.int64).min  # datetime64's NaT as an int64
 YEARS = f"{FIRST_YEAR}–{LAST_YEAR}"
 
 
-def time_column(strings: pa.Array, field: str, problems: Problems) -> ParsedTimes:
+def time_columns(
+    columns: dict[str, pa.Array], problems: Problems, zone: Zone | None
+) -> dict[str, ParsedTimes]:
+    """``created``/``ended`` (frame names → strings) parsed, naive times placed by ``zone`` (the rule of
+    ``_naive``; None: refused as before, counted unparseable); unusable values are NaT and counted."""
+    parsed = {field: parse_api_times(strings) for field, strings in columns.items()}
+    if zone is not None:
+        naive = {field: np.flatnonzero(times.bad) for field, times in parsed.items()}
+        texts = {field: columns[field].take(pa.array(rows)).to_pylist() for field, rows in naive.items()}
+        if any(len(rows) for rows in naive.values()):
+            order = slash_order(
+                (text for values in texts.values() for text in values), what="/".join(columns)
+            )
+            for field, times in parsed.items():
+                _place_naive(times, naive[field], texts[field], order, zone, field, problems, columns[field])
+    return {field: time_column(columns[field], field, problems, parsed[field]) for field in columns}
+
+
+def _place_naive(
+    times: ParsedTimes,
+    rows: np.ndarray,
+    texts: list[str | None],
+    order: str | None,
+    zone: Zone,
+    field: str,
+    problems: Problems,
+    strings: pa.Array,
+) -> None:
+    """Naive times among ``rows`` (rejected by the API parser) → UTC by the row's offset, else ``zone.tz``."""
+    wall = wall_times(texts, order)  # type: ignore[arg-type]
+    naive = wall != NAT
+    if not naive.any():
+        return
+    rows, wall = rows[naive], wall[naive]
+    known = zone.known[rows]
+    utc = np.where(known, wall - zone.minutes[rows] * 60_000_000, NAT)
+    minutes = np.where(known, zone.minutes[rows], 0)
+    if not known.all():
+        if zone.tz is None:
+            unplaced = rows[~known]
+            example = texts[int(np.flatnonzero(naive)[np.flatnonzero(~known)[0]])]
+            many = len(unplaced) > 1
+            raise NaiveTimeError(
+                f"{len(unplaced):,} {field} time{'s' if many else ''} without a UTC offset "
+                f"(first: {example!r}, {problems.label(int(unplaced[0]))}) and no utc_offset on "
+                f"{'their rows' if many else 'its row'}: name the zone with assume_tz='Asia/Shanghai' "
+                "(CLI: --assume-tz ZONE); a zone is never guessed"
+            )
+        placed, offsets = localize(wall[~known], zone.tz)
+        utc[~known], minutes[~known] = placed, offsets
+        problems.add("not in zone", field, rows[~known][placed == NAT], strings)
+    times.utc.view(np.int64)[rows] = utc
+    times.offset_minutes[rows] = minutes
+    times.bad[rows] = False
+
+
+def time_column(
+    strings: pa.Array, field: str, problems: Problems, times: ParsedTimes | None = None
+) -> ParsedTimes:
     """``created``/``ended`` strings parsed; unparseable and out-of-range values are NaT and counted."""
-    times = parse_api_times(strings)
+    times = parse_api_times(strings) if times is None else times
     problems.add("unparseable", field, np.flatnonzero(times.bad), strings)
     micros = times.utc.view(np.int64)  # a view: writing NaT here writes it in ``times.utc``
     outside = (micros != NAT) & ~plausible(micros)

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from ._learn import LEARNED
+from ._learn import LEARNED, VARIABLE_POSITIONS
 from ._rules import PlaceholderRule, apply_rule, clean, rule_set, tokenise
-from ._template import all_rules, template_distinct
+from ._template import all_rules, check_variable_positions, template_distinct
 
 __all__ = ["explain_template"]
 
@@ -30,7 +30,11 @@ def _text_rule_values(message: str, rules: Sequence[PlaceholderRule]) -> dict[st
 
 
 def explain_template(
-    message: str, messages: Iterable[str] | None = None, *, extra_rules: Sequence[PlaceholderRule] = ()
+    message: str,
+    messages: Iterable[str] | None = None,
+    *,
+    extra_rules: Sequence[PlaceholderRule] = (),
+    variable_positions: int = VARIABLE_POSITIONS,
 ) -> pd.DataFrame:
     """One row per token of ``message``'s template: the ``value`` it stands for, the ``template`` token and
     its ``source`` — the rule (placeholder and description), a learned position (how many distinct words it
@@ -41,9 +45,10 @@ def explain_template(
     """
     if not isinstance(message, str):
         raise TypeError(f"explain_template: message must be a str, got {type(message).__name__}")
+    check_variable_positions(variable_positions, "explain_template")
     others = () if messages is None else messages  # a Series has no truth value: test for None only
     context = sorted({m for m in others if isinstance(m, str)} | {message})
-    templated = template_distinct(context, extra_rules)
+    templated = template_distinct(context, extra_rules, variable_positions)
     at = context.index(message)
     rules = all_rules(extra_rules)
     learned = templated.learned[at]

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
 
-from .._core._format import Formats
 from .._core._schema import FAIL_REASON_GROUPS
 from .._frame import require_columns
+from ._learn import VARIABLE_POSITIONS
 from ._rules import PlaceholderRule
-from ._template import template_distinct
+from ._template import check_variable_positions, template_distinct
 
 __all__ = [
-    "REASON_GROUP_FORMATS",
     "fail_reason_groups",
     "fail_reason_template",
     "jobs_in_group",
@@ -34,21 +34,55 @@ def _check_strings(uniques: np.ndarray, messages: pd.Series) -> None:
             )
 
 
-def fail_reason_template(messages: pd.Series, *, extra_rules: Sequence[PlaceholderRule] = ()) -> pd.Series:
+@overload
+def fail_reason_template(
+    messages: pd.Series,
+    *,
+    extra_rules: Sequence[PlaceholderRule] = (),
+    variable_positions: int = VARIABLE_POSITIONS,
+) -> pd.Series: ...
+@overload
+def fail_reason_template(
+    messages: list[str | None] | tuple[str | None, ...],
+    *,
+    extra_rules: Sequence[PlaceholderRule] = (),
+    variable_positions: int = VARIABLE_POSITIONS,
+) -> list[str | None]: ...
+def fail_reason_template(
+    messages: pd.Series | list[str | None] | tuple[str | None, ...],
+    *,
+    extra_rules: Sequence[PlaceholderRule] = (),
+    variable_positions: int = VARIABLE_POSITIONS,
+) -> pd.Series | list[str | None]:
     """The template of each failure message, learned from all the distinct messages given.
 
     Values of a known shape become named placeholders (``<NUM>``, ``<IP>``, ``<HOST>``, ``<ID>``…, see
     :data:`PLACEHOLDER_RULES`; ``extra_rules`` run before them); then, among messages of the same shape, a
-    word position that takes many values becomes ``<*>``. A template therefore depends on the set of
+    word position that takes more than ``variable_positions`` distinct words (default 3; fewer, and each
+    word is a template of its own) becomes ``<*>``. A template therefore depends on the set of
     messages analysed together, never on their order or repetition. Returns a categorical Series (the
-    categories are the templates) aligned with ``messages``; NA, empty and blank messages give NA.
+    categories are the templates) aligned with ``messages``; NA, empty and blank messages give NA. A list
+    (or tuple) of messages gives a list of templates, None for NA.
     """
+    if isinstance(messages, (list, tuple)):
+        series = fail_reason_template(
+            pd.Series(list(messages), dtype=object),
+            extra_rules=extra_rules,
+            variable_positions=variable_positions,
+        )
+        return [None if pd.isna(value) else str(value) for value in series.astype(object)]
     if not isinstance(messages, pd.Series):
-        raise TypeError(f"fail_reason_template expects a pandas Series, got {type(messages).__name__}")
+        raise TypeError(
+            "fail_reason_template expects a pandas Series or a list of strings, "
+            f"got {type(messages).__name__}"
+        )
+    check_variable_positions(variable_positions, "fail_reason_template")
     codes, uniques = pd.factorize(messages, use_na_sentinel=True)
     unique_values = np.asarray(uniques, dtype=object)
     _check_strings(unique_values, messages)
-    templated = np.array(template_distinct(list(unique_values), extra_rules).templates, dtype=object)
+    templated = np.array(
+        template_distinct(list(unique_values), extra_rules, variable_positions).templates, dtype=object
+    )
     template_codes, templates = pd.factorize(templated, use_na_sentinel=True)
     # A message code maps to its template's code; NA messages (-1) and blank templates stay -1.
     lookup = np.append(template_codes, -1)
@@ -70,25 +104,36 @@ def _ids(templates: pd.Series) -> pd.Series:
     )
 
 
-def with_templates(df: pd.DataFrame, *, extra_rules: Sequence[PlaceholderRule] = ()) -> pd.DataFrame:
+def with_templates(
+    df: pd.DataFrame,
+    *,
+    extra_rules: Sequence[PlaceholderRule] = (),
+    variable_positions: int = VARIABLE_POSITIONS,
+) -> pd.DataFrame:
     """A copy of ``df`` with ``reason_template`` and ``template_id`` columns (NA where no ``fail_reason``).
 
     The templates are learned over all of ``df``'s messages, as in :func:`fail_reason_groups` on ``df``, so
     ``template_id`` matches that table's column.
     """
     require_columns(df, ["fail_reason"], func="with_templates")
-    templates = fail_reason_template(df["fail_reason"], extra_rules=extra_rules)
+    templates = fail_reason_template(
+        df["fail_reason"], extra_rules=extra_rules, variable_positions=variable_positions
+    )
     return df.assign(reason_template=templates.rename("reason_template"), template_id=_ids(templates))
 
 
 def jobs_in_group(
-    df: pd.DataFrame, template_id: str, *, extra_rules: Sequence[PlaceholderRule] = ()
+    df: pd.DataFrame,
+    template_id: str,
+    *,
+    extra_rules: Sequence[PlaceholderRule] = (),
+    variable_positions: int = VARIABLE_POSITIONS,
 ) -> pd.DataFrame:
     """The rows of ``df`` whose failure message has the template ``template_id`` (a row of
     ``fail_reason_groups(df)``), with their ``reason_template``; newest first, original columns kept."""
     if not isinstance(template_id, str):
         raise TypeError(f"jobs_in_group: template_id must be a str, got {type(template_id).__name__}")
-    tagged = with_templates(df, extra_rules=extra_rules)
+    tagged = with_templates(df, extra_rules=extra_rules, variable_positions=variable_positions)
     rows = tagged.loc[tagged["template_id"].astype(object).eq(template_id).to_numpy(dtype=bool)]
     if "created" in rows.columns:
         rows = rows.sort_values("created", ascending=False, kind="stable", na_position="last")
@@ -100,18 +145,14 @@ def _as_list(by: str | Sequence[str] | None) -> list[str]:
         return []
     if isinstance(by, str):
         return [by]
-    return list(by)
+    if isinstance(by, (list, tuple)) and all(isinstance(key, str) for key in by):
+        return list(by)
+    raise TypeError(
+        f"fail_reason_groups: by= takes a column name or a list of column names, not a {type(by).__name__}"
+    )
 
 
 _GROUP_COLUMNS = FAIL_REASON_GROUPS.names  # the column contract (``_schema``)
-# How a reason-group table is shown (see ``_format``); new_fail_reasons' tables have the same columns.
-REASON_GROUP_FORMATS: Formats = {
-    "count": "count",
-    "share": "percent",
-    "instances": "count",
-    "first_seen": "time",
-    "last_seen": "time",
-}
 _SAMPLE_SIZE = 5
 
 
@@ -121,6 +162,7 @@ def fail_reason_groups(
     by: str | Sequence[str] | None = None,
     top: int | None = None,
     extra_rules: Sequence[PlaceholderRule] = (),
+    variable_positions: int = VARIABLE_POSITIONS,
     templates: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per failure-reason template (per ``by`` group when given), most frequent first.
@@ -156,7 +198,9 @@ def fail_reason_groups(
         work[f"_{column}"] = rows[column]
     work["_message"] = rows["fail_reason"]
     if templates is None:
-        work["template"] = fail_reason_template(work["_message"], extra_rules=extra_rules)
+        work["template"] = fail_reason_template(
+            work["_message"], extra_rules=extra_rules, variable_positions=variable_positions
+        )
     elif templates.index.equals(df.index):
         work["template"] = templates.iloc[np.flatnonzero(has_reason)].set_axis(work.index)
     else:

@@ -1,4 +1,5 @@
-"""Evaluation of a grouping against true labels: grouping accuracy and the adjusted Rand index.
+"""Evaluation of a grouping against true labels: grouping accuracy, pairwise precision and recall, and the
+adjusted Rand index.
 
 Used by the tests and the benchmarks (``benchmarks/bench_reasons.py``, ``benchmarks/bench_loghub.py``).
 """
@@ -10,7 +11,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["adjusted_rand_index", "grouping_accuracy"]
+__all__ = ["adjusted_rand_index", "grouping_accuracy", "pairwise_precision_recall"]
 
 
 def _codes(labels: Sequence[Hashable] | pd.Series | np.ndarray) -> np.ndarray:
@@ -67,3 +68,20 @@ def adjusted_rand_index(
         # Both partitions trivial (all singletons or one group each): identical by construction.
         return 1.0
     return float((index - expected) / (maximum - expected))
+
+
+def pairwise_precision_recall(
+    truth: Sequence[Hashable] | pd.Series, predicted: Sequence[Hashable] | pd.Series
+) -> tuple[float, float]:
+    """Pairwise precision and recall of a grouping: over pairs of messages, precision is the share of pairs
+    grouped together that are truly together (1 - precision measures *merges*, different failures shown as
+    one), recall the share of truly-together pairs grouped together (1 - recall measures *splits*).
+
+    1.0 when there is no pair to judge (no predicted pair for precision, no true pair for recall).
+    """
+    table = _contingency(_codes(truth), _codes(predicted))
+    together = _pairs(table)
+    predicted_pairs, true_pairs = _pairs(table.sum(axis=0)), _pairs(table.sum(axis=1))
+    precision = together / predicted_pairs if predicted_pairs else 1.0
+    recall = together / true_pairs if true_pairs else 1.0
+    return precision, recall

@@ -20,7 +20,9 @@ __all__ = [
     "RuleSet",
     "Token",
     "apply_rule",
+    "mask_text",
     "rule_set",
+    "split_tokens",
     "tokenise",
 ]
 
@@ -89,6 +91,14 @@ def _is_host(token: str) -> bool:
 
 
 _TLD_END = re.compile(_TLD, re.IGNORECASE)
+_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_HAS_CJK = re.compile(f"[{_CJK}]")
+_CJK_WORD = re.compile(f"[{_CJK}]+")
+_CLOCK = r"\d{1,2}:\d{2}"
+# A number, signed when the sign is not glued to a word before it ("=-4131", "value -3", not "x-3").
+# A comparison before a quantity is part of it ("<1 sec", ">= 500 ms").
+_SIGNED = rf"(?<![{_A}.,-])(?:(?<![{_A}.,])(?:[<>]=? ?|[-+~]))?"
+_NUMBER = r"\d+(?:\.\d+)?"
 
 # Applied top to bottom. Containers first (a quoted value or a path is one value, whatever it contains), then
 # the most specific value shapes before the shapes they contain.
@@ -98,6 +108,14 @@ PLACEHOLDER_RULES: tuple[PlaceholderRule, ...] = (
         re.compile(r"""(?<![\w'])'[^'\n]{0,400}'(?!\w)|(?<![\w"])"[^"\n]{0,400}"(?!\w)|“[^”]*”|‘[^’]*’"""),
         "text in single, double or curly quotes (names with spaces, object keys)",
         needs="'\"“‘",
+    ),
+    PlaceholderRule(
+        "<DOC>",
+        re.compile(r"\{[^{}]*(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}[^{}]*)*\}"),
+        "a document in braces holding a key: value pair, nested up to 3 deep: { _id: ObjectId(…) }, "
+        "{ age: { $gt: 30 } }",
+        needs="{",
+        keep=lambda text: ":" in text,
     ),
     PlaceholderRule(
         "<URL>",
@@ -126,20 +144,20 @@ PLACEHOLDER_RULES: tuple[PlaceholderRule, ...] = (
         needs=_DIGITS,
     ),
     PlaceholderRule(
+        "<ID>",
+        re.compile(rf"(?<![{_A}:])(?:{_HEX}{{2}}:){{3,}}{_HEX}{{2}}(?![{_A}:])"),
+        "colon-separated hex bytes: MAC addresses, chip ids (FF:F2:9C:16:E8:2C)",
+        needs=":",
+    ),
+    PlaceholderRule(
         "<TIME>",
         re.compile(
-            r"(?<![\w.])(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
+            r"(?<![A-Za-z0-9_.])(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
             r"(?: ?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})(?!\w))?)?|\d{8}T\d{6}Z?|\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?)"
             rf"{_R}"
         ),
         "dates and times: 2026-11-02, 2026-11-02T10:00:00+0800, 2026-11-02 10:00:00.123 UTC, 10:00:00",
         needs=_DIGITS,
-    ),
-    PlaceholderRule(
-        "<ID>",
-        re.compile(rf"(?<![{_A}:])(?:{_HEX}{{2}}:){{3,}}{_HEX}{{2}}(?![{_A}:])"),
-        "colon-separated hex bytes: MAC addresses, chip ids (FF:F2:9C:16:E8:2C)",
-        needs=":",
     ),
     PlaceholderRule(
         "<HOST>",
@@ -171,9 +189,16 @@ PLACEHOLDER_RULES: tuple[PlaceholderRule, ...] = (
     ),
     PlaceholderRule(
         "<HOST:PORT>",
-        re.compile(rf"(?<![{_A}.:-])[A-Za-z][A-Za-z0-9-]{{2,}}:\d{{1,5}}(?![{_A}:])"),
-        "a host name with a digit and a port: node-3:27017",
-        keep=lambda text: any(ch.isdigit() for ch in text.split(":", 1)[0]),
+        re.compile(rf"(?<![{_A}.:-])[A-Za-z][A-Za-z0-9._-]*:\d{{1,5}}(?![{_A}]|:\w|\.\d)"),
+        "a host name holding a '.', '-', '_' or a digit, with a port: node-3:27017, github.com:443, "
+        "dds-9c2e_shard_node_2:8636 ('memory:8192' is a key and a value)",
+        keep=lambda text: any(ch in "._-" or ch.isdigit() for ch in text.rsplit(":", 1)[0]),
+        needs=":",
+    ),
+    PlaceholderRule(
+        "<TIME>",
+        re.compile(rf"(?<![{_A}:.]){_CLOCK}(?![{_A}:]|\.\d)"),
+        "clock times and durations of two parts: 00:01, 9:30",
         needs=":",
     ),
     PlaceholderRule(
@@ -184,9 +209,35 @@ PLACEHOLDER_RULES: tuple[PlaceholderRule, ...] = (
     ),
     PlaceholderRule(
         "<NAMESPACE>",
-        re.compile(rf"(?<![{_A}.$-])[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*(?![{_A}$-]|\.\w)"),
+        re.compile(rf"(?<![{_A}.$@-])[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*(?![{_A}$@-]|\.\w)"),
         "a lower-case two-part database.collection namespace: orders.sessions",
         needs=".",
+    ),
+    PlaceholderRule(
+        "<NAME>",
+        re.compile(
+            rf"[{_CJK}]*(?:[A-Za-z0-9]+|(?<=[{_CJK}]))(?:[-_](?:[{_CJK}]+|[A-Za-z0-9]+))*[-_][A-Za-z0-9]+{_R}"
+        ),
+        "names mixing CJK and ASCII parts joined by - or _, with the CJK text glued before them: "
+        "会员库-prod-02, dds-支付中心-3",
+        needs="-_",
+        keep=lambda text: _HAS_CJK.search(text) is not None,
+    ),
+    PlaceholderRule(
+        "<SIZE>",
+        re.compile(rf"{_SIGNED}{_NUMBER} ?(?:[KMGTPEkmgtpe]i?[Bb]|B|bytes?){_R}"),
+        "data sizes, the unit glued or after a space: 88.65 GB, 236MB, 1.5 TiB, 512 bytes",
+        needs=_DIGITS,
+    ),
+    PlaceholderRule(
+        "<DURATION>",
+        re.compile(
+            rf"{_SIGNED}(?:\d+h(?:\d+m)?(?:\d+s)?|\d+m\d+s|{_NUMBER}"
+            rf"(?: ?(?:[mµun]s|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?|milliseconds?|microseconds?)"
+            rf"| ?[shd]|m)){_R}"
+        ),
+        "durations, the unit glued or after a space: 45 min, 3 h, 7h6m, 900000ms, 600s, 1.5 seconds",
+        needs=_DIGITS,
     ),
     PlaceholderRule(
         "<NUM>",
@@ -227,8 +278,9 @@ PLACEHOLDER_RULES: tuple[PlaceholderRule, ...] = (
 _UNSAFE = re.compile("[\ud800-\udfff\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _TOKEN = re.compile(
     r"(<[A-Z][A-Z_:]*>|<\*>)"  # a placeholder already there (idempotence, user rules)
-    r"|([A-Za-z0-9_]+(?:[.@$#+-][A-Za-z0-9_]+)*)"  # an ASCII run; single inner . - @ $ # + keep it whole
-    r"|([\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+"  # a CJK run
+    # An ASCII run; single inner . - @ $ # + keep it whole; a sign not glued to a word belongs to its number.
+    r"|((?:(?<![A-Za-z0-9_])[-+](?=\d))?[A-Za-z0-9_]+(?:[.@$#+-][A-Za-z0-9_]+)*)"
+    r"|([\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]"  # a CJK character
     r"|[^\W\d_]+"  # other letters (accented, Cyrillic…)
     r"|\S)"  # any other character: punctuation stands alone
 )
@@ -247,15 +299,21 @@ def clean(message: str) -> str:
 
 
 class RuleSet(NamedTuple):
-    """Rules ready to run: text rules with their ``needs`` as sets, and token rules."""
+    """Rules ready to run: text rules with their ``needs`` as sets, and token rules. The first ``whole``
+    text rules may match across spaces (the user's rules, quoted text, documents) and see the whole
+    message; the others never match across a space that :mod:`._islands` splits at."""
 
     text: list[tuple[PlaceholderRule, frozenset[str]]]
     token: list[PlaceholderRule]
+    whole: int
 
 
 def rule_set(rules: Sequence[PlaceholderRule]) -> RuleSet:
     """Split ``rules`` into text and token rules, each in order."""
-    return RuleSet([(r, frozenset(r.needs)) for r in rules if not r.token], [r for r in rules if r.token])
+    text = [(r, frozenset(r.needs)) for r in rules if not r.token]
+    local = {id(r) for r in PLACEHOLDER_RULES[2:]}  # the built-in rules after <QUOTED> and <DOC>
+    whole = max((at + 1 for at, (r, _) in enumerate(text) if id(r) not in local), default=0)
+    return RuleSet(text, [r for r in rules if r.token], whole)
 
 
 def apply_rule(rule: PlaceholderRule, text: str) -> str:
@@ -266,16 +324,31 @@ def apply_rule(rule: PlaceholderRule, text: str) -> str:
     return rule.pattern.sub(lambda m: placeholder if keep(m.group(0)) else m.group(0), text)
 
 
-def tokenise(message: str, rules: RuleSet) -> list[Token]:
-    """The tokens of a cleaned ``message`` after the text rules (in order) and the token rules."""
+def mask_text(message: str, rules: Sequence[tuple[PlaceholderRule, frozenset[str]]]) -> str:
+    """``message`` after the text ``rules``, in order (a rule whose ``needs`` are absent is skipped)."""
     present = set(message)
-    for rule, needs in rules.text:
+    for rule, needs in rules:
         if not needs or not needs.isdisjoint(present):
             message = apply_rule(rule, message)
+    return message
+
+
+def tokenise(message: str, rules: RuleSet) -> list[Token]:
+    """The tokens of a cleaned ``message`` after the text rules (in order) and the token rules."""
+    return split_tokens(mask_text(message, rules.text), rules)
+
+
+def split_tokens(message: str, rules: RuleSet) -> list[Token]:
+    """The tokens of a ``message`` already masked by the text rules, after the token rules."""
     tokens: list[Token] = []
     append = tokens.append
     for chunk in message.split(" "):
         spaced = True
+        if _CJK_WORD.fullmatch(chunk):
+            # CJK text standing alone between spaces is one word (a name in an English sentence); inside
+            # CJK text, each character is a token, so that values glued to it can be told apart.
+            append(Token(chunk, "", True))
+            continue
         for placeholder, ascii_run, text in _TOKEN.findall(chunk):
             if placeholder:
                 token = Token(placeholder, placeholder, spaced)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._learn import LEARNED, VALUE, Learned, learn_templates
-from ._rules import EMPTY, PLACEHOLDER_RULES, PlaceholderRule, Token, clean, rule_set, tokenise
+from ._fingerprint import fingerprint
+from ._islands import IslandTokeniser
+from ._learn import LEARNED, VALUE, VARIABLE_POSITIONS, Learned, learn_templates
+from ._rules import EMPTY, PLACEHOLDER_RULES, PlaceholderRule, Token, clean, rule_set
+from ._spans import merge_value_spans, merged_text
 
-__all__ = ["Templated", "all_rules", "template_distinct"]
+__all__ = ["Templated", "all_rules", "check_variable_positions", "template_distinct"]
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,6 @@ class Templated:
     """The templates of distinct messages, and what :func:`explain_template` needs to say why."""
 
     templates: list[str | None]  # one per message given; None for a blank message
-    tokens: list[list[Token]]
     learned: list[dict[int, Learned]]
 
 
@@ -43,32 +44,18 @@ def _render(tokens: list[Token], template: tuple[str, ...]) -> str:
     return "".join(parts)
 
 
-_ZEROS = str.maketrans("123456789", "000000000")
-_HEX_ZEROS = str.maketrans("123456789abcdefABCDEF", "0" * 21)
-_HEX_RUN = re.compile(r"[0-9A-Fa-f][0-9A-Fa-f-]{4,}[0-9A-Fa-f]")
+def check_variable_positions(value: object, func: str) -> int:
+    """``value`` if it is a valid ``variable_positions`` (an int ≥ 1), else a ValueError naming ``func``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{func}: variable_positions must be an integer >= 1, got {value!r}")
+    return value
 
 
-def _zero_hex(match: re.Match[str]) -> str:
-    run = match.group(0)
-    return run.translate(_HEX_ZEROS) if _DIGIT.search(run) else run
-
-
-_DIGIT = re.compile(r"\d")
-
-
-def fingerprint(message: str) -> str:
-    """``message`` with every digit, and every run of 6+ hex digits and hyphens holding a digit, as zeros.
-
-    Messages with one fingerprint differ only in numbers and ids; they are tokenised once, through the
-    smallest of them. This is what keeps the cost per distinct message low when almost every message is
-    distinct (each carries its own ids).
-    """
-    if not _DIGIT.search(message):
-        return message
-    return _HEX_RUN.sub(_zero_hex, message).translate(_ZEROS)
-
-
-def template_distinct(messages: Sequence[str], extra_rules: Sequence[PlaceholderRule] = ()) -> Templated:
+def template_distinct(
+    messages: Sequence[str],
+    extra_rules: Sequence[PlaceholderRule] = (),
+    variable_positions: int = VARIABLE_POSITIONS,
+) -> Templated:
     """Template each of ``messages`` (distinct strings) in the context of all of them.
 
     Every decision is made on sorted distinct values, so the result does not depend on the order given.
@@ -80,32 +67,72 @@ def template_distinct(messages: Sequence[str], extra_rules: Sequence[Placeholder
     for c, key in zip(cleaned, keys, strict=True):
         if c and (key not in first or c < first[key]):
             first[key] = c
-    reps = sorted(first.values())
-    tokens = [tokenise(c, rules) for c in reps]
     # Learning sees every placeholder as one kind of value: "blk_<ID>" and "blk_<NAME>" are one position.
-    shape_of = [tuple(VALUE if t.mask else t.text for t in toks) for toks in tokens]
-    shapes = sorted(set(shape_of))
-    index = {s: i for i, s in enumerate(shapes)}
-    learned_shapes, evidence = learn_templates(shapes)
+    tokenised = IslandTokeniser(rules, VALUE)
+    shape_of: list[tuple[str, ...]] = []
+    mask_of: list[tuple[str, ...]] = []
+    reps: list[str] = []
+    kept_digit: set[str] = set()
+    for key, c in sorted(first.items(), key=lambda item: item[1]):
+        shape, masks, digit_word = tokenised(c, key)
+        shape_of.append(shape)
+        mask_of.append(masks)
+        reps.append(c)
+        if digit_word:
+            kept_digit.add(key)
+    # A representative that keeps a digit in a word ("az1", "STARTUP2") does not stand for the messages of
+    # its fingerprint ("az2"): those are tokenised themselves.
+    own: set[str] = set()
+    if kept_digit:
+        own = {c for c, key in zip(cleaned, keys, strict=True) if key in kept_digit}
+        for c in sorted(own - set(reps)):
+            shape, masks, _ = tokenised(c)
+            shape_of.append(shape)
+            mask_of.append(masks)
+            reps.append(c)
+    # Each distinct shape once (learning does not depend on their order); a tuple's hash is not cached, so
+    # each message's shape is looked up once.
+    index: dict[tuple[str, ...], int] = {}
+    shape_at = [index.setdefault(shape, len(index)) for shape in shape_of]
+    learned_shapes, evidence = learn_templates(list(index), variable_positions)
     clusters: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for at, shape in enumerate(shape_of):
-        clusters[learned_shapes[index[shape]]].append(at)
+    for at, shape_index in enumerate(shape_at):
+        clusters[learned_shapes[shape_index]].append(at)
     rep_templates: list[str] = [""] * len(reps)
+    texts: list[str] = []
+    pieces: list[list[tuple[str, bool]]] = []
     for skeleton, members in clusters.items():
         # A value position keeps its placeholder if every message agrees on it, else it is <*>.
         words = list(skeleton)
-        for j, word in enumerate(skeleton):
-            if word == VALUE:
-                masks = {tokens[at][j].mask for at in members}
-                words[j] = masks.pop() if len(masks) == 1 else LEARNED
-        # Spacing from the smallest message of the cluster (it rarely differs); reps are sorted.
-        text = _render(tokens[min(members)], tuple(words))
+        if VALUE in skeleton:
+            placeholders = {mask_of[at] for at in members}
+            for j, word in enumerate(skeleton):
+                if word == VALUE:
+                    found = {masks[j] for masks in placeholders}
+                    words[j] = found.pop() if len(found) == 1 else LEARNED
+        # Spacing from the first message of the cluster (it rarely differs).
+        smallest = tokenised.tokens(reps[min(members)])
+        texts.append(_render(smallest, tuple(words)))
+        pieces.append([(word, token.spaced) for word, token in zip(words, smallest, strict=True)])
+    # Templates that differ only inside value spans of different token lengths are one (._spans).
+    order = sorted(range(len(texts)), key=texts.__getitem__)
+    target = merge_value_spans([pieces[i] for i in order])
+    merged: dict[int, list[int]] = defaultdict(list)
+    for at, into in enumerate(target):
+        merged[into].append(order[at])
+    for group in merged.values():
+        text = texts[group[0]] if len(group) == 1 else merged_text(pieces, group)
+        for cluster in group:
+            texts[cluster] = text
+    for text, members in zip(texts, clusters.values(), strict=True):
         for at in members:
             rep_templates[at] = text
     rep_index = {c: i for i, c in enumerate(reps)}
-    at_of = [rep_index[first[key]] if c else -1 for c, key in zip(cleaned, keys, strict=True)]
+    at_of = [
+        -1 if not c else rep_index[c] if c in own else rep_index[first[key]]
+        for c, key in zip(cleaned, keys, strict=True)
+    ]
     return Templated(
         [rep_templates[i] if i >= 0 else None for i in at_of],
-        [tokens[i] if i >= 0 else [] for i in at_of],
-        [evidence[index[shape_of[i]]] if i >= 0 else {} for i in at_of],
+        [evidence[shape_at[i]] if i >= 0 else {} for i in at_of],
     )

@@ -1,10 +1,11 @@
 """CSV tables safe to open in a spreadsheet, written through Arrow's CSV writer.
 
 Cells are UTF-8 (``bom=True`` adds the byte-order mark Excel needs to detect UTF-8); times are ISO 8601 in
-UTC with an explicit offset; text that a spreadsheet would run as a formula gets a leading ``'``; floats are
-rounded to what they mean (seconds to 0.1, shares and ratios to 1e-6), so no cell reads
-``2544.6000000000004``. Everything is column-at-a-time: the formula guard looks at each distinct category
-(or, for plain strings, at one code unit per row in Arrow), and times are assembled as a byte matrix.
+UTC with an explicit offset; text that a spreadsheet would run as a formula (or that starts with ``'``)
+gets a leading ``'``; floats are rounded to what they mean (seconds to 0.1, shares and ratios to 1e-6), so
+no cell reads ``2544.6000000000004``. Everything is column-at-a-time: the formula guard looks at each
+distinct category (or, for plain strings, at one code unit per row in Arrow), and times are assembled as a
+byte matrix.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ __all__ = [
 ]
 
 # A cell starting with one of these is run as a formula by Excel/LibreOffice/Sheets (OWASP "CSV injection").
-FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+# A line feed counts too: some spreadsheets drop it and read the rest.
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Text that gets the quote: the triggers, and text that already starts with a quote. Quoting the quote
+# makes the guard reversible: a reader takes exactly one quote off (``''=SUM(A1)`` → ``'=SUM(A1)``), so a
+# value that arrived as ``'=SUM(A1)`` never comes back as the live ``=SUM(A1)`` after a round trip.
+_QUOTED: tuple[str, ...] = (*FORMULA_TRIGGERS, "'")
 # Decimals a float keeps in a CSV cell, by its declared format; undeclared floats keep DEFAULT_DECIMALS.
 DECIMALS: dict[ColumnFormat, int] = {"duration": 1, "percent": 6, "ratio": 6, "count": 0}
 DEFAULT_DECIMALS = 6
@@ -132,9 +138,9 @@ def local_header(name: str, tz: dt.tzinfo) -> str:
 
 
 def _defused(strings: pa.Array) -> pa.Array:
-    """``strings`` with a ``'`` before each value that starts with a formula trigger."""
+    """``strings`` with a ``'`` before each value that starts with a formula trigger or a ``'``."""
     first = pc.utf8_slice_codeunits(strings, 0, 1)
-    risky = pc.fill_null(pc.is_in(first, value_set=pa.array(FORMULA_TRIGGERS)), False)
+    risky = pc.fill_null(pc.is_in(first, value_set=pa.array(_QUOTED)), False)
     if not pc.any(risky).as_py():
         return strings
     quote, nothing = pa.scalar("'", type=strings.type), pa.scalar("", type=strings.type)

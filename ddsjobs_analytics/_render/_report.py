@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .._analysis._analyse import (
     JOB_VIEW_COLUMNS,
-    JOB_VIEW_FORMATS,
     Analysis,
     Focus,
     Table,
@@ -31,11 +31,14 @@ from .._analysis._analyse import (
 )
 from .._analysis._postmortem import postmortem
 from .._core._calendar import TzLike, tz_label
+from .._core._schema import POSTMORTEM_JOBS
 from .._frame import require_columns
 from .._stats._failures import wilson_interval
 from .._stats._intervals import equals
 from ._csv import spreadsheet_safe, write_csv
+from ._fleet_section import fleet_charts, fleet_sections
 from ._html import Section, definition_list, figure_html, render_page, table_html
+from ._outdir import ReportFolder
 from ._plots import (
     plot_compare,
     plot_duration_trend,
@@ -56,7 +59,8 @@ class ReportPaths:
     """Where :func:`write_report` wrote each file (``tables``/``charts`` by name, ``html``/``excel`` when
     asked).
 
-    ``summary`` is the :func:`summary_text` of the same data, computed from the same tables.
+    ``summary`` is the :func:`summary_text` of the same data, computed from the same tables. ``removed``:
+    the files of the folder's previous run that this run did not write again, deleted.
     """
 
     out_dir: Path
@@ -65,6 +69,7 @@ class ReportPaths:
     html: Path | None = None
     summary: str = ""
     excel: Path | None = None
+    removed: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[Path]:
         yield from self.tables.values()
@@ -87,15 +92,24 @@ def summary_text(
 
 
 def _analysis_of(
-    data: pd.DataFrame | Analysis, stuck_kwargs: Mapping[str, Any] | None, tz: TzLike, *, func: str
+    data: pd.DataFrame | Analysis,
+    stuck_kwargs: Mapping[str, Any] | None,
+    tz: TzLike,
+    *,
+    func: str,
+    scheduled: pd.DataFrame | None = None,
 ) -> Analysis:
     if isinstance(data, Analysis):
-        given = [name for name, value in (("stuck_kwargs", stuck_kwargs), ("tz", tz)) if value is not None]
+        given = [
+            name
+            for name, value in (("stuck_kwargs", stuck_kwargs), ("tz", tz), ("scheduled", scheduled))
+            if value is not None
+        ]
         if given:
             raise ValueError(f"{func}: {' and '.join(given)} belong to analyse() when an Analysis is given")
         return data
     require_columns(data, JOB_VIEW_COLUMNS, func=func)
-    return analyse(data, stuck_kwargs=stuck_kwargs, tz=tz)
+    return analyse(data, stuck_kwargs=stuck_kwargs, tz=tz, scheduled=scheduled)
 
 
 # ------------------------------------------------------------------------------------------------ charts
@@ -103,18 +117,26 @@ def _analysis_of(
 _focus = focus_window  # the report's timeline window (kept under its old name for callers)
 
 
+MAX_PNG_INCHES = 39.0  # at 100 dpi: no chart is more than 3,900 px on a side, whatever the data
+
+
 def _png(draw: Callable[[Axes], Axes], width: float, *, row_height: float | None = None) -> bytes:
     """The chart ``draw`` makes, as PNG bytes. With ``row_height`` (inches per unit of the y axis: the charts
-    with a row per group or lane), the height follows what was drawn; otherwise it is 3.6 inches.
+    with a row per group or lane), the height follows what was drawn; otherwise it is 3.6 inches. Either
+    way a side is at most ``MAX_PNG_INCHES`` (every chart caps its rows; this is the backstop).
     """
     # A bare Figure (no pyplot): nothing is registered globally, nothing leaks between report runs.
-    figure = Figure(figsize=(width, 3.6), layout="constrained")
-    ax = draw(figure.add_subplot())
-    if row_height is not None:
-        low, high = ax.get_ylim()
-        figure.set_size_inches(width, 1.6 + row_height * abs(high - low))
-    buffer = BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
+    # Names come from the data: with math text off, "Restart$\\x$" is drawn as written, never parsed as TeX.
+    with rc_context({"text.parse_math": False, "text.usetex": False}):
+        figure = Figure(figsize=(width, 3.6), layout="constrained")
+        ax = draw(figure.add_subplot())
+        if row_height is not None:
+            low, high = ax.get_ylim()
+            figure.set_size_inches(
+                min(width, MAX_PNG_INCHES), min(1.6 + row_height * abs(high - low), MAX_PNG_INCHES)
+            )
+        buffer = BytesIO()
+        figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
 
 
@@ -127,15 +149,19 @@ def _charts(analysis: Analysis) -> dict[str, bytes]:
         "failure_rates": _png(lambda ax: plot_failure_rates(analysis, ax=ax), 9, row_height=0.4),
         "fail_reasons": _png(lambda ax: plot_fail_reasons(analysis, ax=ax), 10, row_height=0.4),
     }
+    charts.update(fleet_charts(analysis, _png))
     comparison = analysis.what_changed.comparison
     if comparison is not None:
         charts["what_changed"] = _png(lambda ax: plot_compare(comparison, ax=ax), 9, row_height=0.32)
     if focus is not None:
         rows = df if focus.region is None else df[equals(df["region"], focus.region)]
         charts["timeline"] = _png(
-            lambda ax: _titled(plot_timeline(rows, start=focus.start, end=focus.end, tz=tz, ax=ax), focus),
+            # The busiest instances of that day: the lanes with the most jobs, then the most failures.
+            lambda ax: _titled(
+                plot_timeline(rows, start=focus.start, end=focus.end, tz=tz, lanes_by="jobs", ax=ax), focus
+            ),
             10,
-            row_height=0.28,
+            row_height=0.4,
         )
     return charts
 
@@ -233,6 +259,7 @@ def _page(analysis: Analysis, charts: Mapping[str, bytes], title: str) -> str:
             ],
         ),
         Section("stuck", "Stuck jobs", [table("stuck_jobs", "Stuck jobs")]),
+        *fleet_sections(analysis, chart, table),
     ]
     focus = analysis.focus
     if focus is not None:
@@ -245,7 +272,9 @@ def _page(analysis: Analysis, charts: Mapping[str, bytes], title: str) -> str:
                 [
                     f'<p class="note">{escape("Busiest failure day: " + focus.label)}</p>',
                     chart("timeline", "Gantt chart of the jobs per instance that day; failed jobs in red"),
-                    table_html(failures, formats=JOB_VIEW_FORMATS, caption="Failed jobs that day", tz=tz),
+                    table_html(
+                        failures, formats=POSTMORTEM_JOBS.formats, caption="Failed jobs that day", tz=tz
+                    ),
                 ],
             )
         )
@@ -266,8 +295,9 @@ def _default_title(df: pd.DataFrame, tz: dt.tzinfo = dt.timezone.utc) -> str:
     return f"DDS jobs report, {first:{_DAY}} – {last:{_DAY}}{zone}"
 
 
-def _excel(analysis: Analysis, path: Path) -> Path:
-    """One workbook, a sheet per report table; the jobs sheet only when it fits in a sheet."""
+def _excel(analysis: Analysis, path: Path, shown: Path | None = None) -> Path:
+    """One workbook, a sheet per report table; the jobs sheet only when it fits in a sheet. ``shown``: the
+    path warnings name (the final one, when ``path`` is in a staging folder)."""
     from ._excel import EXCEL_MAX_ROWS, write_excel
 
     tables: dict[str, Table] = analysis.tables()
@@ -277,14 +307,10 @@ def _excel(analysis: Analysis, path: Path) -> Path:
             f"{len(jobs):,} jobs do not fit in an Excel sheet ({EXCEL_MAX_ROWS - 1:,} rows at most): "
             "left out here; jobs.csv has them all"
         )
-        warnings.warn(f"{path}: {note}", stacklevel=3)
+        warnings.warn(f"{shown or path}: {note}", stacklevel=3)
         tables["jobs"] = Table(pd.DataFrame({"note": [note]}), {})
-    percents = {
-        name: [column for column, fmt in table.formats.items() if fmt == "percent"]
-        for name, table in tables.items()
-    }
     frames = {name: table.frame for name, table in tables.items()}
-    return write_excel(frames, path, tz=analysis.tz, percent_columns=percents)
+    return write_excel(frames, path, tz=analysis.tz, formats={name: t.formats for name, t in tables.items()})
 
 
 def render(
@@ -302,36 +328,31 @@ def render(
 
     Every file reads the same computed tables; see :func:`write_report` for what is written.
     """
-    if excel:
-        from ._excel import _openpyxl
-
-        _openpyxl()  # a missing optional dependency fails before anything is written
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     local = None if _is_utc(analysis.tz) else analysis.tz
-    written = {
-        name: write_csv(table.frame, out / f"{name}.csv", bom=bom, tz=local)
-        for name, table in analysis.tables().items()
-    }
-    pngs = _charts(analysis) if charts else {}
-    chart_paths = {}
-    for name, png in pngs.items():
-        path = out / f"{name}.png"
-        path.write_bytes(png)
-        chart_paths[name] = path
-    page = None
-    if html:
-        page = out / "report.html"
-        text = _page(analysis, pngs, title or _default_title(analysis.data, analysis.tz))
-        page.write_text(text, encoding="utf-8")
-    workbook = _excel(analysis, out / "report.xlsx") if excel else None
+    with ReportFolder(out_dir) as folder:
+        # Everything is written into a fresh staging folder first: an error or Ctrl-C leaves the folder's
+        # previous run as it was; the commit then moves the whole run in (see _outdir).
+        stage = folder.staging
+        for name, table in analysis.tables().items():
+            write_csv(table.frame, stage / f"{name}.csv", bom=bom, formats=table.formats, tz=local)
+        pngs = _charts(analysis) if charts else {}
+        for name, png in pngs.items():
+            (stage / f"{name}.png").write_bytes(png)
+        if html:
+            text = _page(analysis, pngs, title or _default_title(analysis.data, analysis.tz))
+            (stage / "report.html").write_text(text, encoding="utf-8")
+        if excel:
+            _excel(analysis, stage / "report.xlsx", folder.out / "report.xlsx")
+        removed = folder.commit(path.name for path in stage.iterdir())
+    out = folder.out
     return ReportPaths(
         out_dir=out,
-        tables=written,
-        charts=chart_paths,
-        html=page,
+        tables={name: out / f"{name}.csv" for name in analysis.tables()},
+        charts={name: out / f"{name}.png" for name in pngs},
+        html=out / "report.html" if html else None,
         summary=analysis.summary,
-        excel=workbook,
+        excel=out / "report.xlsx" if excel else None,
+        removed=tuple(removed),
     )
 
 
@@ -346,6 +367,7 @@ def write_report(
     stuck_kwargs: Mapping[str, Any] | None = None,
     tz: TzLike = None,
     excel: bool = False,
+    scheduled: pd.DataFrame | None = None,
 ) -> ReportPaths:
     """Write CSV tables, PNG charts, (``html=True``) a self-contained ``report.html`` and (``excel=True``)
     ``report.xlsx`` to ``out_dir``.
@@ -356,9 +378,14 @@ def write_report(
     new_fail_reasons when the data spans the last 7 days and the 28 before. Charts: durations,
     duration_trend, failure_rates, fail_reasons, what_changed (then), and a timeline of the (region, day)
     with the most failures. ``tz``: the zone of days, labels and shown times; tables stay UTC, and the CSV
-    files gain a ``<column>_local (<zone>)`` column per time. Excel (needs openpyxl): a sheet per table,
-    times as wall times of ``tz``; the jobs sheet is replaced by a note when it exceeds Excel's row limit.
-    The directory is created if needed; existing files are replaced.
+    files gain a ``<column>_local (<zone>)`` column per time. Excel: a sheet per table, times as wall times
+    of ``tz``, numbers in the format their column declares, lists joined; the jobs sheet is replaced by a
+    note when it exceeds Excel's row limit.
+    The directory is created if needed (``~`` expanded). It holds one run: files this tool wrote there
+    before are replaced or removed; a file it did not write (or that was changed since) is never replaced:
+    :class:`ReportFolderError` names it and nothing is written. An error or Ctrl-C while writing leaves the
+    previous run as it was. With instance columns (``with_instances``) the Fleet section is added;
+    ``scheduled`` (a ``scheduled_frame``) adds its scheduled changes.
     """
-    analysis = _analysis_of(data, stuck_kwargs, tz, func="write_report")
+    analysis = _analysis_of(data, stuck_kwargs, tz, func="write_report", scheduled=scheduled)
     return render(analysis, out_dir, html=html, bom=bom, charts=charts, title=title, excel=excel)

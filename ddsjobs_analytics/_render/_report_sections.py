@@ -11,8 +11,8 @@ from html import escape
 
 import pandas as pd
 
-from .._analysis._analyse import JOB_VIEW_FORMATS, Analysis
-from .._compare._what_changed import CHANGE_DURATION_FORMATS, CHANGE_RATE_FORMATS, NEW_REASON_FORMATS
+from .._analysis._analyse import Analysis
+from .._core._schema import NEW_FAIL_REASONS, POSTMORTEM_JOBS, WHAT_CHANGED_BY_METRIC
 from ._html import table_html
 
 __all__ = ["DRILL_GROUPS", "DRILL_JOBS", "group_jobs", "reason_drilldown", "what_changed_parts"]
@@ -55,7 +55,8 @@ def reason_drilldown(analysis: Analysis) -> tuple[list[str | None], str]:
         blocks.append(
             f'<details class="jobs" id="{escape(anchor(group_id))}"><summary>{escape(str(template))}'
             f" ({int(count):,} jobs)</summary>"
-            f"{table_html(jobs[shown], formats=JOB_VIEW_FORMATS, caption=caption, tz=analysis.tz)}</details>"
+            + table_html(jobs[shown], formats=POSTMORTEM_JOBS.formats, caption=caption, tz=analysis.tz)
+            + "</details>"
         )
     if not blocks:
         return links, ""
@@ -82,8 +83,16 @@ def what_changed_parts(analysis: Analysis, chart: str) -> list[str]:
     else:
         is_rate = (changes["metric"] == "failure_rate").to_numpy(dtype=bool)
         for rows, formats, caption in (
-            (changes.loc[is_rate], CHANGE_RATE_FORMATS, "Failure rates (change in points)"),
-            (changes.loc[~is_rate], CHANGE_DURATION_FORMATS, "Durations (change as a ratio)"),
+            (
+                changes.loc[is_rate],
+                WHAT_CHANGED_BY_METRIC["failure_rate"].formats,
+                "Failure rates (change in points)",
+            ),
+            (
+                changes.loc[~is_rate],
+                WHAT_CHANGED_BY_METRIC["duration"].formats,
+                "Durations (change as a ratio)",
+            ),
         ):
             if not rows.empty:
                 parts.append(table_html(rows, formats=formats, caption=caption, tz=analysis.tz))
@@ -94,7 +103,7 @@ def what_changed_parts(analysis: Analysis, chart: str) -> list[str]:
         parts.append(
             table_html(
                 shown,
-                formats=NEW_REASON_FORMATS,
+                formats=NEW_FAIL_REASONS.formats,
                 caption="Failure reasons new in the last 7 days (never seen in the 28 before)",
                 tz=analysis.tz,
                 max_rows=50,

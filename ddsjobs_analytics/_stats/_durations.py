@@ -7,6 +7,7 @@ running), so every table here also carries the censoring-aware Kaplan–Meier vi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,7 @@ from ._km import (
     FloatArray,
     IntArray,
     _step_value_at,
+    _Steps,
     events_and_censorings,
     first_time_at_or_below,
     kaplan_meier,
@@ -26,7 +28,15 @@ from ._km import (
     km_survival_at,
 )
 
-__all__ = ["duration_stats", "kaplan_meier", "km_quantile", "km_survival_at", "stuck_jobs"]
+__all__ = [
+    "DurationFit",
+    "duration_stats",
+    "duration_stats_fit",
+    "kaplan_meier",
+    "km_quantile",
+    "km_survival_at",
+    "stuck_jobs",
+]
 
 GroupKeys = str | Sequence[str] | None
 StatusSelection = str | Sequence[str] | None
@@ -75,10 +85,29 @@ def group_codes(keys: Sequence[pd.Series], n_rows: int) -> tuple[IntArray, pd.In
     """
     if not keys:
         return np.zeros(n_rows, dtype=np.intp), pd.Index(["all"])
+    if len(keys) == 1 and isinstance(keys[0].dtype, pd.CategoricalDtype):
+        return _category_codes(keys[0])
     grouped = pd.Series(np.zeros(n_rows), index=keys[0].index).groupby(
         list(keys), observed=True, dropna=False, sort=True
     )
     return grouped.ngroup().to_numpy(dtype=np.intp), grouped.size().index
+
+
+def _category_codes(key: pd.Series) -> tuple[IntArray, pd.Index]:
+    """:func:`group_codes` of one categorical column without a groupby: its codes, renumbered over the
+    observed categories in category order, missing values last (what ``groupby(observed=True,
+    dropna=False, sort=True)`` gives, at a fraction of the cost on a million rows)."""
+    raw = key.cat.codes.to_numpy()
+    categories = key.cat.categories
+    seen = np.bincount(raw[raw >= 0], minlength=len(categories)) > 0
+    renumber = np.cumsum(seen) - 1
+    missing = bool((raw < 0).any())
+    codes = np.where(raw >= 0, renumber[np.maximum(raw, 0)], int(seen.sum())).astype(np.intp)
+    index_codes = np.append(np.flatnonzero(seen), np.full(int(missing), -1)).astype(np.int64)
+    dtype = key.dtype
+    assert isinstance(dtype, pd.CategoricalDtype)
+    values = pd.Categorical.from_codes(index_codes, dtype=dtype)
+    return codes, pd.CategoricalIndex(values, name=key.name)
 
 
 def status_mask(status: pd.Series, statuses: Sequence[str]) -> npt.NDArray[np.bool_]:
@@ -108,6 +137,17 @@ def _count_by_group(codes: IntArray, mask: npt.NDArray[np.bool_], n_groups: int)
     return np.bincount(codes[mask], minlength=n_groups).astype(np.int64)
 
 
+class DurationFit(NamedTuple):
+    """What :func:`duration_stats` fitted, per group code: the Kaplan–Meier steps, the count of finished jobs
+    and their linear P95. :func:`stuck_jobs` needs exactly this for ``by="job_type"`` of Completed jobs, so
+    an :class:`~ddsjobs_analytics.Analysis` hands it over instead of fitting again (issue 16 §6)."""
+
+    codes: IntArray
+    steps: _Steps
+    finished: npt.NDArray[np.int64]  # the count column: finished jobs with a duration
+    p95: FloatArray
+
+
 def duration_stats(
     df: pd.DataFrame,
     by: GroupKeys = "job_type",
@@ -130,6 +170,19 @@ def duration_stats(
     ``freq``/``tz`` add an outer ``period`` level as in :func:`failure_rates`; periods (and datetime ``by``
     columns) come in time order.
     """
+    return duration_stats_fit(df, by, status=status, confidence=confidence, freq=freq, tz=tz)[0]
+
+
+def duration_stats_fit(
+    df: pd.DataFrame,
+    by: GroupKeys = "job_type",
+    *,
+    status: StatusSelection = "Completed",
+    confidence: float = 0.95,
+    freq: str | None = None,
+    tz: TzLike = None,
+) -> tuple[pd.DataFrame, DurationFit]:
+    """:func:`duration_stats` and the fit behind it (for :func:`stuck_jobs`)."""
     keys = group_keys(by, func="duration_stats")
     needed = [*keys, "status", "duration_s", "age_s", *(["created"] if freq is not None else [])]
     require_columns(df, needed, func="duration_stats")
@@ -149,12 +202,14 @@ def duration_stats(
     finished_durations = pd.Series(duration[finished]).groupby(codes[finished])
     steps = events_and_censorings(codes, finished, duration, censored, age)
     median_low, median_high = km_quantile_ci(steps, 0.5, n_groups, confidence)
+    quantiles = {name: _by_code(finished_durations.quantile(q), n_groups) for name, q in QUANTILES.items()}
+    count = _count_by_group(codes, finished, n_groups)
     stats = pd.DataFrame(
         {
-            "count": _count_by_group(codes, finished, n_groups),
+            "count": count,
             "running": _count_by_group(codes, running, n_groups),
             "mean_s": _by_code(finished_durations.mean(), n_groups),
-            **{name: _by_code(finished_durations.quantile(q), n_groups) for name, q in QUANTILES.items()},
+            **quantiles,
             "max_s": _by_code(finished_durations.max(), n_groups),
             "km_p50_s": first_time_at_or_below(steps, 0.50, n_groups),
             "km_p95_s": first_time_at_or_below(steps, 0.05, n_groups),
@@ -169,11 +224,16 @@ def duration_stats(
     order = sort_keys.sort_values(
         list(sort_keys.columns), ascending=[True] * len(times) + [False], na_position="last", kind="stable"
     ).index
-    return stats.iloc[order]
+    return stats.iloc[order], DurationFit(codes, steps, count, quantiles["p95_s"])
 
 
 def stuck_jobs(
-    df: pd.DataFrame, *, k: float = 3.0, min_history: int = 20, fallback_s: float = 86400.0
+    df: pd.DataFrame,
+    *,
+    k: float = 3.0,
+    min_history: int = 20,
+    fallback_s: float = 86400.0,
+    fit: DurationFit | None = None,
 ) -> pd.DataFrame:
     """Running jobs that have run far longer than jobs of their kind usually take.
 
@@ -182,27 +242,26 @@ def stuck_jobs(
     ``min_history`` Completed jobs (``baseline_p95_s`` is then NaN). ``km_share_longer`` is the Kaplan–Meier
     S(age): the share of jobs of that type estimated to run longer than this one has so far, with Completed
     jobs as events and the *other* Running jobs censored at their age. Keeps the input's index; most overdue
-    (largest ``age_s / threshold_s``) first.
+    (largest ``age_s / threshold_s``) first. ``fit``: the :class:`DurationFit` of
+    ``duration_stats_fit(df, "job_type")`` when already made (an Analysis passes its own), so the
+    Kaplan–Meier steps and P95s are not computed twice.
     """
     if not k > 0 or not fallback_s > 0 or min_history < 1:
         raise ValueError(
             f"need k > 0, fallback_s > 0, min_history >= 1; got {k=}, {fallback_s=}, {min_history=}"
         )
     require_columns(df, [*STUCK_IDENTITY_COLUMNS, "status", "duration_s", "age_s"], func="stuck_jobs")
-    codes, _ = group_codes([df["job_type"]], len(df))
-    n_groups = int(codes.max()) + 1 if len(codes) else 0
-    duration = _float_column(df, "duration_s")
     age = _float_column(df, "age_s")
-    completed = status_mask(df["status"], ["Completed"]) & np.isfinite(duration)
     running = status_mask(df["status"], ["Running"]) & np.isfinite(age)
-
-    history = _count_by_group(codes, completed, n_groups)
-    p95 = _by_code(pd.Series(duration[completed]).groupby(codes[completed]).quantile(0.95), n_groups)
+    if fit is None:
+        # The same fit as duration_stats(df, "job_type"): Completed durations as events, Running jobs
+        # censored at their age (an Analysis passes the one it already made).
+        fit = duration_stats_fit(df, "job_type", status="Completed")[1]
+    codes, steps, history, p95 = fit
     baseline = np.where(history >= min_history, p95, np.nan)
     threshold = np.where(history >= min_history, k * p95, fallback_s)
 
     run_codes, run_age = codes[running], age[running]
-    steps = events_and_censorings(codes, completed, duration, running, age)
     # Each running job is at risk at every step up to its own age, so removing it from those risk sets is the
     # same adjustment for all of them: S without the job itself, evaluated at its age.
     share_longer = _step_value_at(steps, steps.survival_without_one_at_risk(), run_codes, run_age)

@@ -14,17 +14,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from .._core._calendar import TzLike, period_start
-from .._core._format import Formats
 from .._frame import require_columns
 from ._durations import FloatArray, GroupKeys, group_codes, group_keys, status_mask, time_levels
 
-__all__ = ["FAILURE_RATE_FORMATS", "failure_rates", "wilson_interval"]
-
-# How the columns of a failure_rates table are shown (see _format.ColumnFormat).
-FAILURE_RATE_FORMATS: Formats = {
-    **dict.fromkeys(("completed", "failed", "running", "other", "total"), "count"),
-    **dict.fromkeys(("failure_rate", "ci_low", "ci_high"), "percent"),
-}
+__all__ = ["failure_rates", "wilson_interval"]
 
 
 @overload

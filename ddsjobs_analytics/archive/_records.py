@@ -70,9 +70,9 @@ def table_from_records(
         "errors": errors,
     }
     try:
-        frame = jobs_frame(items, **options)
+        frame = jobs_frame(items, per_record=True, **options)
     except UnicodeEncodeError:
-        frame = jobs_frame(items, **options)
+        frame = jobs_frame(items, per_record=True, **options)
     raw = pd.arrays.ArrowStringArray(raw_json(items))
     return table_from_frame(frame.assign(raw=raw))
 
@@ -112,9 +112,9 @@ def rederive(table: pa.Table) -> pa.Table:
         usable.append(row)
     kept = table.select(["raw", "first_seen", "last_seen"]).take(pa.array(usable, pa.int64()))
     try:
-        frame = jobs_frame(records, errors="warn")
+        frame = jobs_frame(records, errors="warn", per_record=True)
     except UnicodeEncodeError:
-        frame = jobs_frame(records, errors="warn")
+        frame = jobs_frame(records, errors="warn", per_record=True)
     frame = frame.assign(**frame_from_table(kept))
     unusable = np.setdiff1d(np.arange(table.num_rows), usable)
     if not len(unusable):

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from .._core._time import utcnow
 from ._errors import ArchiveCorruptError, ArchiveError
 from ._files import QUARANTINE, is_leftover, is_part_file, read_parquet, real_directory, staged_name
+from ._inventory import inventory_problems
 from ._manifest import MANIFEST, holes_of, manifest_files, partition_digest, read_manifest
 from ._marker import require_archive
 from ._pending import pending_problems
@@ -186,6 +187,7 @@ def verify_archive(root: Path) -> VerifyReport:
         f"{name} is on disk but not in {MANIFEST} (damaged manifest, or restored by hand)"
         for name in sorted(parts - manifest_files(manifest))
     ]
+    report.problems += inventory_problems(root)  # the instance history of issue 19 (_inventory/)
     return report
 
 

@@ -30,8 +30,10 @@ import pyarrow.compute as pc
 
 from .._core._names import TERMINAL_STATUSES
 from .._core._time import Moment
+from .._frame import with_instances as join_instances
 from ._errors import ArchiveCorruptError, ArchiveError, ArchiveLockedError
 from ._files import FileDigest, new_transaction, read_parquet, staged_name
+from ._inventory import InstanceHistory, quarantine_inventory
 from ._load import OnError, load_tables
 from ._lock import ArchiveLock
 from ._manifest import MANIFEST, holes_of, new_manifest, partition_digest, read_manifest, repair_hint
@@ -147,6 +149,7 @@ class JobArchive:
         region: str | Iterable[str] | None = None,
         instance_id: str | Iterable[str] | None = None,
         on_error: OnError = "raise",
+        with_instances: bool = False,
     ) -> pd.DataFrame:
         """Jobs created in ``[start, end)`` as a frame with the contract dtypes (plus first/last seen).
 
@@ -156,6 +159,7 @@ class JobArchive:
         when asked for). Every file read is checked against the manifest's size and sha256. A damaged file,
         or a manifest that disagrees with the files on disk, raises :class:`ArchiveCorruptError`;
         ``on_error="warn"`` skips such files with a counted :class:`ArchiveCorruptWarning` instead.
+        ``with_instances=True`` joins the stored inventory history as of each job's time (``with_instances``).
         """
         filters = {"status": status, "job_type": job_type, "region": region, "instance_id": instance_id}
         table = load_tables(
@@ -168,7 +172,8 @@ class JobArchive:
             filters,
             on_error,
         )
-        return frame_from_table(table)
+        frame = frame_from_table(table)
+        return join_instances(frame, InstanceHistory(self.path).snapshots()) if with_instances else frame
 
     def _read(
         self,
@@ -373,6 +378,7 @@ class JobArchive:
                 finish(self.path, current)
             found = inspect(self.path)
             quarantine(self.path, found.bad_files)
+            moved = quarantine_inventory(self.path)
             table = reduce_by_job(rederive(reassemble([*found.tables.values(), *found.salvaged])))
             manifest = new_manifest()
             if found.manifest is not None:
@@ -388,6 +394,7 @@ class JobArchive:
             self._replace_all(table, manifest, retire=sorted(found.tables))
         log.warning("archive %s repaired: %s", self.path, found.summary())
         found.report.notes.append(f"repaired: {found.summary()}, {table.num_rows:,} jobs written")
+        found.report.notes += [f"{name} could not be read: moved to _quarantine/" for name in moved]
         return found.report
 
     def nonterminal_jobs(self, region: str | None, project_id: str) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._core._time import parse_age, parse_moment, utcnow
+from ._inventory import record_inventory
 from ._records import table_from_records
 from ._stats import SyncStats
 from ._store import JobArchive
@@ -220,6 +221,7 @@ def sync(
     since: str | timedelta | datetime = "30d",
     overlap: str | timedelta = "1d",
     now: datetime | None = None,
+    instances: bool = True,
 ) -> SyncStats:
     """Bring ``archive`` up to date with ``task_center`` (one region and project); returns what changed.
 
@@ -230,7 +232,8 @@ def sync(
     failures are reported in ``refetch_failed``, not raised. Windows of jobs a ``repair`` lost (holes) are
     listed again while the service keeps them (``holes_refetched``), and dropped from the manifest once
     listed. Everything is written in one atomic commit
-    under the archive's lock (a concurrent sync gets :class:`ArchiveLockedError`).
+    under the archive's lock (a concurrent sync gets :class:`ArchiveLockedError`). With ``instances`` (and a
+    task center that lists them), the inventory snapshot is stored too (``archive._inventory``).
     """
     reference = parse_moment(now) if now is not None else utcnow()
     region, project_id = task_center.region, str(task_center.project_id)
@@ -280,6 +283,8 @@ def sync(
         stats = archive._upsert(
             pa.concat_tables([listed_table, fetched_table]), entry, holes_left if plan else None
         )
+        if instances:
+            record_inventory(task_center, archive.path, reference)
     stats.target, stats.listed, stats.window = target, len(listed), (start, reference)
     stats.refetched, stats.lost, stats.refetch_failed = asked, lost, failed
     stats.holes_refetched, stats.holes_left = plan, len(holes_left)

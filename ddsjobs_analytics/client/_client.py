@@ -20,6 +20,7 @@ import httpx
 from ._auth import AkSkAuth, auth_for_project
 from ._config import ClientSettings
 from ._errors import PartialResultError, PartialResultWarning, TaskCenterError
+from ._inventory import AsyncInventoryMethods, InventoryMethods
 from ._loop import LoopThread
 from ._progress import ProgressCallback
 from ._records import check_filters, fetch_records
@@ -240,7 +241,7 @@ class _TaskCenterBase:
         )
 
 
-class TaskCenter(_TaskCenterBase):
+class TaskCenter(_TaskCenterBase, InventoryMethods):
     """Blocking client for the DDS task center of one project.
 
     ``region`` picks the endpoint (or give ``endpoint``; plain HTTP only on loopback); ``auth`` is an
@@ -341,7 +342,7 @@ class TaskCenter(_TaskCenterBase):
         )
 
 
-class AsyncTaskCenter(_TaskCenterBase):
+class AsyncTaskCenter(_TaskCenterBase, AsyncInventoryMethods):
     """The same client as coroutines, on the caller's event loop (use ``async with``)."""
 
     async def aclose(self) -> None:

@@ -20,6 +20,8 @@ from .._core._time import parse_api_times
 from . import _errors
 from ._auth import TOKEN_LIFETIME_S, Credentials, TokenStore, iam_login, iam_token_body, verify_signature
 from ._errors import ApiError
+from ._inventory import Inventory, build_inventory
+from ._inventory_api import list_instances, list_scheduled_jobs
 from ._messages import Reply, Request, RequestRecord
 from ._misbehave import MISBEHAVIOURS, endless_page, misbehave
 from ._sample import Fleet, generate_fleet
@@ -29,6 +31,8 @@ __all__ = ["FAULTS", "Options", "Reply", "Request", "RequestRecord", "TaskCenter
 FAULTS: tuple[str, ...] = ("429", "429-retry-after", "500", "503", "drop", "timeout", *MISBEHAVIOURS)
 _LIST_PATH = re.compile(r"/v3\.1/([^/]+)/jobs/?")
 _DETAIL_PATH = re.compile(r"/v3/([^/]+)/jobs/?")
+_INSTANCES_PATH = re.compile(r"/v3/([^/]+)/instances/?")
+_SCHEDULED_PATH = re.compile(r"/v3/([^/]+)/scheduled-jobs/?")
 _IAM_PATH = re.compile(r"/v3/auth/tokens/?")
 
 _P = ParamSpec("_P")
@@ -58,6 +62,7 @@ class Options:
     drop_rate: float = 0.0
     total_count_omitted: bool = False
     shift_during_paging: int = 0
+    instances_during_paging: int = 0  # instances created after every ListInstances page
     timeout_s: float = 5.0
     detail_lag_s: float = 0.0
     horizon_days: float = 30.0
@@ -124,6 +129,8 @@ class TaskCenterService:
             end=datetime.fromtimestamp(self._start + int(future_days * 86400), timezone.utc),
             seed=seed,
         )
+        # The inventory (ListInstances, ListScheduledTasks) of the same fleet, from its own draws.
+        self.inventory: Inventory = build_inventory(self.fleet, now=self._start, seed=seed)
         self.options = Options()
         self.options.update(**options)
         self.credentials = Credentials.generate(ak, sk)
@@ -261,6 +268,10 @@ class TaskCenterService:
             if match := _DETAIL_PATH.fullmatch(path):
                 project_id = self._authenticate(request, match.group(1))
                 return self._show_job_detail(request, project_id)
+            if match := _INSTANCES_PATH.fullmatch(path):
+                return list_instances(self, request, self._authenticate(request, match.group(1)))
+            if match := _SCHEDULED_PATH.fullmatch(path):
+                return list_scheduled_jobs(self, request, self._authenticate(request, match.group(1)))
         raise _errors.no_such_api()
 
     def _authenticate(self, request: Request, project_id: str) -> str:

@@ -41,6 +41,18 @@ _LOG_LANDMARKS: tuple[float, ...] = (1, 10, 60, 600, 3600, 6 * 3600, 86400, 7 * 
 _FREQ_WORDS = {"h": "hour", "D": "day", "W": "week", "MS": "month", "ME": "month", "M": "month"}
 
 
+def cut_note(shown: int, total: int, noun: str) -> str:
+    """ " (15 of 37 types shown)" when a chart draws only some of its rows, else "" (nothing is hidden)."""
+    return f" ({shown} of {total} {noun} shown)" if shown < total else ""
+
+
+def group_noun(keys: Sequence[str]) -> str:
+    """What a chart's rows are, for :func:`cut_note`: "types" for job types, else "groups"."""
+    return {"job_type": "types", "instance_name": "instances", "region": "regions"}.get(
+        keys[0] if len(keys) == 1 else "", "groups"
+    )
+
+
 class DurationLocator(ticker.Locator):
     """Ticks at human durations (30 s, 5 min, 1 h …) instead of powers of ten or multiples of 1000 s."""
 
@@ -93,10 +105,20 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
 
 
 def _no_data(ax: Axes, message: str, title: str) -> Axes:
-    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", color="0.4", gid="no-data")
+    ax.text(
+        0.5,
+        0.5,
+        message,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color="0.4",
+        gid="no-data",
+        parse_math=False,
+    )
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(title)
+    ax.set_title(title, parse_math=False)
     return ax
 
 
@@ -104,7 +126,13 @@ def _label_bar_ends(ax: Axes, ends: np.ndarray, positions: np.ndarray, texts: li
     """Small labels just right of each horizontal bar or whisker end."""
     for end, pos, text in zip(ends, positions, texts, strict=True):
         ax.annotate(
-            text, xy=(end, pos), xytext=(4, 0), textcoords="offset points", va="center", fontsize="small"
+            text,
+            xy=(end, pos),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize="small",
+            parse_math=False,
         )
 
 

@@ -13,6 +13,7 @@ from matplotlib.lines import Line2D
 
 from ..._compare._periods import METRICS, RESULT_COLUMNS
 from ..._core._format import format_duration
+from ._axes import cut_note
 
 __all__ = ["VERDICT_COLORS", "plot_compare"]
 
@@ -81,6 +82,7 @@ def plot_compare(
         return ax
     rows = result.loc[result["metric"] == metric]
     labels = _labels(rows)
+    available = len(rows)
     if order is not None:
         position = {label: i for i, label in enumerate(order)}
         keep = [i for i, label in enumerate(labels) if label in position]
@@ -105,7 +107,7 @@ def plot_compare(
                 f"q={q:.2g}", (1.0, yi), xycoords=("axes fraction", "data"), xytext=(4, 0),
                 textcoords="offset points", va="center", fontsize=8, color=VERDICT_COLORS[verdict],
             )  # fmt: skip
-    ax.set_yticks(y, labels)
+    ax.set_yticks(y, labels, parse_math=False)  # job types are data: "$" is a dollar sign
     for tick, verdict in zip(ax.get_yticklabels(), rows["verdict"], strict=True):
         if verdict == "insufficient":
             tick.set_color("#999999")
@@ -123,7 +125,7 @@ def plot_compare(
             "duration, log scale (bar: interval of the ratio, placed at the current value)", fontsize=9
         )
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(_TITLES.get(metric, metric), loc="left")
+    ax.set_title(_TITLES.get(metric, metric) + cut_note(len(rows), available, "groups"), loc="left")
     handles = [
         Line2D(
             [],

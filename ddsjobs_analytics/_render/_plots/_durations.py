@@ -24,8 +24,10 @@ from ._axes import (
     _duration_axis,
     _horizontal_boxplot,
     _no_data,
+    cut_note,
     date_numbers,
     group_label,
+    group_noun,
     jobs_of,
     order_keys,
     zone_in_effect,
@@ -99,6 +101,7 @@ def plot_durations(
         chosen = order_keys(list(grouped), order, func="plot_durations")
     medians = dict(zip(stats.index, stats["p50_s"].astype(float), strict=True))
     running = dict(zip(stats.index, stats["running"], strict=True)) if "running" in stats else {}
+    title += cut_note(len(chosen), len(grouped), group_noun(keys))
     chosen = chosen[::-1]  # drawn bottom-up, so the first group is at the top
     positions = np.arange(1, len(chosen) + 1, dtype=float)
     ax = _axes(ax, (8, 1.2 + 0.45 * len(chosen)))

@@ -24,7 +24,9 @@ from ._axes import (
     _axes,
     _label_bar_ends,
     _no_data,
+    cut_note,
     group_label,
+    group_noun,
     is_table,
     jobs_of,
     order_keys,
@@ -86,11 +88,14 @@ def plot_failure_rates(
     if shown.empty:
         return _no_data(_axes(ax, (8, 3)), f"No group with at least {min_total} finished jobs", title)
     periods = time_levels(shown.index)
+    available = len(shown)
     if order is not None:
         shown = shown.loc[order_keys(list(shown.index), order, func="plot_failure_rates")]
     else:  # the table's order; in time order, the latest periods
         shown = shown.tail(top) if periods else shown.head(top)
     shown = shown.iloc[::-1]  # drawn bottom-up, so the table's first row is at the top
+    noun = "periods" if periods else group_noun(keys)
+    title += cut_note(len(shown), available, noun)
     ax = _axes(ax, (8, 1.2 + 0.4 * len(shown)))
 
     positions = np.arange(len(shown), dtype=float)
@@ -163,6 +168,7 @@ def plot_fail_reasons(
         by_template = ranked.set_index(ranked["template"].astype(str), drop=False)
         shown = by_template.loc[order_keys(list(by_template.index), order, func="plot_fail_reasons")]
     shown = shown.iloc[::-1]
+    title += cut_note(len(shown), len(ranked), "reasons")
     ax = _axes(ax, (9, 1.2 + 0.45 * len(shown)))
     positions = np.arange(len(shown), dtype=float)
     counts = shown["count"].to_numpy(float)
