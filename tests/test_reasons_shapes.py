@@ -313,3 +313,30 @@ def test_readme_examples_are_true() -> None:
         [f"实例dds-prod-32的节点{NODE_A}状态异常", f"实例会员库-prod-02的节点{NODE_B}状态异常"]
     ) == ("<NAME>的节点<INSTANCE_ID>状态异常")
     assert len(set(templates_of(["Instance spawned successfully.", "Instance destroyed successfully."]))) == 2
+
+
+def test_templates_read_a_bounded_prefix_of_each_message() -> None:
+    """Only the first TEMPLATE_CHARS characters are templated: bounded memory on 8 KiB reasons (#17 §12)."""
+    import random
+    import string
+    import tracemalloc
+
+    from ddsjobs_analytics._reasons._template import TEMPLATE_CHARS
+
+    head = "Backup failed on node-1: " + "x" * TEMPLATE_CHARS
+    same_head = fail_reason_template([head + " tail one", head + " tail two"])
+    assert same_head[0] == same_head[1]  # they differ only past the cap
+    differ_early = fail_reason_template(["Backup failed: disk full", "Restore failed: disk full"])
+    assert differ_early[0] != differ_early[1]
+    rng = random.Random(7)
+    letters = string.ascii_letters + " "
+    messages = ["".join(rng.choice(letters) for _ in range(8_192)) for _ in range(500)]
+    tracemalloc.start()
+    try:
+        templates = fail_reason_template(messages)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(set(templates)) == 500
+    # Whole 8 KiB messages took ~14 bytes per character (55 MB here); the 2 KiB prefix takes a quarter.
+    assert peak < 25_000_000, peak
