@@ -543,7 +543,7 @@ def test_lone_surrogate_with_errors_raise_names_job_and_field() -> None:
 def test_huge_strings_are_truncated_and_counted() -> None:
     from ddsjobs_analytics._frame import MAX_REASON_CHARS, MAX_TEXT_CHARS
 
-    assert MAX_TEXT_CHARS == 65_536 and MAX_REASON_CHARS == 8_192
+    assert MAX_TEXT_CHARS == 65_536 and MAX_REASON_CHARS == 2_048
     huge = "n" * 10_000_000
     df, warning = one_warning([listtasks("a", instance_name=huge), listtasks("b", fail_reason="é" * 70_000)])
     assert len(df["instance_name"].iloc[0]) == MAX_TEXT_CHARS
@@ -551,7 +551,7 @@ def test_huge_strings_are_truncated_and_counted() -> None:
     assert df["fail_reason"].iloc[1] == "é" * MAX_REASON_CHARS  # characters, not bytes: no split character
     assert warning.counts == {"instance_name truncated": 1, "fail_reason truncated": 1}
     assert "instance_name longer than 65,536 characters, truncated (job a)" in str(warning)
-    assert "fail_reason longer than 8,192 characters, truncated (job b)" in str(warning)
+    assert "fail_reason longer than 2,048 characters, truncated (job b)" in str(warning)
     assert df["instance_name"].memory_usage(deep=True) < 2 * MAX_TEXT_CHARS + 10_000
 
 

@@ -38,7 +38,7 @@ MAX_TEXT_CHARS = 65_536
 # A failure reason is one message (the longest in the bundled sample: 98 characters). Capped lower than other
 # text because every reason is tokenised into templates and shown in tables: a file of 1 MB reasons would
 # otherwise cost the analysis ~0.3 MB per failed job (benchmarks/bench_memory.py).
-MAX_REASON_CHARS = 8_192
+MAX_REASON_CHARS = 2_048
 
 STRING_TYPE = pa.large_string()  # int64 offsets: never chunks, whatever the volume
 _INSTANCE_TYPE = pa.struct([("id", STRING_TYPE), ("name", STRING_TYPE)])

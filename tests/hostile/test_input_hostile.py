@@ -168,9 +168,9 @@ def bomb_whitespace_lines(tmp: Path) -> None:
 def bomb_one_megabyte_reason(tmp: Path) -> None:
     path = tmp / "reason.jsonl"
     path.write_bytes(_jsonl([_record("big", "Failed", fail_reason="x" * (1 << 20)), *RECORDS[1:]]))
-    with pytest.warns(dj.DataQualityWarning, match="fail_reason longer than 8,192 characters"):
+    with pytest.warns(dj.DataQualityWarning, match="fail_reason longer than 2,048 characters"):
         df = dj.load_jobs(path)
-    assert df.set_index("job_id").loc["big", "fail_reason"] == "x" * 8192
+    assert df.set_index("job_id").loc["big", "fail_reason"] == "x" * 2048
     assert df.attrs["quality"]["fail_reason truncated"] == 1
 
 
