@@ -14,6 +14,8 @@ counted: ``"duplicate job_id"`` in the :class:`DataQualityWarning` and ``df.attr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -55,9 +57,71 @@ def _all_distinct(job_id: pd.Series) -> bool:
     valid = len(ids) - ids.null_count
     if valid < 2:
         return True
+    hashed = _hashes(ids) if ids.null_count == 0 else None
+    if hashed is not None:  # the usual case (short ids): 64-bit hashes, exact check of any clash
+        hashes, text = hashed
+        ordered_hashes = np.sort(hashes)
+        clash = ordered_hashes[1:] == ordered_hashes[:-1]
+        if not clash.any():
+            return True
+        rows = np.flatnonzero(np.isin(hashes, ordered_hashes[1:][clash]))
+        texts = [text(row) for row in rows.tolist()]
+        return len(set(texts)) == len(texts)
     order = pc.array_sort_indices(ids)  # nulls last (the default)
     ordered = ids.take(order.slice(0, valid))
     return not pc.any(pc.equal(ordered.slice(1), ordered.slice(0, valid - 1))).as_py()
+
+
+_HASH_ROWS = 1 << 12  # rows hashed at a time: temporaries of ~1 MB, not a copy of every id
+_HASH_WIDTH = 64  # bytes: longer ids take the sorted path
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _hashes(ids: pa.Array) -> tuple[np.ndarray, Callable[[int], bytes]] | None:
+    """A 64-bit hash of each id (no nulls) and a function giving an id's bytes, when no id is longer than
+    :data:`_HASH_WIDTH` bytes; None otherwise. A vectorised hash and a sort of integers cost a fraction of
+    a string sort (1M ids: ~0.1–0.2 s against ~0.4–0.8 s). Equal hashes are only candidates: the caller
+    compares the bytes."""
+    strings = ids
+    if isinstance(strings, pa.ChunkedArray):
+        strings = strings.chunk(0) if strings.num_chunks == 1 else strings.combine_chunks()
+    if strings.type not in (pa.string(), pa.large_string()):
+        strings = strings.cast(pa.large_string())
+    n = len(strings)
+    size = 8 if strings.type == pa.large_string() else 4  # offsets read in place: no copy of the ids
+    offsets = np.frombuffer(
+        strings.buffers()[1],
+        dtype=np.int64 if size == 8 else np.int32,
+        count=n + 1,
+        offset=strings.offset * size,
+    ).astype(np.int64)
+    lengths = np.diff(offsets)
+    width = int(lengths.max())
+    if width > _HASH_WIDTH:
+        return None
+    data = strings.buffers()[2]
+    buf = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(1, dtype=np.uint8)
+    padded_width = max(8, -(-width // 8) * 8)
+    columns = np.arange(padded_width)
+    hashes = np.empty(n, dtype=np.uint64)
+    for start in range(0, n, _HASH_ROWS):
+        stop = min(start + _HASH_ROWS, n)
+        # Each id's bytes, then zeros, in a row of whole 8-byte words; its length seeds the hash.
+        inside = columns < lengths[start:stop, None]
+        at = np.minimum(offsets[start:stop, None] + columns, len(buf) - 1)
+        padded = np.where(inside, buf[at], np.uint8(0)).astype(np.uint8)
+        words = padded.view(np.uint64)
+        h = lengths[start:stop].astype(np.uint64)
+        with np.errstate(over="ignore"):
+            for word in range(words.shape[1]):
+                h = (h ^ words[:, word]) * _MIX
+                h ^= h >> np.uint64(29)
+        hashes[start:stop] = h
+
+    def text(row: int) -> bytes:
+        return buf[offsets[row] : offsets[row + 1]].tobytes()
+
+    return hashes, text
 
 
 def _arrow_ids(job_id: pd.Series) -> pa.Array:
