@@ -8,11 +8,13 @@ instance columns present). Jobs of instances the inventory lacks are their own r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import pandas as pd
 
-from .._core._schema import DURATION_STATS, FAILURE_RATES
+from .._core._schema import DURATION_STATS, FAILURE_RATES, JOBS
+from .._core._schema_inventory import SCHEDULED
 from .._frame import per_availability_zone
 from .._stats._durations import duration_stats
 from .._stats._failures import failure_rates
@@ -34,7 +36,7 @@ _BY = {"fleet_by_version": "engine_version", "fleet_by_mode": "mode", "fleet_by_
 
 class FleetTable(NamedTuple):
     frame: pd.DataFrame
-    formats: dict[str, str]
+    formats: Mapping[str, str]
 
 
 def has_instances(df: pd.DataFrame) -> bool:
@@ -64,7 +66,7 @@ def fleet_tables(df: pd.DataFrame, scheduled: pd.DataFrame | None = None) -> dic
     formats: dict[str, Any] = {
         **FAILURE_RATES.formats,  # the contract's formats of the columns these tables share
         "p95_s": DURATION_STATS.formats["p95_s"],
-        "completed_with_duration": "count",
+        "completed_with_duration": DURATION_STATS.formats["count"],
     }
     tables = {
         "fleet_by_version": FleetTable(_rates_and_p95(df, "engine_version"), formats),
@@ -116,10 +118,11 @@ def scheduled_tables(df: pd.DataFrame, scheduled: pd.DataFrame) -> dict[str, Fle
         .astype({"job_id": "string"})
         .merge(jobs, on="job_id", how="left")
     )
-    time_formats = {"start": "time", "end": "time", "created": "time", "duration_s": "duration"}
+    # The contract's formats of the scheduled jobs' columns, and of the matched job record's duration.
+    formats = {**SCHEDULED.formats, "duration_s": JOBS.formats["duration_s"]}
     return {
-        "scheduled_upcoming": FleetTable(upcoming, time_formats),
-        "scheduled_recent": FleetTable(recent, time_formats),
+        "scheduled_upcoming": FleetTable(upcoming, formats),
+        "scheduled_recent": FleetTable(recent, formats),
     }
 
 
