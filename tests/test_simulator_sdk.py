@@ -8,10 +8,9 @@ import pytest
 
 pytest.importorskip("huaweicloudsdkdds")
 
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
-from huaweicloudsdkcore.http.http_config import HttpConfig
-from huaweicloudsdkdds.v3 import DdsClient, ListTasksRequest, ShowJobDetailRequest
+from huaweicloudsdkdds.v3 import ListTasksRequest, ShowJobDetailRequest
+from sdk_client import sdk_client
 
 from ddsjobs_analytics.simulator import running
 
@@ -33,16 +32,7 @@ def sim():
 
 @pytest.fixture(scope="module")
 def client(sim):
-    config = HttpConfig.get_default_config()
-    config.ignore_ssl_verification = True
-    config.timeout = (5, 10)
-    return (
-        DdsClient.new_builder()
-        .with_http_config(config)
-        .with_credentials(BasicCredentials(sim.ak, sim.sk, sim.project_id))
-        .with_endpoints([sim.url])
-        .build()
-    )
+    return sdk_client(sim)
 
 
 def as_record(model) -> dict:
@@ -105,15 +95,7 @@ def test_sdk_sees_the_documented_errors(sim, client):
 
 
 def test_a_wrong_secret_key_is_rejected(sim):
-    config = HttpConfig.get_default_config()
-    config.ignore_ssl_verification = True
-    intruder = (
-        DdsClient.new_builder()
-        .with_http_config(config)
-        .with_credentials(BasicCredentials(sim.ak, "wrong-" + "x" * 30, sim.project_id))
-        .with_endpoints([sim.url])
-        .build()
-    )
+    intruder = sdk_client(sim, sk="wrong-" + "x" * 30)
     with pytest.raises(ClientRequestException) as rejected:
         intruder.show_job_detail(ShowJobDetailRequest(id="x"))
     assert (rejected.value.status_code, rejected.value.error_code) == (401, "APIGW.0301")

@@ -8,9 +8,8 @@ import pytest
 
 pytest.importorskip("huaweicloudsdkdds")
 
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.http.http_config import HttpConfig
-from huaweicloudsdkdds.v3 import DdsClient, ListInstancesRequest, ListScheduledTasksRequest
+from huaweicloudsdkdds.v3 import ListInstancesRequest, ListScheduledTasksRequest
+from sdk_client import sdk_client
 
 from ddsjobs_analytics.client import AkSkAuth, TaskCenter
 from ddsjobs_analytics.simulator import running
@@ -28,16 +27,7 @@ def sim():
 
 @pytest.fixture(scope="module")
 def client(sim):
-    config = HttpConfig.get_default_config()
-    config.ignore_ssl_verification = True
-    config.timeout = (5, 10)
-    return (
-        DdsClient.new_builder()
-        .with_http_config(config)
-        .with_credentials(BasicCredentials(sim.ak, sim.sk, sim.project_id))
-        .with_endpoints([sim.url])
-        .build()
-    )
+    return sdk_client(sim)
 
 
 def sdk_instances(client, **filters) -> list[dict]:
