@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sim_env import point_env_at
 
 from ddsjobs_analytics._cli import _main as cli
 
@@ -16,11 +17,7 @@ def simulator_env(monkeypatch: pytest.MonkeyPatch):
     from ddsjobs_analytics.simulator import running
 
     with running(jobs=1500, instances=40, seed=3) as sim:
-        monkeypatch.setenv("HUAWEICLOUD_SDK_AK", sim.ak)
-        monkeypatch.setenv("HUAWEICLOUD_SDK_SK", sim.sk)
-        monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", sim.project_id)
-        monkeypatch.setenv("HUAWEICLOUD_SDK_REGION", sim.region)
-        monkeypatch.setenv("DDSJOBS_ENDPOINT", sim.url)
+        point_env_at(sim, monkeypatch)
         yield sim
 
 

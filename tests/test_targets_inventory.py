@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sim_env import point_env_at, target_options
 
 from ddsjobs_analytics._cli._main import main
 from ddsjobs_analytics.client._inventory import AsyncInventoryMethods
@@ -29,16 +30,9 @@ def sim() -> Iterator[Simulator]:
 @pytest.fixture()
 def env(sim: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     """Credentials and endpoint of the simulator; returns the --target options of both regions."""
-    for name, value in {
-        "HUAWEICLOUD_SDK_AK": sim.ak,
-        "HUAWEICLOUD_SDK_SK": sim.sk,
-        "DDSJOBS_ENDPOINT": sim.url,
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("HUAWEICLOUD_SDK_PROJECT_ID", "HUAWEICLOUD_SDK_REGION", "DDSJOBS_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
+    point_env_at(sim, monkeypatch, one_project=False)
     monkeypatch.chdir(tmp_path)
-    return [opt for region, project in sim.project_ids.items() for opt in ("--target", f"{region}:{project}")]
+    return target_options(sim)
 
 
 def window(sim: Simulator) -> list[str]:
