@@ -20,13 +20,13 @@ import pandas as pd
 from .._core._calendar import TzLike
 from .._core._time import Moment, parse_moment
 from . import AmbiguousDateError, DataQualityWarning, NaiveTimeError, empty_jobs_frame, jobs_frame
+from ._csv_read import TOO_LONG_KEY, read_csv_text
 from ._dedup import DUPLICATE_KEY, canonical_order, one_row_per_job
+from ._parquet_read import read_parquet_capped
 
 __all__ = ["NoJobsError", "PathInput", "read_files", "read_jobs_file", "within"]
 
 _JSON_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
-# The leading quote write_csv adds to formula-like text and to text starting with a quote (one comes off).
-_FORMULA_DEFUSED = r"^'[=+\-@\t\r\n']"
 
 PathInput = str | os.PathLike[str]
 
@@ -54,22 +54,6 @@ def within(
     if until is not None:
         keep &= df["created"] < parse_moment(until, now=now, what="until")
     return df[keep.fillna(False).astype(bool)]
-
-
-def _csv_frame(path: Path) -> pd.DataFrame:
-    """A frame saved by ``write_csv``: text, with the quote that defused formula-like cells taken off."""
-    try:
-        text = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
-    except pd.errors.ParserError as exc:
-        raise ValueError(f"{path}: not a readable CSV ({str(exc).strip()})") from None
-    for name in ("job_name", "job_type", "status", "fail_reason", "instance_id", "instance_name"):
-        if name in text.columns:
-            values = text[name]
-            defused = values.str.match(_FORMULA_DEFUSED).eq(True)
-            text[name] = values.mask(defused, values.str[1:])
-    return text
 
 
 def _conforms(frame: pd.DataFrame) -> bool:
@@ -116,6 +100,7 @@ def read_jobs_file(path: PathInput, *, assume_tz: TzLike = None) -> pd.DataFrame
     """
     path = Path(path)
     name = path.name.lower()
+    skipped, capped = 0, False
     if name.endswith(_JSON_SUFFIXES):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -129,9 +114,9 @@ def read_jobs_file(path: PathInput, *, assume_tz: TzLike = None) -> pd.DataFrame
             raise NoJobsError(f"{path}: no DDS job found ({what})", path=path)
         _pass_on(caught, path)  # the file's problems, now that the file is known to hold jobs
     elif name.endswith(".parquet"):
-        frame = pd.read_parquet(path)
+        frame, capped = read_parquet_capped(path)
     elif name.endswith(".csv"):
-        frame = _csv_frame(path)
+        frame, skipped = read_csv_text(path)
     else:
         raise ValueError(f"{path}: expected .parquet, .csv, .json or .jsonl (optionally .gz)")
     missing = [
@@ -141,9 +126,14 @@ def read_jobs_file(path: PathInput, *, assume_tz: TzLike = None) -> pd.DataFrame
         raise NoJobsError(f"{path}: not a jobs frame (no {', '.join(missing)} column)", path=path)
     if frame.empty:
         raise NoJobsError(f"{path}: no DDS job found (no rows)", path=path)
-    if name.endswith(_JSON_SUFFIXES) or _conforms(frame):
+    if name.endswith(_JSON_SUFFIXES) or (_conforms(frame) and not capped):
         return frame
-    return _retyped(frame, path, assume_tz)
+    frame = _retyped(frame, path, assume_tz)
+    if skipped:
+        quality = Counter(frame.attrs.get("quality", {}))
+        quality[TOO_LONG_KEY] += skipped
+        frame.attrs["quality"] = dict(quality)
+    return frame
 
 
 def read_files(paths: Sequence[PathInput], *, assume_tz: TzLike = None) -> pd.DataFrame:

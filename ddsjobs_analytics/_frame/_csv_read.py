@@ -1,0 +1,169 @@
+"""A ``.csv`` of jobs (``ddsjobs fetch``, the report's ``jobs.csv``) as text, read in bounded blocks.
+
+The file is split into blocks of whole rows (``_csv_blocks``) and each is parsed by ``pd.read_csv`` after the
+header, with the options of a whole-file read, so the frame is the same. Text longer than its cap is cut to
+one character more as soon as a block is parsed: ``jobs_frame`` still sees it is too long (and counts and
+warns exactly as for a whole-file read), while what is held stays bounded. Errors name the file and the
+line of the whole file. A file the block splitter cannot follow (a quote inside an unquoted field) is read
+whole, as before.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from . import DataQualityWarning, _csv_blocks
+from ._csv_blocks import IrregularQuotes, Rows, csv_rows
+from ._extract import MAX_REASON_CHARS, MAX_TEXT_CHARS
+
+__all__ = ["TOO_LONG_KEY", "read_csv_text", "text_caps"]
+
+TOO_LONG_KEY = "bad line"  # the counts key of the rows skipped as too long (as the .jsonl reader counts them)
+# The leading quote write_csv adds to formula-like text and to text starting with a quote (one comes off).
+_FORMULA_DEFUSED = r"^'[=+\-@\t\r\n']"
+_DEFUSED_COLUMNS = ("job_name", "job_type", "status", "fail_reason", "instance_id", "instance_name")
+_NUMBERED = re.compile(r"\b(line|row) (\d+)")
+
+
+class _ReadWhole(Exception):
+    """The file is read whole, the way it was before blocks (the splitter cannot follow it, or it has no
+    rows: pandas' own error then)."""
+
+
+def text_caps(name: object) -> int:
+    """Characters kept of a text column's values: one more than ``jobs_frame``'s cap, so it still counts
+    (and cuts) the values that are too long."""
+    return (MAX_REASON_CHARS if name == "fail_reason" else MAX_TEXT_CHARS) + 1
+
+
+def read_csv_text(
+    path: Path,
+    *,
+    block_bytes: int | None = None,
+    max_row_bytes: int | None = None,
+    chunk_bytes: int | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """The CSV as text columns (``dtype=str``, ``""`` → NA), formula defusing undone, long text capped;
+    and the number of rows skipped for being longer than ``max_row_bytes`` (while streaming, never held),
+    which one :class:`DataQualityWarning` names by line. Sizes default to ``_csv_blocks``' constants."""
+    block_bytes = block_bytes or _csv_blocks.BLOCK_BYTES
+    max_row_bytes = max_row_bytes or _csv_blocks.MAX_ROW_BYTES
+    chunk_bytes = chunk_bytes or _csv_blocks.CHUNK_BYTES
+    try:
+        with open(path, "rb") as fh:
+            frame, too_long = _blocks_frame(path, fh, block_bytes, max_row_bytes, chunk_bytes)
+    except (_ReadWhole, IrregularQuotes):
+        frame, too_long = _undefused(_capped(_whole(path), None)), []
+    if too_long:
+        count = len(too_long)
+        where = ", ".join(f"{path}:{line}" for line in too_long[:3])
+        warnings.warn(
+            DataQualityWarning(
+                f"{path}: {count:,} line{'s' if count != 1 else ''} could not be read ({where}: "
+                f"longer than {max_row_bytes >> 20 or max_row_bytes} "
+                f"{'MiB' if max_row_bytes >> 20 else 'bytes'}, not read)",
+                {TOO_LONG_KEY: count},
+            ),
+            stacklevel=3,
+        )
+    return frame, len(too_long)
+
+
+def _read(source: Path | io.BytesIO) -> pd.DataFrame:
+    """Text, as a whole-file read always did: ``dtype=str``, ``""`` → NA, a byte-order mark dropped."""
+    return pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+
+
+def _whole(path: Path) -> pd.DataFrame:
+    try:
+        return _read(path)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path}: not a readable CSV ({str(exc).strip()})") from None
+
+
+def _blocks_frame(
+    path: Path, fh: io.BufferedReader, block_bytes: int, max_row_bytes: int, chunk_bytes: int
+) -> tuple[pd.DataFrame, list[int]]:
+    rows = csv_rows(fh, block_bytes=block_bytes, max_row_bytes=max_row_bytes, chunk_bytes=chunk_bytes)
+    header = next(rows, None)
+    if header is None or not header.data.strip():
+        raise _ReadWhole  # no columns: pandas' own error, as before
+    if header.too_long:
+        raise ValueError(
+            f"{path}: the header row (line {header.too_long[0]}) is longer than {max_row_bytes:,} bytes"
+        )
+    frames, too_long = [], []
+    for block in rows:
+        too_long.extend(block.too_long)
+        if block.data:
+            frames.append(_undefused(_capped(_parsed(path, header, block), block.longest)))
+    if not frames:
+        frames.append(_parsed(path, header, Rows(b"", header.offset, header.line, 0, 0)))
+    if len(frames) == 1:
+        return frames[0], too_long
+    return pd.concat(frames, ignore_index=True), too_long
+
+
+def _parsed(path: Path, header: Rows, block: Rows) -> pd.DataFrame:
+    """One block, parsed after the header; errors renumbered to the whole file's lines and bytes."""
+    try:
+        frame = _read(io.BytesIO(header.data + block.data))
+    except UnicodeDecodeError as exc:
+        at = _first_bad_byte(header) or _first_bad_byte(block) or exc.start
+        raise ValueError(f"{path}: not UTF-8 text (byte {at}); save the CSV as UTF-8") from None
+    except pd.errors.ParserError as exc:
+        shift = block.line - 1 - header.lines
+
+        def renumbered(match: re.Match[str]) -> str:
+            return f"{match[1]} {int(match[2]) + shift}"
+
+        message = _NUMBERED.sub(renumbered, str(exc).strip())
+        raise ValueError(f"{path}: not a readable CSV ({message})") from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        raise _ReadWhole  # rows with one field more than the header: pandas' implicit index, file-wide
+    return frame
+
+
+def _first_bad_byte(rows: Rows) -> int | None:
+    try:
+        rows.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return rows.offset + exc.start
+    return None
+
+
+def _capped(frame: pd.DataFrame, longest: int | None) -> pd.DataFrame:
+    """Text longer than :func:`text_caps` cut to it (``longest``: bytes of the longest row, when known: no
+    value of a shorter row can be too long, so nothing is looked at)."""
+    if longest is not None and longest <= MAX_REASON_CHARS + 1:
+        return frame
+    for name in frame.columns:
+        cap = text_caps(name)
+        values = frame[name]
+        if (longest is not None and longest <= cap) or not _is_text(values):
+            continue
+        long = values.str.len().gt(cap).fillna(False).astype(bool)
+        if long.any():
+            frame[name] = values.mask(long, values.str.slice(0, cap))
+    return frame
+
+
+def _is_text(values: pd.Series) -> bool:
+    return values.dtype == object or isinstance(values.dtype, pd.StringDtype)
+
+
+def _undefused(text: pd.DataFrame) -> pd.DataFrame:
+    """The quote that defused formula-like cells taken off."""
+    for name in _DEFUSED_COLUMNS:
+        if name in text.columns:
+            values = text[name]
+            defused = values.str.match(_FORMULA_DEFUSED).eq(True)
+            text[name] = values.mask(defused, values.str[1:])
+    return text
