@@ -93,12 +93,12 @@ def _blocks_frame(
 ) -> tuple[pd.DataFrame, list[int]]:
     rows = csv_rows(fh, block_bytes=block_bytes, max_row_bytes=max_row_bytes, chunk_bytes=chunk_bytes)
     header = next(rows, None)
-    if header is None or not header.data.strip():
-        raise _ReadWhole  # no columns: pandas' own error, as before
-    if header.too_long:
+    if header is not None and header.too_long:
         raise ValueError(
             f"{path}: the header row (line {header.too_long[0]}) is longer than {max_row_bytes:,} bytes"
         )
+    if header is None or not header.data.strip():
+        raise _ReadWhole  # no columns: pandas' own error, as before
     frames, too_long = [], []
     for block in rows:
         too_long.extend(block.too_long)
