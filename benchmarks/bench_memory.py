@@ -7,6 +7,8 @@ Inputs (written to a temporary folder, then deleted):
   line that is not JSON (it sends the reader down its line-by-line path);
 - **1 MB reasons**: ``.jsonl`` of records whose ``fail_reason`` is 1 MB each, ``--reasons-mb`` MB in all
   (the issue's file is 2 GB; the default here is 200 MB, for a 2-core machine shared with other work);
+- **1 MB reasons, .csv / .parquet**: the same jobs as a jobs frame saved by ``write_csv`` and by
+  ``DataFrame.to_parquet`` (``fail_reason`` as plain text: 10 MB on disk for 200 MB of reasons);
 - **baseline**: the same 300 sample records alone, the report's own floor (interpreter, pandas, pyarrow).
 
 For each: the child's peak RSS (``ru_maxrss`` from ``os.wait4``), its wall time, and the resulting frame's
@@ -60,7 +62,27 @@ def write_inputs(folder: Path, newlines_mb: int, reasons_mb: int) -> dict[str, P
             record = dict(records[i % len(records)], id=f"big-{i}", status="Failed")
             record["fail_reason"] = f"Backup failed {i}: " + "x" * (1 << 20)
             fh.write(json.dumps(record).encode() + b"\n")
-    return {"baseline (300 records)": baseline, "newline bomb": bomb, "1 MB reasons": reasons}
+    csv, parquet = _frame_files(folder, records, reasons_mb)
+    return {
+        "baseline (300 records)": baseline,
+        "newline bomb": bomb,
+        "1 MB reasons": reasons,
+        "1 MB reasons, .csv": csv,
+        "1 MB reasons, .parquet": parquet,
+    }
+
+
+def _frame_files(folder: Path, records: list[dict], count: int) -> tuple[Path, Path]:
+    """The 1 MB reasons as a saved jobs frame: ``.csv`` (``write_csv``) and ``.parquet``."""
+    import ddsjobs_analytics as dj
+
+    jobs = [dict(records[i % len(records)], id=f"big-{i}", status="Failed") for i in range(count)]
+    frame = dj.jobs_frame(jobs)
+    frame["fail_reason"] = [f"Backup failed {i}: " + "x" * (1 << 20) for i in range(count)]
+    csv, parquet = folder / "reasons.csv", folder / "reasons.parquet"
+    dj.write_csv(frame, csv)
+    frame.to_parquet(parquet, index=False)
+    return csv, parquet
 
 
 def run_report(checkout: Path, path: Path, out: Path) -> tuple[float, int, int]:

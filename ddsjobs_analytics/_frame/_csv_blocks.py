@@ -30,6 +30,7 @@ _BOM = b"\xef\xbb\xbf"
 # quote of a ``""`` pair.
 _AROUND_QUOTE = np.zeros(256, dtype=bool)
 _AROUND_QUOTE[[_COMMA, _NEWLINE, _CR, _QUOTE]] = True
+_NONE = np.empty(0, dtype=np.intp)
 
 
 class IrregularQuotes(ValueError):
@@ -67,30 +68,38 @@ class _Scanner:
         self.previous = _NEWLINE  # the byte before the next chunk (a file starts a row)
         self.check_first = False  # the previous chunk ended in a closing quote: its next byte is checked
         self.offset = 0  # file offset of the next chunk
+        self.newlines = 0  # newlines scanned, inside quotes or not (an editor's line count)
 
-    def ends(self, buf: np.ndarray) -> np.ndarray:
-        """Positions in ``buf`` of the newlines that end a row."""
+    def ends(self, chunk: bytes) -> np.ndarray:
+        """Positions in ``chunk`` of the newlines that end a row."""
+        buf = np.frombuffer(chunk, dtype=np.uint8)
         offset, self.offset = self.offset, self.offset + len(buf)
         if self.check_first and not _AROUND_QUOTE[buf[0]]:
             raise IrregularQuotes(offset - 1)
-        quotes = np.flatnonzero(buf == _QUOTE)
+        # Most chunks of a job file hold no quote at all: one memchr-speed search instead of a scan.
+        quotes = np.flatnonzero(buf == _QUOTE) if b'"' in chunk else _NONE
         newlines = np.flatnonzero(buf == _NEWLINE)
+        self.newlines += len(newlines)
         inside = self.inside
         self.check_first = False
         if quotes.size:
-            opens = (np.arange(quotes.size) + inside) % 2 == 0
-            before = buf[np.maximum(quotes - 1, 0)]
-            if quotes[0] == 0:
+            # By parity, every other quote opens a field (the first does unless the chunk starts inside
+            # one): it must follow a separator or a line end (or close a ``""`` pair); one that closes
+            # must precede them (or open the pair's second half).
+            opening, closing = quotes[inside::2], quotes[1 - inside :: 2]
+            before = buf[opening - 1]  # the byte before each (for one at 0: the previous chunk's last)
+            if opening.size and opening[0] == 0:
                 before[0] = self.previous
-            after_known = quotes + 1 < len(buf)
-            after = buf[np.minimum(quotes + 1, len(buf) - 1)]
-            bad = (opens & ~_AROUND_QUOTE[before]) | (~opens & after_known & ~_AROUND_QUOTE[after])
-            if bad.any():
-                raise IrregularQuotes(offset + int(quotes[np.argmax(bad)]))
-            self.check_first = bool(not opens[-1] and not after_known[-1])
-            self.inside = (inside + quotes.size) % 2
-            outside = (np.searchsorted(quotes, newlines) + inside) % 2 == 0
-            newlines = newlines[outside]
+            last = len(buf) - 1
+            after = buf[np.minimum(closing + 1, last)]  # a quote ending the chunk: checked with the next
+            if closing.size and closing[-1] == last:
+                after[-1] = _COMMA
+            if not (_AROUND_QUOTE[before].all() and _AROUND_QUOTE[after].all()):
+                bad = np.concatenate((opening[~_AROUND_QUOTE[before]], closing[~_AROUND_QUOTE[after]]))
+                raise IrregularQuotes(offset + int(bad.min()))
+            self.check_first = bool(closing.size and closing[-1] == len(buf) - 1)
+            self.inside = (inside + quotes.size) & 1
+            newlines = newlines[((np.searchsorted(quotes, newlines) + inside) & 1) == 0]
         elif inside:
             newlines = newlines[:0]
         self.previous = int(buf[-1])
@@ -117,7 +126,7 @@ def csv_rows(
         head = b""
         if not chunk:
             break
-        ends = scanner.ends(np.frombuffer(chunk, dtype=np.uint8))
+        ends = scanner.ends(chunk)
         if state.skipping:
             if not ends.size:
                 state.skip(chunk)
@@ -136,7 +145,8 @@ def csv_rows(
         if len(state.pending) - state.whole > max_row_bytes:
             if state.whole and not state.header:
                 yield state.flush()
-            state.too_long.append(state.physical + state.pending.count(b"\n", 0, state.whole) + 1)
+            # The row's line: newlines scanned but those of the row itself (all inside quotes).
+            state.too_long.append(scanner.newlines - state.pending.count(b"\n", state.whole) + 1)
             state.skipping = True
             state.skip(bytes(state.pending))
             state.pending.clear()
@@ -167,14 +177,12 @@ class _State:
         self.line = 1  # logical line of the first row in ``pending``
         self.lines = 0  # logical lines in ``pending[:whole]``
         self.longest = 0  # bytes of the longest row in ``pending[:whole]``
-        self.physical = 0  # newlines in the file before ``pending``
         self.too_long: list[int] = []
         self.skipping = False  # inside a row longer than max_row_bytes: dropped up to its end
         self.header = True  # the header row not yet handed out
 
     def skip(self, data: bytes) -> None:
         self.start += len(data)
-        self.physical += data.count(b"\n")
 
     def limit(self, block_bytes: int) -> int:
         long_rows = self.whole > LONG_ROW_BYTES * max(self.lines, 1)
@@ -206,10 +214,10 @@ class _State:
 
     def flush(self) -> Rows:
         """``pending[:whole]`` as a block, taken out of ``pending``."""
-        data = bytes(self.pending[: self.whole])
+        with memoryview(self.pending) as view:
+            data = bytes(view[: self.whole])  # one copy (a slice of a bytearray would be two)
         rows = Rows(data, self.start, self.line, self.lines, self.longest, self.too_long)
         del self.pending[: self.whole]
-        self.physical += data.count(b"\n")
         self.start += self.whole
         self.line += self.lines
         self.whole, self.lines, self.longest, self.too_long = 0, 0, 0, []

@@ -103,12 +103,11 @@ def _blocks_frame(
     for block in rows:
         too_long.extend(block.too_long)
         if block.data:
-            frames.append(_undefused(_capped(_parsed(path, header, block), block.longest)))
+            frames.append(_capped(_parsed(path, header, block), block.longest))
     if not frames:
         frames.append(_parsed(path, header, Rows(b"", header.offset, header.line, 0, 0)))
-    if len(frames) == 1:
-        return frames[0], too_long
-    return pd.concat(frames, ignore_index=True), too_long
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return _undefused(frame), too_long
 
 
 def _parsed(path: Path, header: Rows, block: Rows) -> pd.DataFrame:
