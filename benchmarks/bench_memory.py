@@ -62,7 +62,7 @@ def write_inputs(folder: Path, newlines_mb: int, reasons_mb: int) -> dict[str, P
             record = dict(records[i % len(records)], id=f"big-{i}", status="Failed")
             record["fail_reason"] = f"Backup failed {i}: " + "x" * (1 << 20)
             fh.write(json.dumps(record).encode() + b"\n")
-    csv, parquet = _frame_files(folder, records, reasons_mb)
+    csv, parquet = _frame_files(folder, reasons_mb)
     return {
         "baseline (300 records)": baseline,
         "newline bomb": bomb,
@@ -72,17 +72,30 @@ def write_inputs(folder: Path, newlines_mb: int, reasons_mb: int) -> dict[str, P
     }
 
 
-def _frame_files(folder: Path, records: list[dict], count: int) -> tuple[Path, Path]:
-    """The 1 MB reasons as a saved jobs frame: ``.csv`` (``write_csv``) and ``.parquet``."""
-    import ddsjobs_analytics as dj
+_FRAME_FILES = """
+import sys
+from pathlib import Path
 
-    jobs = [dict(records[i % len(records)], id=f"big-{i}", status="Failed") for i in range(count)]
-    frame = dj.jobs_frame(jobs)
-    frame["fail_reason"] = [f"Backup failed {i}: " + "x" * (1 << 20) for i in range(count)]
-    csv, parquet = folder / "reasons.csv", folder / "reasons.parquet"
-    dj.write_csv(frame, csv)
-    frame.to_parquet(parquet, index=False)
-    return csv, parquet
+import ddsjobs_analytics as dj
+from ddsjobs_analytics.simulator._sample import sample_records
+
+records, count = sample_records()[:300], int(sys.argv[2])
+jobs = [dict(records[i % len(records)], id=f"big-{i}", status="Failed") for i in range(count)]
+frame = dj.jobs_frame(jobs)
+frame["fail_reason"] = [f"Backup failed {i}: " + "x" * (1 << 20) for i in range(count)]
+dj.write_csv(frame, Path(sys.argv[1] + ".csv"))
+frame.to_parquet(sys.argv[1] + ".parquet", index=False)
+"""
+
+
+def _frame_files(folder: Path, count: int) -> tuple[Path, Path]:
+    """The 1 MB reasons as a saved jobs frame: ``.csv`` (``write_csv``) and ``.parquet``. Written by a child
+    process: a child's peak RSS starts at its parent's RSS when forked (Linux keeps the high-water mark
+    across exec), so this process must never hold the 200 MB frame."""
+    stem = folder / "reasons"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-c", _FRAME_FILES, str(stem), str(count)], env=env, cwd=ROOT, check=True)
+    return stem.with_suffix(".csv"), stem.with_suffix(".parquet")
 
 
 def run_report(checkout: Path, path: Path, out: Path) -> tuple[float, int, int]:

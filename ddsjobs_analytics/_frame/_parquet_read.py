@@ -9,14 +9,17 @@ and cuts it), so only one batch is held uncapped. The frame has the dtypes ``pd.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from ._csv_read import text_caps
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 __all__ = ["BATCH_BYTES", "read_parquet_capped"]
 
@@ -28,6 +31,8 @@ def read_parquet_capped(path: Path, *, batch_bytes: int = BATCH_BYTES) -> tuple[
     """The file as ``pd.read_parquet`` reads it, text columns capped (:func:`text_caps`); and whether any
     value was cut (the frame then no longer holds what the file does: it must go through ``jobs_frame``).
     A dictionary (categorical) column with a cut value becomes text."""
+    import pyarrow.parquet as pq  # only when a Parquet file is read: ~7 MB and a few ms to import
+
     with pq.ParquetFile(path) as file:
         rows = _batch_rows(file.metadata, batch_bytes)
         batches, cut = [], set()
