@@ -186,6 +186,15 @@ def test_quotes_inside_unquoted_fields_are_read_whole_as_before(tmp_path: Path):
     assert text["fail_reason"].tolist() == ['say "hi', "ab", 'x"y']
 
 
+def test_rows_ending_in_cr_alone_are_read_whole_as_before(sample, tmp_path: Path):
+    path = dj.write_csv(sample.head(50), tmp_path / "mac.csv")
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r"))
+    # One "row" of the whole file to the block splitter: over a 1,000-byte cap it would be skipped.
+    text, skipped = read_csv_text(path, block_bytes=1, chunk_bytes=4096, max_row_bytes=1000)
+    pd.testing.assert_frame_equal(text, _whole_file_text(path))
+    assert len(text) == 50 and skipped == 0
+
+
 def test_empty_and_header_only_files_fail_as_before(tmp_path: Path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")

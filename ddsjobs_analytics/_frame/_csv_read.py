@@ -4,8 +4,8 @@ The file is split into blocks of whole rows (``_csv_blocks``) and each is parsed
 header, with the options of a whole-file read, so the frame is the same. Text longer than its cap is cut to
 one character more as soon as a block is parsed: ``jobs_frame`` still sees it is too long (and counts and
 warns exactly as for a whole-file read), while what is held stays bounded. Errors name the file and the
-line of the whole file. A file the block splitter cannot follow (a quote inside an unquoted field) is read
-whole, as before.
+line of the whole file. A file the block splitter cannot follow (a quote inside an unquoted field, rows
+ending in a carriage return alone) is read whole, as before.
 """
 
 from __future__ import annotations
@@ -91,6 +91,10 @@ def _whole(path: Path) -> pd.DataFrame:
 def _blocks_frame(
     path: Path, fh: io.BufferedReader, block_bytes: int, max_row_bytes: int, chunk_bytes: int
 ) -> tuple[pd.DataFrame, list[int]]:
+    head = fh.read(chunk_bytes)
+    if b"\r" in head and b"\n" not in head:
+        raise _ReadWhole  # rows end in CR alone (old Mac): pandas splits them, the block splitter does not
+    fh.seek(0)
     rows = csv_rows(fh, block_bytes=block_bytes, max_row_bytes=max_row_bytes, chunk_bytes=chunk_bytes)
     header = next(rows, None)
     if header is not None and header.too_long:
