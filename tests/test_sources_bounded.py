@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ddsjobs_analytics as dj
-from ddsjobs_analytics._frame import _csv_blocks
+from ddsjobs_analytics._frame import _csv_blocks, _csv_read
 from ddsjobs_analytics._frame._csv_blocks import csv_rows
 from ddsjobs_analytics._frame._csv_read import read_csv_text
 from ddsjobs_analytics._frame._parquet_read import read_parquet_capped
@@ -40,6 +40,10 @@ def _caught(call, *args, **kwargs):
     return result, [str(w.message) for w in caught if issubclass(w.category, dj.DataQualityWarning)]
 
 
+def _not_whole(path: Path) -> pd.DataFrame:
+    raise AssertionError(f"{path} read whole")
+
+
 @pytest.fixture(scope="module")
 def sample() -> pd.DataFrame:
     return dj.load_sample()
@@ -51,7 +55,8 @@ def sample() -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("rows", "block", "chunk"), [(200, 1, 1), (200, 7, 3), (None, 4096, 1000), (None, None, None)]
 )
-def test_csv_blocks_give_the_whole_file_frame(sample, tmp_path: Path, rows, block, chunk):
+def test_csv_blocks_give_the_whole_file_frame(sample, tmp_path: Path, rows, block, chunk, monkeypatch):
+    monkeypatch.setattr(_csv_read, "_whole", _not_whole)
     path = dj.write_csv(sample.head(rows), tmp_path / "jobs.csv", bom=True)
     text, skipped = read_csv_text(path, block_bytes=block, chunk_bytes=chunk)
     pd.testing.assert_frame_equal(text, _whole_file_text(path))
@@ -59,7 +64,8 @@ def test_csv_blocks_give_the_whole_file_frame(sample, tmp_path: Path, rows, bloc
     pd.testing.assert_frame_equal(read_jobs_file(path), _retyped(_whole_file_text(path), path, None))
 
 
-def test_quoted_newlines_and_escaped_quotes_across_block_boundaries(tmp_path: Path):
+def test_quoted_newlines_and_escaped_quotes_across_block_boundaries(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(_csv_read, "_whole", _not_whole)
     path = tmp_path / "q.csv"
     path.write_bytes(
         b'\n\njob_id,fail_reason,status\r\n"a,1","line one\nline ""two""\r\nthree",Failed\r\n'
@@ -72,6 +78,26 @@ def test_quoted_newlines_and_escaped_quotes_across_block_boundaries(tmp_path: Pa
         for chunk in (1, 2, 3, 8, 64):
             text, _ = read_csv_text(path, block_bytes=block, chunk_bytes=chunk)
             pd.testing.assert_frame_equal(text, expected)
+
+
+def test_blank_lines_of_spaces_tabs_and_crs_are_skipped_before_the_header_too(tmp_path: Path):
+    blank = b"  \n\t\r\n\n" * 50
+    path = tmp_path / "blank.csv"
+    path.write_bytes(blank + b"job_id,status\n1,Completed\n \t\n2,Failed\n\r\n3,x,y,z\n4,w\n")
+    with pytest.raises(pd.errors.ParserError) as whole:
+        pd.read_csv(path, dtype=str)  # pandas skips those lines, and counts them
+    good = tmp_path / "good.csv"
+    good.write_bytes(path.read_bytes().replace(b"3,x,y,z", b"3,x"))
+    for block, chunk in ((1, 1), (3, 2), (1000, 7), (1000, 1000)):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_csv_read, "_whole", _not_whole)  # read in blocks, not by the fallback
+            text, _ = read_csv_text(good, block_bytes=block, chunk_bytes=chunk)
+        pd.testing.assert_frame_equal(text, _whole_file_text(good))
+        assert text["job_id"].tolist() == ["1", "2", "3", "4"]
+        # (a block starting with a row of extra fields is pandas' implicit index: that file is read whole)
+        with pytest.raises(ValueError) as blocked:
+            read_csv_text(path, block_bytes=block, chunk_bytes=chunk)
+        assert str(blocked.value) == f"{path}: not a readable CSV ({str(whole.value).strip()})"
 
 
 def test_csv_rows_split_only_at_row_ends():
@@ -102,7 +128,9 @@ _TEXT = st.text(alphabet=st.sampled_from(list("ab ,\"\n\r'=é中\t")), max_size=
 def test_any_frame_round_trips_through_write_csv_at_any_block_size(tmp_path_factory, cells, block, chunk):
     frame = pd.DataFrame(cells, columns=["job_id", "fail_reason", "instance_name"]).astype("string")
     path = dj.write_csv(frame, tmp_path_factory.mktemp("rt") / "f.csv")
-    text, _ = read_csv_text(path, block_bytes=block, chunk_bytes=chunk)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_csv_read, "_whole", _not_whole)  # write_csv's quoting is always regular
+        text, _ = read_csv_text(path, block_bytes=block, chunk_bytes=chunk)
     pd.testing.assert_frame_equal(text, _whole_file_text(path))
 
 
@@ -252,3 +280,25 @@ def test_a_conforming_parquet_with_long_reasons_is_capped_too(sample, tmp_path: 
     assert read["fail_reason"].str.len().max() == 2048
     assert read.attrs["quality"] == {"fail_reason truncated": 10}
     assert "10 fail_reasons longer than 2,048 characters, truncated" in messages[0]
+
+
+def test_a_parse_error_inside_a_later_block_names_the_files_line(tmp_path: Path):
+    rows = [b"%d,Completed\n" % i for i in range(10, 60)]
+    rows[20] = b'"q\nq",Failed\n'  # a row with a quoted newline is one line to pandas
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"job_id,status\n" + b"".join(rows[:30]) + b"60,Completed,extra\n" + b"".join(rows[30:]))
+    with pytest.raises(pd.errors.ParserError) as whole:
+        pd.read_csv(path, dtype=str)
+    assert "in line 32, saw 3" in str(whole.value)  # the header, 30 rows, then the bad one
+    in_blocks = 0
+    for block in range(20, 80, 3):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_csv_read, "_whole", _not_whole)
+            try:
+                read_csv_text(path, block_bytes=block, chunk_bytes=11)
+            except AssertionError:  # the bad row started its block: pandas' implicit index, read whole
+                continue
+            except ValueError as exc:
+                assert str(exc) == f"{path}: not a readable CSV ({str(whole.value).strip()})"
+                in_blocks += 1
+    assert in_blocks >= 3  # (4 of the 20 sizes, today)

@@ -32,6 +32,8 @@ _BOM = b"\xef\xbb\xbf"
 _AROUND_QUOTE = np.zeros(256, dtype=bool)
 _AROUND_QUOTE[[_COMMA, _NEWLINE, _CR, _QUOTE]] = True
 _NONE = np.empty(0, dtype=np.intp)
+_BLANK = np.zeros(256, dtype=bool)  # the bytes of a line pandas skips as blank
+_BLANK[[32, 9, _CR, _NEWLINE]] = True
 
 
 class IrregularQuotes(ValueError):
@@ -114,7 +116,7 @@ def csv_rows(
     max_row_bytes: int = MAX_ROW_BYTES,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> Iterator[Rows]:
-    """The file's rows in blocks: first the header (with any empty lines before it) alone, then blocks of
+    """The file's rows in blocks: first the header row alone (blank lines before it skipped), then blocks of
     about ``block_bytes``, each of whole rows. A byte-order mark is left out (``offset`` still counts it).
     If the header itself is too long, one empty block with ``too_long`` is the last."""
     state = _State()
@@ -158,8 +160,8 @@ def csv_rows(
         state.line += 1
     rest = len(state.pending) - state.whole
     if state.header:
-        if state.pending:
-            yield Rows(bytes(state.pending), state.start, state.line, state.lines + 1, rest)
+        if state.pending:  # the header row is the file's last line (or the file holds blank lines only)
+            yield Rows(bytes(state.pending), state.start, state.line, 1, rest)
         return
     if state.pending or state.too_long:
         state.longest = max(state.longest, rest)
@@ -193,20 +195,24 @@ class _State:
         """Rows ending at ``row_ends`` (positions in ``pending`` after their newline) are whole."""
         lengths = np.diff(row_ends, prepend=self.whole)
         if self.header:
-            # The header is the first row that is not empty (pandas skips empty lines); until it comes,
-            # every whole row held is empty.
-            data = np.frombuffer(self.pending, dtype=np.uint8)
-            empty = (lengths == 1) | ((lengths == 2) & (data[row_ends - 2] == _CR))
+            # The header is the first row that is not blank (pandas skips lines of spaces, tabs and CRs);
+            # the blank rows before it are dropped as they come (a bomb of them is never held).
+            data = np.frombuffer(self.pending, dtype=np.uint8)[: row_ends[-1]]
+            filled = np.add.reduceat(~_BLANK[data], row_ends - lengths, dtype=np.int64)
             del data  # a bytearray cannot be resized while a view of it exists
-            found = np.flatnonzero(~empty)
+            found = np.flatnonzero(filled)
+            at = int(found[0]) if found.size else len(row_ends)
+            if at:  # blank rows: counted as lines, not kept
+                cut = int(row_ends[at - 1])
+                del self.pending[:cut]
+                self.start, self.line = self.start + cut, self.line + at
+                row_ends, lengths = row_ends[at:] - cut, lengths[at:]
             if not found.size:
-                self.whole, self.lines = int(row_ends[-1]), self.lines + len(row_ends)
                 return
-            at = int(found[0])
-            self.whole, self.lines, self.longest = int(row_ends[at]), self.lines + at + 1, int(lengths[at])
+            self.whole, self.lines, self.longest = int(row_ends[0]), 1, int(lengths[0])
             yield self.flush()
             self.header = False
-            row_ends, lengths = row_ends[at + 1 :] - row_ends[at], lengths[at + 1 :]
+            row_ends, lengths = row_ends[1:] - row_ends[0], lengths[1:]
             if not row_ends.size:
                 return
         self.longest = max(self.longest, int(lengths.max()))
