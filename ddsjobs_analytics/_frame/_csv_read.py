@@ -28,6 +28,7 @@ TOO_LONG_KEY = "bad line"  # the counts key of the rows skipped as too long (as 
 _FORMULA_DEFUSED = r"^'[=+\-@\t\r\n']"
 _DEFUSED_COLUMNS = ("job_name", "job_type", "status", "fail_reason", "instance_id", "instance_name")
 _NUMBERED = re.compile(r"\b(line|row) (\d+)")
+_BLANK_LINES = re.compile(rb"(?:[ \t\r]*\n)*")  # the lines pandas skips at the start of a block
 
 
 class _ReadWhole(Exception):
@@ -103,18 +104,19 @@ def _blocks_frame(
         )
     if header is None or not header.data.strip():
         raise _ReadWhole  # no columns: pandas' own error, as before
-    frames, too_long = [], []
+    frames: list[pd.DataFrame] = []
+    too_long: list[int] = []
     for block in rows:
         too_long.extend(block.too_long)
         if block.data:
-            frames.append(_capped(_parsed(path, header, block), block.longest))
+            frames.append(_capped(_parsed(path, header, block, first=not frames), block.longest))
     if not frames:
         frames.append(_parsed(path, header, Rows(b"", header.offset, header.line, 0, 0)))
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return _undefused(frame), too_long
 
 
-def _parsed(path: Path, header: Rows, block: Rows) -> pd.DataFrame:
+def _parsed(path: Path, header: Rows, block: Rows, *, first: bool = True) -> pd.DataFrame:
     """One block, parsed after the header; errors renumbered to the whole file's lines and bytes."""
     try:
         frame = _read(io.BytesIO(header.data + block.data))
@@ -130,7 +132,16 @@ def _parsed(path: Path, header: Rows, block: Rows) -> pd.DataFrame:
         message = _NUMBERED.sub(renumbered, str(exc).strip())
         raise ValueError(f"{path}: not a readable CSV ({message})") from None
     if not isinstance(frame.index, pd.RangeIndex):
-        raise _ReadWhole  # rows with one field more than the header: pandas' implicit index, file-wide
+        # The block's first row has more fields than the header: pandas takes the extra ones as the index.
+        # In the first block so does a whole-file read (read it so); later, the whole-file read fails there.
+        if first:
+            raise _ReadWhole
+        line = block.line + _BLANK_LINES.match(block.data).group().count(b"\n")  # type: ignore[union-attr]
+        fields = len(frame.columns) + frame.index.nlevels
+        raise ValueError(
+            f"{path}: not a readable CSV (Error tokenizing data. C error: Expected {len(frame.columns)} "
+            f"fields in line {line}, saw {fields})"
+        )
     return frame
 
 
