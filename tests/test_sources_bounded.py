@@ -56,7 +56,7 @@ def sample() -> pd.DataFrame:
     ("rows", "block", "chunk"), [(200, 1, 1), (200, 7, 3), (None, 4096, 1000), (None, None, None)]
 )
 def test_csv_blocks_give_the_whole_file_frame(sample, tmp_path: Path, rows, block, chunk, monkeypatch):
-    monkeypatch.setattr(_csv_read, "_whole", _not_whole)
+    monkeypatch.setattr(_csv_read, "_pandas_chunks", _not_whole)
     path = dj.write_csv(sample.head(rows), tmp_path / "jobs.csv", bom=True)
     text, skipped = read_csv_text(path, block_bytes=block, chunk_bytes=chunk)
     pd.testing.assert_frame_equal(text, _whole_file_text(path))
@@ -65,7 +65,7 @@ def test_csv_blocks_give_the_whole_file_frame(sample, tmp_path: Path, rows, bloc
 
 
 def test_quoted_newlines_and_escaped_quotes_across_block_boundaries(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(_csv_read, "_whole", _not_whole)
+    monkeypatch.setattr(_csv_read, "_pandas_chunks", _not_whole)
     path = tmp_path / "q.csv"
     path.write_bytes(
         b'\n\njob_id,fail_reason,status\r\n"a,1","line one\nline ""two""\r\nthree",Failed\r\n'
@@ -90,7 +90,7 @@ def test_blank_lines_of_spaces_tabs_and_crs_are_skipped_before_the_header_too(tm
     good.write_bytes(path.read_bytes().replace(b"3,x,y,z", b"3,x"))
     for block, chunk in ((1, 1), (3, 2), (1000, 7), (1000, 1000)):
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(_csv_read, "_whole", _not_whole)  # read in blocks, not by the fallback
+            patch.setattr(_csv_read, "_pandas_chunks", _not_whole)  # read in blocks, not by the fallback
             text, _ = read_csv_text(good, block_bytes=block, chunk_bytes=chunk)
         pd.testing.assert_frame_equal(text, _whole_file_text(good))
         assert text["job_id"].tolist() == ["1", "2", "3", "4"]
@@ -129,7 +129,7 @@ def test_any_frame_round_trips_through_write_csv_at_any_block_size(tmp_path_fact
     frame = pd.DataFrame(cells, columns=["job_id", "fail_reason", "instance_name"]).astype("string")
     path = dj.write_csv(frame, tmp_path_factory.mktemp("rt") / "f.csv")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_csv_read, "_whole", _not_whole)  # write_csv's quoting is always regular
+        patch.setattr(_csv_read, "_pandas_chunks", _not_whole)  # write_csv's quoting is always regular
         text, _ = read_csv_text(path, block_bytes=block, chunk_bytes=chunk)
     pd.testing.assert_frame_equal(text, _whole_file_text(path))
 
@@ -206,7 +206,7 @@ def test_bad_utf8_names_the_byte_of_the_file(tmp_path: Path):
         read_csv_text(path, block_bytes=64, chunk_bytes=32)
 
 
-def test_quotes_inside_unquoted_fields_are_read_whole_as_before(tmp_path: Path):
+def test_quotes_inside_unquoted_fields_are_read_as_before(tmp_path: Path):
     path = tmp_path / "odd.csv"
     path.write_bytes(b'job_id,fail_reason\n1,say "hi\n2,"a"b\n3,"x""y"\n')
     text, _ = read_csv_text(path, block_bytes=1, chunk_bytes=2)
@@ -214,7 +214,23 @@ def test_quotes_inside_unquoted_fields_are_read_whole_as_before(tmp_path: Path):
     assert text["fail_reason"].tolist() == ['say "hi', "ab", 'x"y']
 
 
-def test_rows_ending_in_cr_alone_are_read_whole_as_before(sample, tmp_path: Path):
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"job_id,fail_reason\n" + b"".join(b'%d,say "hi %d\n' % (i, i) for i in range(300)),
+        b"job_id,fail_reason\n" + b"".join(b"x%d,%d,r %d\n" % (i, i, i) for i in range(300)),  # an index
+        b"job_id,fail_reason\r" + b"".join(b"%d,r\r" % i for i in range(300)),
+    ],
+)
+def test_what_the_splitter_cannot_follow_is_read_in_pandas_chunks(tmp_path: Path, data: bytes):
+    path = tmp_path / "odd.csv"
+    path.write_bytes(data)
+    text, _ = read_csv_text(path, block_bytes=64, chunk_bytes=64)
+    pd.testing.assert_frame_equal(text, _whole_file_text(path))
+    assert len(text) == 300
+
+
+def test_rows_ending_in_cr_alone_are_read_as_before(sample, tmp_path: Path):
     path = dj.write_csv(sample.head(50), tmp_path / "mac.csv")
     path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r"))
     # One "row" of the whole file to the block splitter: over a 1,000-byte cap it would be skipped.
@@ -294,7 +310,7 @@ def test_a_parse_error_inside_a_later_block_names_the_files_line(tmp_path: Path,
     assert f"in line {line}, saw 3" in str(whole.value)  # the header, 30 rows, blank lines, the bad one
     for block in range(20, 80, 3):
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(_csv_read, "_whole", _not_whole)  # never read whole: bounded even then
+            patch.setattr(_csv_read, "_pandas_chunks", _not_whole)  # never read whole: bounded even then
             with pytest.raises(ValueError) as blocked:
                 read_csv_text(path, block_bytes=block, chunk_bytes=11)
         assert str(blocked.value) == f"{path}: not a readable CSV ({str(whole.value).strip()})"

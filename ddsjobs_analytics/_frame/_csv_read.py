@@ -4,8 +4,8 @@ The file is split into blocks of whole rows (``_csv_blocks``) and each is parsed
 header, with the options of a whole-file read, so the frame is the same. Text longer than its cap is cut to
 one character more as soon as a block is parsed: ``jobs_frame`` still sees it is too long (and counts and
 warns exactly as for a whole-file read), while what is held stays bounded. Errors name the file and the
-line of the whole file. A file the block splitter cannot follow (a quote inside an unquoted field, rows
-ending in a carriage return alone) is read whole, as before.
+line of the whole file. What the block splitter cannot follow (a quote inside an unquoted field, rows
+ending in a carriage return alone, pandas' implicit index) goes to pandas' own chunked reader instead.
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ TOO_LONG_KEY = "bad line"  # the counts key of the rows skipped as too long (as 
 _FORMULA_DEFUSED = r"^'[=+\-@\t\r\n']"
 _DEFUSED_COLUMNS = ("job_name", "job_type", "status", "fail_reason", "instance_id", "instance_name")
 _NUMBERED = re.compile(r"\b(line|row) (\d+)")
+_FIRST_ROWS = 16  # rows of the first chunk pandas' chunked reader is asked for (they may be 1 MB each)
 _BLANK_LINES = re.compile(rb"(?:[ \t\r]*\n)*")  # the lines pandas skips at the start of a block
 
 
-class _ReadWhole(Exception):
-    """The file is read whole, the way it was before blocks (the splitter cannot follow it, or it has no
-    rows: pandas' own error then)."""
+class _ReadWhole(Exception):  # (by pandas, in chunks)
+    """The file is read by pandas' chunked reader (:func:`_pandas_chunks`): the splitter cannot follow it,
+    or it has no header (pandas' own error then)."""
 
 
 def text_caps(name: object) -> int:
@@ -59,7 +60,7 @@ def read_csv_text(
         with open(path, "rb") as fh:
             frame, too_long = _blocks_frame(path, fh, block_bytes, max_row_bytes, chunk_bytes)
     except (_ReadWhole, IrregularQuotes):
-        frame, too_long = _undefused(_capped(_whole(path), None)), []
+        frame, too_long = _undefused(_pandas_chunks(path)), []
     if too_long:
         count = len(too_long)
         where = ", ".join(f"{path}:{line}" for line in too_long[:3])
@@ -80,13 +81,37 @@ def _read(source: Path | io.BytesIO) -> pd.DataFrame:
     return pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
 
 
-def _whole(path: Path) -> pd.DataFrame:
+def _pandas_chunks(path: Path) -> pd.DataFrame:
+    """The file by pandas' own chunked reader, for what the block splitter cannot follow: the same frame
+    and errors as one ``pd.read_csv``, text capped chunk by chunk. Chunks of :data:`_FIRST_ROWS` rows, then
+    as many as make about ``BLOCK_BYTES`` at the rows' size so far (a single row is still held whole)."""
+    frames = []
     try:
-        return _read(path)
+        with pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            encoding="utf-8-sig",
+            chunksize=_FIRST_ROWS,
+        ) as reader:
+            rows, seen, size = _FIRST_ROWS, 0, 0
+            while True:
+                try:
+                    chunk = reader.get_chunk(rows)
+                except StopIteration:
+                    break
+                seen += len(chunk)
+                size += int(chunk.memory_usage(deep=True, index=False).sum())
+                frames.append(_capped(chunk, None))
+                rows = int(min(max(_csv_blocks.BLOCK_BYTES * seen / max(size, 1), _FIRST_ROWS), 1 << 20))
+        if not frames:  # no rows: the columns of the header (a file without rows is small)
+            frames.append(_read(path))
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
     except pd.errors.ParserError as exc:
         raise ValueError(f"{path}: not a readable CSV ({str(exc).strip()})") from None
+    return frames[0] if len(frames) == 1 else pd.concat(frames)
 
 
 def _blocks_frame(
