@@ -314,3 +314,17 @@ def test_a_parse_error_inside_a_later_block_names_the_files_line(tmp_path: Path,
             with pytest.raises(ValueError) as blocked:
                 read_csv_text(path, block_bytes=block, chunk_bytes=11)
         assert str(blocked.value) == f"{path}: not a readable CSV ({str(whole.value).strip()})"
+
+
+def test_the_reports_own_jobs_csv_reads_as_a_whole_file_read(sample, tmp_path: Path, monkeypatch):
+    dj.write_report(sample.head(2000), tmp_path / "report", charts=False, bom=True, tz="Asia/Shanghai")
+    path = tmp_path / "report" / "jobs.csv"
+    monkeypatch.setattr(_csv_read, "_pandas_chunks", _not_whole)
+    monkeypatch.setattr(_csv_blocks, "BLOCK_BYTES", 4096)  # many blocks
+    monkeypatch.setattr(_csv_blocks, "CHUNK_BYTES", 1000)
+    text, _ = read_csv_text(path)
+    pd.testing.assert_frame_equal(text, _whole_file_text(path))
+    read, messages = _caught(read_jobs_file, path)
+    expected, expected_messages = _caught(_retyped, _whole_file_text(path), path, None)
+    pd.testing.assert_frame_equal(read, expected)
+    assert messages == expected_messages and len(read) == 2000
