@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ddsjobs_analytics as dj
-from ddsjobs_analytics._frame import _csv_blocks, _csv_read
+from ddsjobs_analytics._frame import _csv_blocks, _csv_read, _sources
 from ddsjobs_analytics._frame._csv_blocks import csv_rows
 from ddsjobs_analytics._frame._csv_read import read_csv_text
 from ddsjobs_analytics._frame._parquet_read import read_parquet_capped
@@ -40,8 +40,8 @@ def _caught(call, *args, **kwargs):
     return result, [str(w.message) for w in caught if issubclass(w.category, dj.DataQualityWarning)]
 
 
-def _not_whole(path: Path) -> pd.DataFrame:
-    raise AssertionError(f"{path} read whole")
+def _not_whole(path: object, *args: object) -> pd.DataFrame:
+    raise AssertionError(f"{path}: the path not meant to be taken")
 
 
 @pytest.fixture(scope="module")
@@ -260,7 +260,9 @@ def test_parquet_batches_give_pd_read_parquet_frame(sample, tmp_path: Path, batc
     frame, cut = read_parquet_capped(path, **({"batch_bytes": batch_bytes} if batch_bytes else {}))
     pd.testing.assert_frame_equal(frame, pd.read_parquet(path))
     assert not cut
-    read = read_jobs_file(path)  # a conforming frame: the fast path, no re-typing
+    with pytest.MonkeyPatch.context() as patch:  # a conforming frame: the fast path, no re-typing
+        patch.setattr(_sources, "_retyped", _not_whole)
+        read = read_jobs_file(path)
     pd.testing.assert_frame_equal(read, sample)
 
 
