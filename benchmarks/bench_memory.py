@@ -13,7 +13,7 @@ For each: the child's peak RSS (``ru_maxrss`` from ``os.wait4``), its wall time,
 ``memory_usage(deep=True)`` (read in another subprocess); the target is peak ≤ 3 × frame + 200 MB.
 ``--before DIR`` runs the same inputs against another checkout (e.g. ``git worktree add /tmp/before main``).
 
-Run: ``python benchmarks/bench_memory.py [--newlines 100] [--reasons-mb 200] [--before DIR]``
+Run: ``python benchmarks/bench_memory.py [--newlines 100] [--reasons-mb 200] [--charts] [--before DIR]``
 """
 
 from __future__ import annotations
@@ -63,13 +63,15 @@ def write_inputs(folder: Path, newlines_mb: int, reasons_mb: int) -> dict[str, P
     return {"baseline (300 records)": baseline, "newline bomb": bomb, "1 MB reasons": reasons}
 
 
-def run_report(checkout: Path, path: Path, out: Path) -> tuple[float, int, int]:
-    """(seconds, peak RSS bytes, exit code) of ``ddsjobs report path`` run from ``checkout``."""
+def run_report(checkout: Path, path: Path, out: Path, *, charts: bool = False) -> tuple[float, int, int]:
+    """(seconds, peak RSS bytes, exit code) of ``ddsjobs report path`` run from ``checkout`` (``--no-charts``
+    unless ``charts``)."""
     env = dict(os.environ, PYTHONPATH=str(checkout), MPLBACKEND="Agg")
     command = [sys.executable, "-m", "ddsjobs_analytics", "-q", "report", str(path), "--out", str(out)]
     started = time.perf_counter()
     # cwd: ``-m`` puts the working directory first on sys.path, ahead of PYTHONPATH.
-    child = subprocess.Popen([*command, "--no-charts"], env=env, cwd=checkout, stderr=subprocess.DEVNULL)
+    flags = [] if charts else ["--no-charts"]
+    child = subprocess.Popen([*command, *flags], env=env, cwd=checkout, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     return seconds, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)
@@ -92,6 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--newlines", type=int, default=100, help="MB of newlines in the bomb (default 100)")
     parser.add_argument("--reasons-mb", type=int, default=200, help="MB of 1 MB reasons (default 200)")
+    parser.add_argument("--charts", action="store_true", help="also run each report with its charts drawn")
     parser.add_argument("--before", type=Path, help="also run this checkout (the code before the change)")
     args = parser.parse_args()
     checkouts = {"this checkout": ROOT} | ({"before": args.before.resolve()} if args.before else {})
@@ -105,9 +108,12 @@ def main() -> None:
                 f"  frame memory_usage(deep=True): {frame / 1e6:.1f} MB; target peak ≤ {limit / 1e6:.0f} MB"
             )
             for label, checkout in checkouts.items():
-                seconds, peak, code = run_report(checkout, path, Path(tmp) / f"out-{label}")
-                verdict = "holds" if peak <= limit else "EXCEEDS"
-                print(f"  {label:<14} peak {peak / 1e6:8.0f} MB  {seconds:6.1f} s  exit {code}  ({verdict})")
+                for charts in (False, True) if args.charts else (False,):
+                    out = Path(tmp) / f"out-{label}-{charts}"
+                    seconds, peak, code = run_report(checkout, path, out, charts=charts)
+                    verdict = "holds" if peak <= limit else "EXCEEDS"
+                    name = f"{label}{', charts' if charts else ''}"
+                    print(f"  {name:<22} peak {peak / 1e6:8.0f} MB  {seconds:6.1f} s  exit {code}  ({verdict})")
 
 
 if __name__ == "__main__":
