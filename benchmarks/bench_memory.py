@@ -6,7 +6,8 @@ Inputs (written to a temporary folder, then deleted):
   102 KB file), followed by 300 records of the bundled sample so the report has something to show, and one
   line that is not JSON (it sends the reader down its line-by-line path);
 - **1 MB reasons**: ``.jsonl`` of records whose ``fail_reason`` is 1 MB each, ``--reasons-mb`` MB in all
-  (the issue's file is 2 GB; the default here is 200 MB, for a 2-core machine shared with other work);
+  (the issue's file is 2 GB; the default here is 200 MB, for a 2-core machine shared with other work),
+  and the same records as one ``.json`` list;
 - **baseline**: the same 300 sample records alone, the report's own floor (interpreter, pandas, pyarrow).
 
 For each: the child's peak RSS (``ru_maxrss`` from ``os.wait4``), its wall time, and the resulting frame's
@@ -60,7 +61,18 @@ def write_inputs(folder: Path, newlines_mb: int, reasons_mb: int) -> dict[str, P
             record = dict(records[i % len(records)], id=f"big-{i}", status="Failed")
             record["fail_reason"] = f"Backup failed {i}: " + "x" * (1 << 20)
             fh.write(json.dumps(record).encode() + b"\n")
-    return {"baseline (300 records)": baseline, "newline bomb": bomb, "1 MB reasons": reasons}
+    document = folder / "reasons.json"  # the same records as one JSON list: read value by value
+    with reasons.open("rb") as lines_in, document.open("wb") as fh:
+        fh.write(b"[")
+        for i, line in enumerate(lines_in):
+            fh.write((b"," if i else b"") + line.rstrip(b"\n"))
+        fh.write(b"]")
+    return {
+        "baseline (300 records)": baseline,
+        "newline bomb": bomb,
+        "1 MB reasons": reasons,
+        "1 MB reasons, one .json list": document,
+    }
 
 
 def run_report(checkout: Path, path: Path, out: Path, *, charts: bool = False) -> tuple[float, int, int]:
@@ -113,7 +125,8 @@ def main() -> None:
                     seconds, peak, code = run_report(checkout, path, out, charts=charts)
                     verdict = "holds" if peak <= limit else "EXCEEDS"
                     name = f"{label}{', charts' if charts else ''}"
-                    print(f"  {name:<22} peak {peak / 1e6:8.0f} MB  {seconds:6.1f} s  exit {code}  ({verdict})")
+                    line = f"  {name:<22} peak {peak / 1e6:8.0f} MB  {seconds:6.1f} s  exit {code}"
+                    print(f"{line}  ({verdict})")
 
 
 if __name__ == "__main__":
