@@ -22,7 +22,8 @@ import pyarrow.compute as pc
 
 from .._core._time import utcnow
 from .._frame import DataQualityWarning, jobs_frame
-from ._merge import equal
+from ._merge import all_distinct, equal
+from ._months import partition_order
 from ._raw import raw_json
 from ._schema import ARCHIVE_COLUMNS, ARCHIVE_SCHEMA, frame_from_table, table_from_frame
 
@@ -58,8 +59,16 @@ def table_from_records(
     region: str | None = None,
     project_id: str | None = None,
     errors: Literal["warn", "raise", "ignore"] = "warn",
+    partition_order: bool = False,
 ) -> pa.Table:
-    """The archive table of job records: ``jobs_frame`` columns plus each record's JSON as ``raw``."""
+    """The archive table of job records: ``jobs_frame`` columns plus each record's JSON as ``raw``.
+
+    Rows follow the records, unless ``partition_order`` (the writers' batches): then, when every record has
+    its own job id, they come in the order partitions are written (month, ``created``, ``job_id``), so that
+    writing them copies nothing (``_months.split_by_month``): here the frame is reordered while its text
+    columns are still category codes, and ``raw`` alone as text (#16 §6). A batch that lists a job twice
+    keeps its order, which the merge rules' last tie-break (the later record) reads.
+    """
     items = _record_list(records)
     if observed_at is None:
         observed_at = utcnow().to_pydatetime()
@@ -73,8 +82,23 @@ def table_from_records(
         frame = jobs_frame(items, per_record=True, **options)
     except UnicodeEncodeError:
         frame = jobs_frame(items, per_record=True, **options)
-    raw = pd.arrays.ArrowStringArray(raw_json(items))
-    return table_from_frame(frame.assign(raw=raw))
+    raw = raw_json(items)
+    order = _write_order(frame) if partition_order else None
+    if order is not None:
+        frame, raw = frame.take(order), raw.take(order)
+    return table_from_frame(frame.assign(raw=pd.arrays.ArrowStringArray(raw)))
+
+
+def _write_order(frame: pd.DataFrame) -> np.ndarray | None:
+    """The permutation into partition order, or None: already in order, or some job id missing or repeated
+    (the order of repeats decides ties between them; a missing id is an error reported by its row)."""
+    if len(frame) < 2:
+        return None
+    ids = pa.array(frame["job_id"].array, type=pa.string())
+    if not all_distinct(ids):
+        return None
+    created = pa.array(frame["created"].array, type=pa.timestamp("us", tz="UTC"))
+    return partition_order(created, ids)
 
 
 def _loads(text: Any) -> Any:

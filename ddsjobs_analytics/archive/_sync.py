@@ -259,7 +259,7 @@ def sync(
             )
             listed += task_center.list_jobs(low.to_pydatetime(), high.to_pydatetime())
         listed_table = table_from_records(
-            listed, observed_at=observed(), region=region, project_id=project_id
+            listed, observed_at=observed(), region=region, project_id=project_id, partition_order=True
         )
         running = archive.nonterminal_jobs(region, project_id)
         # Arrow's hash lookup: Series.isin on a Python set of 1M ids took seconds (#16 §6).
