@@ -1,8 +1,8 @@
 """Batches put in partition order before they are written (#16 §6): the same archive, without a copy.
 
-``table_from_records(..., partition_order=True)`` (what ``upsert_records`` and ``sync`` use) hands over
-rows sorted as partitions are written, so that ``split_by_month`` writes them without a ``take``. These
-tests check that this changes nothing an archive holds: the rows, the bytes of ``raw``, the files.
+``ordered_batch`` (what ``upsert_records`` and ``sync`` use) hands over rows sorted as partitions are
+written, so that ``split_by_month`` writes them without a ``take``. These tests check that this changes
+nothing an archive holds: the rows, the bytes of ``raw``, the files.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 
 from ddsjobs_analytics._frame import DataQualityWarning
 from ddsjobs_analytics.archive import JobArchive, _months, sync
-from ddsjobs_analytics.archive._records import table_from_records
+from ddsjobs_analytics.archive._records import ordered_batch, table_from_records
 from ddsjobs_analytics.archive._schema import month_index
 
 OBSERVED = "2026-12-01T00:00:00+00:00"
@@ -63,9 +63,10 @@ def _write_order(table: pa.Table) -> pa.Table:
 def test_partition_order_is_the_same_rows_sorted_with_their_own_raw() -> None:
     batch = records(300, 1)
     plain = table_from_records(batch, observed_at=OBSERVED, region="r", project_id="p", errors="ignore")
-    ordered = table_from_records(
-        batch, observed_at=OBSERVED, region="r", project_id="p", errors="ignore", partition_order=True
+    ordered, distinct = ordered_batch(
+        batch, observed_at=OBSERVED, region="r", project_id="p", errors="ignore"
     )
+    assert distinct
     assert plain.column("job_id").to_pylist() == [record["id"] for record in batch]
     assert ordered.equals(_write_order(plain))
     assert not ordered.equals(plain)
@@ -80,9 +81,10 @@ def test_a_batch_listing_a_job_twice_keeps_its_order() -> None:
     batch = records(50, 2)
     batch.append({**batch[0], "instance_name": "renamed"})
     plain = table_from_records(batch, observed_at=OBSERVED, region="r", project_id="p", errors="ignore")
-    ordered = table_from_records(
-        batch, observed_at=OBSERVED, region="r", project_id="p", errors="ignore", partition_order=True
+    ordered, distinct = ordered_batch(
+        batch, observed_at=OBSERVED, region="r", project_id="p", errors="ignore"
     )
+    assert not distinct
     assert ordered.equals(plain)
 
 
@@ -149,3 +151,18 @@ def test_archives_written_in_either_order_are_identical(
     assert _files(synced).keys() == baseline.keys()
     for month, (table, digest) in _files(synced).items():
         assert table.equals(baseline[month][0], check_metadata=True) and digest == baseline[month][1], month
+
+
+def test_a_sync_listing_a_job_twice_archives_it_once(tmp_path: Path) -> None:
+    """The listing's ids are checked before its reduction is skipped: a repeated job is one row, the
+    finished record (listed second) over the Running one."""
+    batch = records(30, 4)
+    running = {**batch[0], "status": "Running", "progress": "10%"}
+    finished = {**batch[0], "status": "Completed"}
+    archive = JobArchive(tmp_path / "a")
+    with pytest.warns(DataQualityWarning, match="created"):
+        stats = sync(_Center([running, *batch[1:], finished]), archive, now="2026-11-03", instances=False)
+    assert stats.new == 30
+    frame = archive.load()
+    assert len(frame) == 30 and frame["job_id"].is_unique
+    assert frame.set_index("job_id").loc[batch[0]["id"], "status"] == "Completed"

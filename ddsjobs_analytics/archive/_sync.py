@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from .._core._time import parse_age, parse_moment, utcnow
 from ._inventory import record_inventory
-from ._records import table_from_records
+from ._records import ordered_batch, table_from_records
 from ._stats import SyncStats
 from ._store import JobArchive
 
@@ -258,8 +258,8 @@ def sync(
                 "an unknown number of" if jobs is None else f"{jobs:,}",
             )
             listed += task_center.list_jobs(low.to_pydatetime(), high.to_pydatetime())
-        listed_table = table_from_records(
-            listed, observed_at=observed(), region=region, project_id=project_id, partition_order=True
+        listed_table, listed_distinct = ordered_batch(
+            listed, observed_at=observed(), region=region, project_id=project_id
         )
         running = archive.nonterminal_jobs(region, project_id)
         # Arrow's hash lookup: Series.isin on a Python set of 1M ids took seconds (#16 §6).
@@ -281,7 +281,11 @@ def sync(
             "last_sync": pd.Timestamp.now(tz="UTC").isoformat(),
         }
         stats = archive._upsert(
-            pa.concat_tables([listed_table, fetched_table]), entry, holes_left if plan else None
+            pa.concat_tables([listed_table, fetched_table]),
+            entry,
+            holes_left if plan else None,
+            # Nothing re-fetched (a first sync): the listing's ids were found distinct already.
+            one_per_job=listed_distinct and fetched_table.num_rows == 0,
         )
         if instances:
             record_inventory(task_center, archive.path, reference)
