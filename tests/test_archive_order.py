@@ -166,3 +166,27 @@ def test_a_sync_listing_a_job_twice_archives_it_once(tmp_path: Path) -> None:
     frame = archive.load()
     assert len(frame) == 30 and frame["job_id"].is_unique
     assert frame.set_index("job_id").loc[batch[0]["id"], "status"] == "Completed"
+
+
+def test_a_running_job_listed_again_is_not_fetched_by_id(tmp_path: Path) -> None:
+    """Only the archive's Running jobs that the listing does not hold are asked for by id."""
+
+    class Asking(_Center):
+        def __init__(self, listed: list[dict[str, Any]]) -> None:
+            super().__init__(listed)
+            self.asked: list[list[str]] = []
+
+        def get_jobs(self, job_ids: object) -> list[dict[str, Any]]:
+            self.asked.append(sorted(job_ids))  # type: ignore[call-overload]
+            return []
+
+    first = [
+        {**record, "status": "Running", "progress": "5%", "created_at": "2026-11-01T08:00:00+0800"}
+        for record in records(3, 5)
+    ]
+    archive = JobArchive(tmp_path / "a")
+    sync(Asking(first), archive, now="2026-11-02", instances=False)
+    center = Asking([{**first[0], "status": "Completed", "progress": ""}, *records(2, 6)[1:]])
+    stats = sync(center, archive, now="2026-11-02T06:00:00", instances=False)
+    assert center.asked == [sorted([first[1]["id"], first[2]["id"]])]
+    assert stats.refetched == 2 and stats.lost == sorted([first[1]["id"], first[2]["id"]])
