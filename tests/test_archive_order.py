@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ddsjobs_analytics._frame import DataQualityWarning
-from ddsjobs_analytics.archive import JobArchive, _months, sync
+from ddsjobs_analytics.archive import JobArchive, _months, _raw, sync
 from ddsjobs_analytics.archive._records import ordered_batch, table_from_records
 from ddsjobs_analytics.archive._schema import month_index
 
@@ -190,3 +190,25 @@ def test_a_running_job_listed_again_is_not_fetched_by_id(tmp_path: Path) -> None
     stats = sync(center, archive, now="2026-11-02T06:00:00", instances=False)
     assert center.asked == [sorted([first[1]["id"], first[2]["id"]])]
     assert stats.refetched == 2 and stats.lost == sorted([first[1]["id"], first[2]["id"]])
+
+
+def test_json_beyond_one_arrow_chunk_is_sorted_when_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``raw`` in several chunks (beyond 2 GiB; here a 4 kB limit) is not reordered as records; the
+    partitions come out the same as from one chunk."""
+    batch = records(200, 7)
+    JobArchive(tmp_path / "one-chunk").upsert_records(
+        batch, observed_at=OBSERVED, region="r", project_id="p", errors="ignore"
+    )
+    monkeypatch.setattr(_raw, "MAX_CHUNK_BYTES", 4096)
+    table, distinct = ordered_batch(batch, observed_at=OBSERVED, region="r", project_id="p", errors="ignore")
+    assert distinct and table.column("raw").num_chunks > 1
+    assert table.column("job_id").to_pylist() == [record["id"] for record in batch]  # as listed
+    JobArchive(tmp_path / "chunks").upsert_records(
+        batch, observed_at=OBSERVED, region="r", project_id="p", errors="ignore"
+    )
+    expected, got = _files(tmp_path / "one-chunk"), _files(tmp_path / "chunks")
+    assert got.keys() == expected.keys()
+    for month, (rows, _digest) in expected.items():
+        assert got[month][0].equals(rows, check_metadata=True), month

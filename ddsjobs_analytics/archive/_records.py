@@ -109,7 +109,8 @@ def _batch(
         frame = jobs_frame(items, per_record=True, **options)
     raw = raw_json(items)
     distinct = ordered and all_distinct(pa.array(frame["job_id"].array, type=pa.string()))
-    order = _write_order(frame) if distinct else None
+    # Beyond 2 GiB of JSON (several chunks), the rows stay as they are and are sorted when written.
+    order = _write_order(frame) if distinct and isinstance(raw, pa.Array) else None
     if order is not None:
         frame, raw = frame.take(order), raw.take(order)
     return table_from_frame(frame.assign(raw=pd.arrays.ArrowStringArray(raw))), distinct
