@@ -293,7 +293,7 @@ def sync(
             pa.concat_tables([listed_table, fetched_table]),
             entry,
             holes_left if plan else None,
-            # Nothing re-fetched (a first sync): the listing's ids were found distinct already.
+            # Nothing fetched by id (e.g. a first sync): the listing's ids were found distinct already.
             one_per_job=listed_distinct and fetched_table.num_rows == 0,
         )
         if instances:
