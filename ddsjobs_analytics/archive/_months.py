@@ -4,7 +4,8 @@ Each partition is written sorted by ``(created, job_id)``. Filtering the rows on
 each month copied every row twice (at 1M jobs, the filters alone cost as much CPU as ``jobs_frame``); here
 the rows are sorted once by (month, created, job_id) and each month is a zero-copy slice of the result.
 Rows that already come in that order (a first sync, whose records ``_records.ordered_batch`` put in
-partition order) are not sorted or copied at all: a ``take`` of a million rows in a random order cost 0.4–1.4 s CPU.
+partition order) are not sorted or copied at all: a ``take`` of a million rows in a random order cost
+0.4–1.4 s CPU.
 """
 
 from __future__ import annotations
