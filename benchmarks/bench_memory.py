@@ -6,7 +6,8 @@ Inputs (written to a temporary folder, then deleted):
   102 KB file), followed by 300 records of the bundled sample so the report has something to show, and one
   line that is not JSON (it sends the reader down its line-by-line path);
 - **1 MB reasons**: ``.jsonl`` of records whose ``fail_reason`` is 1 MB each, ``--reasons-mb`` MB in all
-  (the issue's file is 2 GB; the default here is 200 MB, for a 2-core machine shared with other work);
+  (the issue's file is 2 GB; the default here is 200 MB, for a 2-core machine shared with other work),
+  and the same records as one ``.json`` list;
 - **1 MB reasons, .csv / .parquet**: the same jobs as a jobs frame saved by ``write_csv`` and by
   ``DataFrame.to_parquet`` (``fail_reason`` as plain text: 10 MB on disk for 200 MB of reasons);
 - **baseline**: the same 300 sample records alone, the report's own floor (interpreter, pandas, pyarrow).
@@ -15,7 +16,7 @@ For each: the child's peak RSS (``ru_maxrss`` from ``os.wait4``), its wall time,
 ``memory_usage(deep=True)`` (read in another subprocess); the target is peak ≤ 3 × frame + 200 MB.
 ``--before DIR`` runs the same inputs against another checkout (e.g. ``git worktree add /tmp/before main``).
 
-Run: ``python benchmarks/bench_memory.py [--newlines 100] [--reasons-mb 200] [--before DIR]``
+Run: ``python benchmarks/bench_memory.py [--newlines 100] [--reasons-mb 200] [--charts] [--before DIR]``
 """
 
 from __future__ import annotations
@@ -62,11 +63,18 @@ def write_inputs(folder: Path, newlines_mb: int, reasons_mb: int) -> dict[str, P
             record = dict(records[i % len(records)], id=f"big-{i}", status="Failed")
             record["fail_reason"] = f"Backup failed {i}: " + "x" * (1 << 20)
             fh.write(json.dumps(record).encode() + b"\n")
+    document = folder / "reasons.json"  # the same records as one JSON list: read value by value
+    with reasons.open("rb") as lines_in, document.open("wb") as fh:
+        fh.write(b"[")
+        for i, line in enumerate(lines_in):
+            fh.write((b"," if i else b"") + line.rstrip(b"\n"))
+        fh.write(b"]")
     csv, parquet = _frame_files(folder, reasons_mb)
     return {
         "baseline (300 records)": baseline,
         "newline bomb": bomb,
         "1 MB reasons": reasons,
+        "1 MB reasons, one .json list": document,
         "1 MB reasons, .csv": csv,
         "1 MB reasons, .parquet": parquet,
     }
@@ -98,13 +106,15 @@ def _frame_files(folder: Path, count: int) -> tuple[Path, Path]:
     return stem.with_suffix(".csv"), stem.with_suffix(".parquet")
 
 
-def run_report(checkout: Path, path: Path, out: Path) -> tuple[float, int, int]:
-    """(seconds, peak RSS bytes, exit code) of ``ddsjobs report path`` run from ``checkout``."""
+def run_report(checkout: Path, path: Path, out: Path, *, charts: bool = False) -> tuple[float, int, int]:
+    """(seconds, peak RSS bytes, exit code) of ``ddsjobs report path`` run from ``checkout`` (``--no-charts``
+    unless ``charts``)."""
     env = dict(os.environ, PYTHONPATH=str(checkout), MPLBACKEND="Agg")
     command = [sys.executable, "-m", "ddsjobs_analytics", "-q", "report", str(path), "--out", str(out)]
     started = time.perf_counter()
     # cwd: ``-m`` puts the working directory first on sys.path, ahead of PYTHONPATH.
-    child = subprocess.Popen([*command, "--no-charts"], env=env, cwd=checkout, stderr=subprocess.DEVNULL)
+    flags = [] if charts else ["--no-charts"]
+    child = subprocess.Popen([*command, *flags], env=env, cwd=checkout, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     return seconds, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)
@@ -127,6 +137,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--newlines", type=int, default=100, help="MB of newlines in the bomb (default 100)")
     parser.add_argument("--reasons-mb", type=int, default=200, help="MB of 1 MB reasons (default 200)")
+    parser.add_argument("--charts", action="store_true", help="also run each report with its charts drawn")
     parser.add_argument("--before", type=Path, help="also run this checkout (the code before the change)")
     args = parser.parse_args()
     checkouts = {"this checkout": ROOT} | ({"before": args.before.resolve()} if args.before else {})
@@ -140,9 +151,13 @@ def main() -> None:
                 f"  frame memory_usage(deep=True): {frame / 1e6:.1f} MB; target peak ≤ {limit / 1e6:.0f} MB"
             )
             for label, checkout in checkouts.items():
-                seconds, peak, code = run_report(checkout, path, Path(tmp) / f"out-{label}")
-                verdict = "holds" if peak <= limit else "EXCEEDS"
-                print(f"  {label:<14} peak {peak / 1e6:8.0f} MB  {seconds:6.1f} s  exit {code}  ({verdict})")
+                for charts in (False, True) if args.charts else (False,):
+                    out = Path(tmp) / f"out-{label}-{charts}"
+                    seconds, peak, code = run_report(checkout, path, out, charts=charts)
+                    verdict = "holds" if peak <= limit else "EXCEEDS"
+                    name = f"{label}{', charts' if charts else ''}"
+                    line = f"  {name:<22} peak {peak / 1e6:8.0f} MB  {seconds:6.1f} s  exit {code}"
+                    print(f"{line}  ({verdict})")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # pa.compute
 
-from ddsjobs_analytics.archive._months import month_codes, split_by_month
+from ddsjobs_analytics.archive._merge import all_distinct
+from ddsjobs_analytics.archive._months import in_order, month_codes, partition_order, split_by_month
 from ddsjobs_analytics.archive._schema import month_index, month_keys
 
 
@@ -51,3 +53,56 @@ def test_split_by_month_equals_a_filter_and_a_sort_per_month() -> None:
             [("created", "ascending"), ("job_id", "ascending")]
         )
         assert split[month].equals(expected), month
+
+
+def _sorted_positions(codes: np.ndarray, created: pa.Array, job_id: pa.Array) -> np.ndarray:
+    keys = pa.table({"month": pa.array(codes, type=pa.int32()), "created": created, "job_id": job_id})
+    order = [("month", "ascending"), ("created", "ascending"), ("job_id", "ascending")]
+    return np.asarray(pa.compute.sort_indices(keys, sort_keys=order))
+
+
+def test_in_order_agrees_with_a_stable_sort() -> None:
+    """``in_order`` is True exactly when Arrow's stable sort would leave the rows where they are: over
+    tables with many ties, missing times (also inside a month, as in a stored ``unknown`` partition) and
+    missing ids, sorted, sorted then disturbed by one swap of neighbours, and shuffled."""
+    rng = np.random.default_rng(3)
+    verdicts = []
+    for trial in range(400):
+        rows = int(rng.integers(0, 12))
+        codes = rng.integers(0, 3, rows).astype(np.int32)
+        micros = rng.integers(0, 4, rows)
+        created = pa.array(micros, type=pa.int64(), mask=rng.random(rows) < 0.25).cast(
+            pa.timestamp("us", tz="UTC")
+        )
+        ids = [None if rng.random() < 0.15 else f"j{n}" for n in rng.integers(0, 4, rows)]
+        job_id = pa.array(ids, type=pa.string())
+        order = _sorted_positions(codes, created, job_id)
+        if trial % 3:  # sorted, and for one trial in two one pair of neighbours swapped
+            codes, created, job_id = codes[order], created.take(order), job_id.take(order)
+            if trial % 3 == 2 and rows >= 2:
+                at = int(rng.integers(0, rows - 1))
+                swap = np.arange(rows)
+                swap[[at, at + 1]] = swap[[at + 1, at]]
+                codes, created, job_id = codes[swap], created.take(swap), job_id.take(swap)
+            order = _sorted_positions(codes, created, job_id)
+        expected = bool((order == np.arange(rows)).all())
+        assert in_order(codes, created, job_id) is expected, (codes, created, job_id)
+        chunked = pa.chunked_array([created.slice(0, rows // 2), created.slice(rows // 2)])
+        assert in_order(codes, chunked, job_id) is expected
+        permutation = partition_order(created, job_id)
+        by_month = _sorted_positions(month_index(created)[1], created, job_id)
+        if permutation is None:
+            assert (by_month == np.arange(rows)).all()
+        else:
+            assert permutation.tolist() == by_month.tolist()
+        verdicts.append(expected)
+    assert 50 < sum(verdicts) < 350  # both answers were exercised
+
+
+def test_all_distinct_is_count_distinct_equal_to_the_length() -> None:
+    cases = [[], ["a"], ["a", "b"], ["a", "a"], ["a", None], [None], ["b", "a", "c", "a"]]
+    for ids in cases:
+        array = pa.array(ids, type=pa.string())
+        expected = pa.compute.count_distinct(array).as_py() == len(array)
+        assert all_distinct(array) is expected, ids
+        assert all_distinct(pa.chunked_array([array.slice(0, 1), array.slice(1)])) is expected, ids

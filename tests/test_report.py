@@ -3,9 +3,13 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import json
 import math
+import os
 import re
 import struct
+import subprocess
+import sys
 from pathlib import Path
 from statistics import NormalDist
 
@@ -23,12 +27,12 @@ from ddsjobs_analytics._render._plots import plot_failure_rates
 from ddsjobs_analytics._render._report import (
     ReportPaths,
     _focus,
-    _png,
     spreadsheet_safe,
     summary_text,
     write_csv,
     write_report,
 )
+from ddsjobs_analytics._render._report_charts import _png
 from ddsjobs_analytics._stats._durations import duration_stats
 from ddsjobs_analytics.simulator._sample import sample_fleet, sample_records
 
@@ -232,6 +236,23 @@ def test_html_tables_carry_raw_values_for_sorting(page: str) -> None:
 def test_html_without_charts(df: pd.DataFrame, tmp_path: Path) -> None:
     paths = write_report(df, tmp_path, html=True, charts=False)
     assert paths.html is not None and "<img" not in paths.html.read_text(encoding="utf-8")
+
+
+def test_report_without_charts_never_loads_matplotlib(tmp_path: Path) -> None:
+    """The memory promise of a ``--no-charts`` report rests on this: matplotlib (~30 MB) is not imported."""
+    sample = tmp_path / "jobs.jsonl"
+    sample.write_text("".join(json.dumps(record) + "\n" for record in sample_records()[:50]))
+    script = (
+        "import sys; from ddsjobs_analytics._cli import main; "
+        f"code = main(['-q', 'report', {str(sample)!r}, '--out', {str(tmp_path / 'out')!r}, '--no-charts']); "
+        "print(code, sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'mpl_toolkits')))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    env.pop("MPLBACKEND", None)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split(None, 1) == ["0", "[]\n"], done.stdout + done.stderr
+    assert (tmp_path / "out" / "failure_rates.csv").exists()
 
 
 def test_row_charts_grow_with_their_rows(df: pd.DataFrame) -> None:

@@ -10,10 +10,9 @@ import datetime as dt
 import html
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from matplotlib.axes import Axes
 
 from .._compare._incident import IncidentComparison, incident_comparison
 from .._core._calendar import TzLike, resolve_tz, tz_label
@@ -31,6 +30,9 @@ from .._stats._failures import failure_rates
 from .._stats._intervals import equals, instance_labels, job_finish, overlapping, parse_time, select_instance
 from ._analyse import JOB_VIEW_COLUMNS, Analysis
 from ._fleet import instance_fact
+
+if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn
+    from matplotlib.axes import Axes
 
 __all__ = ["JOB_VIEW_COLUMNS", "PostMortem", "postmortem"]
 

@@ -173,6 +173,8 @@ def extract(
                 part.ids = piece["id"]
             else:
                 piece = _items_fields(part, problems)
+                # Labels need only the ids: the records themselves (uncapped text) can go now.
+                part.ids, part.items = piece["id"], None
             _truncate(piece, max_chars, problems, caps)
             # The block's raw text is garbage now: hand it back so RSS tracks the capped fields, not the file.
             pa.default_memory_pool().release_unused()

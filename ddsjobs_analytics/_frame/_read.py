@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from ._document import document_parts, reading
 from ._extract import RECORD_SCHEMA, Part, Unreadable, unwrap
 from ._stream import MAX_LINE_BYTES, blocks
 
@@ -46,7 +46,7 @@ def read_parts(records: RecordsInput) -> Iterable[Part]:
     if isinstance(records, (str, os.PathLike)):
         path = Path(records)
         if _kind(path) == ".json":
-            return [Part(items=_read_document(path))]
+            return document_parts(path)
         return _read_lines(path)
     return [Part(items=as_record_list(records))]
 
@@ -57,7 +57,7 @@ def as_record_list(records: RecordsInput) -> list[object]:
     if isinstance(records, (str, os.PathLike)):
         path = Path(records)
         if _kind(path) == ".json":
-            return _read_document(path)
+            return [item for part in document_parts(path) for item in part.items or ()]
         data = _read_bytes(path)
         items: list[object] = []
         for number, line in enumerate(data.split(b"\n"), start=1):
@@ -80,36 +80,11 @@ def _kind(path: Path) -> str:
 
 def _read_bytes(path: Path) -> bytes:
     """The file's bytes, decompressed; a damaged gzip stream raises a ``ValueError`` naming the file."""
-    try:
+    with reading(path):
         if path.suffix != ".gz":
             return path.read_bytes()
         with gzip.open(path, "rb") as fh:
             return fh.read()
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise ValueError(f"{path}: not a valid gzip file ({exc})") from exc
-    except EOFError as exc:
-        raise ValueError(f"{path}: truncated gzip file ({exc})") from exc
-    except OSError as exc:
-        if exc.filename is None:  # a read error (EIO, …): name the file
-            raise OSError(exc.errno, f"{path}: {exc.strerror or exc}") from exc
-        raise
-
-
-def _read_document(path: Path) -> list[object]:
-    """Records of a ``.json`` file (a list, or one response); errors name the file and line."""
-    data = _read_bytes(path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ValueError(f"{path}:{line}: not valid UTF-8 (byte {exc.start})") from exc
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
-    except RecursionError as exc:
-        raise ValueError(f"{path}: not valid JSON: nested too deeply") from exc
-    return unwrap(document if isinstance(document, list) else [document])
 
 
 def _python_line(raw: bytes, where: str) -> list[object]:

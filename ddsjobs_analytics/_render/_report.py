@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from html import escape
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from matplotlib import rc_context
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from .._analysis._analyse import (
     JOB_VIEW_COLUMNS,
     Analysis,
-    Focus,
     Table,
     analyse,
     focus_window,
@@ -34,19 +29,10 @@ from .._core._calendar import TzLike, tz_label
 from .._core._schema import POSTMORTEM_JOBS
 from .._frame import require_columns
 from .._stats._failures import wilson_interval
-from .._stats._intervals import equals
 from ._csv import spreadsheet_safe, write_csv
-from ._fleet_section import fleet_charts, fleet_sections
+from ._fleet_section import fleet_sections
 from ._html import Section, definition_list, figure_html, render_page, table_html
 from ._outdir import ReportFolder
-from ._plots import (
-    plot_compare,
-    plot_duration_trend,
-    plot_durations,
-    plot_fail_reasons,
-    plot_failure_rates,
-    plot_timeline,
-)
 from ._report_sections import reason_drilldown, what_changed_parts
 
 __all__ = ["ReportPaths", "render", "spreadsheet_safe", "summary_text", "write_csv", "write_report"]
@@ -115,60 +101,6 @@ def _analysis_of(
 # ------------------------------------------------------------------------------------------------ charts
 
 _focus = focus_window  # the report's timeline window (kept under its old name for callers)
-
-
-MAX_PNG_INCHES = 39.0  # at 100 dpi: no chart is more than 3,900 px on a side, whatever the data
-
-
-def _png(draw: Callable[[Axes], Axes], width: float, *, row_height: float | None = None) -> bytes:
-    """The chart ``draw`` makes, as PNG bytes. With ``row_height`` (inches per unit of the y axis: the charts
-    with a row per group or lane), the height follows what was drawn; otherwise it is 3.6 inches. Either
-    way a side is at most ``MAX_PNG_INCHES`` (every chart caps its rows; this is the backstop).
-    """
-    # A bare Figure (no pyplot): nothing is registered globally, nothing leaks between report runs.
-    # Names come from the data: with math text off, "Restart$\\x$" is drawn as written, never parsed as TeX.
-    with rc_context({"text.parse_math": False, "text.usetex": False}):
-        figure = Figure(figsize=(width, 3.6), layout="constrained")
-        ax = draw(figure.add_subplot())
-        if row_height is not None:
-            low, high = ax.get_ylim()
-            figure.set_size_inches(
-                min(width, MAX_PNG_INCHES), min(1.6 + row_height * abs(high - low), MAX_PNG_INCHES)
-            )
-        buffer = BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
-
-
-def _charts(analysis: Analysis) -> dict[str, bytes]:
-    """The report's charts, drawn from the analysis' tables (nothing is recomputed)."""
-    df, focus, tz = analysis.data, analysis.focus, analysis.tz
-    charts = {
-        "durations": _png(lambda ax: plot_durations(analysis, ax=ax), 9, row_height=0.42),
-        "duration_trend": _png(lambda ax: plot_duration_trend(analysis, tz=tz, ax=ax), 9),
-        "failure_rates": _png(lambda ax: plot_failure_rates(analysis, ax=ax), 9, row_height=0.4),
-        "fail_reasons": _png(lambda ax: plot_fail_reasons(analysis, ax=ax), 10, row_height=0.4),
-    }
-    charts.update(fleet_charts(analysis, _png))
-    comparison = analysis.what_changed.comparison
-    if comparison is not None:
-        charts["what_changed"] = _png(lambda ax: plot_compare(comparison, ax=ax), 9, row_height=0.32)
-    if focus is not None:
-        rows = df if focus.region is None else df[equals(df["region"], focus.region)]
-        charts["timeline"] = _png(
-            # The busiest instances of that day: the lanes with the most jobs, then the most failures.
-            lambda ax: _titled(
-                plot_timeline(rows, start=focus.start, end=focus.end, tz=tz, lanes_by="jobs", ax=ax), focus
-            ),
-            10,
-            row_height=0.4,
-        )
-    return charts
-
-
-def _titled(ax: Axes, focus: Focus) -> Axes:
-    ax.set_title(f"Busiest failure day: {focus.label}")
-    return ax
 
 
 # -------------------------------------------------------------------------------------------------- HTML
@@ -335,7 +267,13 @@ def render(
         stage = folder.staging
         for name, table in analysis.tables().items():
             write_csv(table.frame, stage / f"{name}.csv", bom=bom, formats=table.formats, tz=local)
-        pngs = _charts(analysis) if charts else {}
+        if charts:
+            # matplotlib loads only when a chart is drawn: a --no-charts report stays ~30 MB smaller.
+            from ._report_charts import report_charts
+
+            pngs = report_charts(analysis)
+        else:
+            pngs = {}
         for name, png in pngs.items():
             (stage / f"{name}.png").write_bytes(png)
         if html:

@@ -18,7 +18,16 @@ import pyarrow.compute as pc
 
 from .._core._names import TERMINAL_STATUSES
 
-__all__ = ["MergeOutcome", "equal", "merge", "reduce_by_job", "terminal_mask", "winners", "with_seen"]
+__all__ = [
+    "MergeOutcome",
+    "all_distinct",
+    "equal",
+    "merge",
+    "reduce_by_job",
+    "terminal_mask",
+    "winners",
+    "with_seen",
+]
 
 _TERMINAL = pa.array(sorted(TERMINAL_STATUSES), type=pa.string())
 _TIME = pa.timestamp("us", tz="UTC")
@@ -54,6 +63,12 @@ def equal(left: pa.ChunkedArray | pa.Array, right: pa.ChunkedArray | pa.Array) -
     return np.asarray(pc.or_(same, both_null).to_numpy(zero_copy_only=False))
 
 
+def all_distinct(ids: pa.ChunkedArray | pa.Array) -> bool:
+    """No id is missing and none repeats: ``count_distinct(ids) == len(ids)``, at less than half its cost
+    (``unique`` hashes 1M ids in ~0.12 s, ``count_distinct`` took 0.24–0.45 s; #16 §6)."""
+    return ids.null_count == 0 and len(pc.unique(ids)) == len(ids)
+
+
 def with_seen(table: pa.Table, first_us: np.ndarray, last_us: np.ndarray) -> pa.Table:
     table = table.set_column(
         table.schema.get_field_index("first_seen"), "first_seen", pa.array(first_us, type=_TIME)
@@ -87,7 +102,7 @@ def winners(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def reduce_by_job(table: pa.Table) -> pa.Table:
     """One row per job id, chosen by the merge rules (a batch may list a job twice, e.g. list and get)."""
-    if pc.count_distinct(table.column("job_id")).as_py() == table.num_rows:
+    if all_distinct(table.column("job_id")):
         return table
     keep, first, last = winners(table)
     return with_seen(table.take(pa.array(keep)), first, last)

@@ -22,11 +22,12 @@ import pyarrow.compute as pc
 
 from .._core._time import utcnow
 from .._frame import DataQualityWarning, jobs_frame
-from ._merge import equal
+from ._merge import all_distinct, equal
+from ._months import partition_order
 from ._raw import raw_json
 from ._schema import ARCHIVE_COLUMNS, ARCHIVE_SCHEMA, frame_from_table, table_from_frame
 
-__all__ = ["changed_rows", "reassemble", "rederive", "table_from_records"]
+__all__ = ["changed_rows", "ordered_batch", "reassemble", "rederive", "table_from_records"]
 
 
 def _record_list(records: Any) -> list[Any]:
@@ -59,7 +60,40 @@ def table_from_records(
     project_id: str | None = None,
     errors: Literal["warn", "raise", "ignore"] = "warn",
 ) -> pa.Table:
-    """The archive table of job records: ``jobs_frame`` columns plus each record's JSON as ``raw``."""
+    """The archive table of job records: ``jobs_frame`` columns plus each record's JSON as ``raw``, one row
+    per record, in their order."""
+    return _batch(records, observed_at, region, project_id, errors, ordered=False)[0]
+
+
+def ordered_batch(
+    records: Any,
+    *,
+    observed_at: datetime | str | None = None,
+    region: str | None = None,
+    project_id: str | None = None,
+    errors: Literal["warn", "raise", "ignore"] = "warn",
+) -> tuple[pa.Table, bool]:
+    """:func:`table_from_records` for a writer, and whether its job ids are all distinct (then the batch
+    needs no ``reduce_by_job``).
+
+    When they are, the rows come in the order partitions are written (month, ``created``, ``job_id``), so
+    that writing them copies nothing (``_months.split_by_month``): the frame is reordered while its text
+    columns are still category codes, and ``raw`` alone as text. Reordering the finished million-row table
+    cost 0.4–1.4 s CPU, a third of a first sync (#16 §6). A batch that lists a job twice keeps the records'
+    order, which the merge rules' last tie-break (the later record) reads.
+    """
+    return _batch(records, observed_at, region, project_id, errors, ordered=True)
+
+
+def _batch(
+    records: Any,
+    observed_at: datetime | str | None,
+    region: str | None,
+    project_id: str | None,
+    errors: Literal["warn", "raise", "ignore"],
+    *,
+    ordered: bool,
+) -> tuple[pa.Table, bool]:
     items = _record_list(records)
     if observed_at is None:
         observed_at = utcnow().to_pydatetime()
@@ -73,8 +107,19 @@ def table_from_records(
         frame = jobs_frame(items, per_record=True, **options)
     except UnicodeEncodeError:
         frame = jobs_frame(items, per_record=True, **options)
-    raw = pd.arrays.ArrowStringArray(raw_json(items))
-    return table_from_frame(frame.assign(raw=raw))
+    raw = raw_json(items)
+    distinct = ordered and all_distinct(pa.array(frame["job_id"].array, type=pa.string()))
+    # Beyond 2 GiB of JSON (several chunks), the rows stay as they are and are sorted when written.
+    order = _write_order(frame) if distinct and isinstance(raw, pa.Array) else None
+    if order is not None:
+        frame, raw = frame.take(order), raw.take(order)
+    return table_from_frame(frame.assign(raw=pd.arrays.ArrowStringArray(raw))), distinct
+
+
+def _write_order(frame: pd.DataFrame) -> np.ndarray | None:
+    """The permutation of ``frame``'s rows into partition order; None when they already are."""
+    created = pa.array(frame["created"].array, type=pa.timestamp("us", tz="UTC"))
+    return partition_order(created, pa.array(frame["job_id"].array, type=pa.string()))
 
 
 def _loads(text: Any) -> Any:

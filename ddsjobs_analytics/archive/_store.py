@@ -38,11 +38,11 @@ from ._load import OnError, load_tables
 from ._lock import ArchiveLock
 from ._manifest import MANIFEST, holes_of, new_manifest, partition_digest, read_manifest, repair_hint
 from ._marker import ensure_marker, require_archive
-from ._merge import merge, reduce_by_job, terminal_mask, winners, with_seen
+from ._merge import all_distinct, merge, reduce_by_job, terminal_mask, winners, with_seen
 from ._migrate import migrate
 from ._months import concat, month_codes, split_by_month
 from ._pending import pending_problems
-from ._records import changed_rows, reassemble, rederive, table_from_records
+from ._records import changed_rows, ordered_batch, reassemble, rederive
 from ._repair import VerifyReport, inspect, quarantine, syncs_from_rows, verify_archive
 from ._schema import (
     ARCHIVE_SCHEMA,
@@ -235,10 +235,10 @@ class JobArchive:
         ``observed_at`` (when they were read; default now), ``region`` and ``project_id`` are passed to
         ``jobs_frame`` and apply to records that lack those keys.
         """
-        table = table_from_records(
+        table, one_per_job = ordered_batch(
             records, observed_at=observed_at, region=region, project_id=project_id, errors=errors
         )
-        return self.upsert_table(table)
+        return self._upsert(table, None, None, one_per_job=one_per_job)
 
     def upsert_table(self, table: pa.Table, *, sync_state: Mapping[str, Any] | None = None) -> SyncStats:
         """Merge an archive-schema table (``table_from_records``) in one commit; with ``sync_state``
@@ -246,13 +246,20 @@ class JobArchive:
         return self._upsert(table, sync_state, None)
 
     def _upsert(
-        self, table: pa.Table, sync_state: Mapping[str, Any] | None, holes: list[dict[str, Any]] | None
+        self,
+        table: pa.Table,
+        sync_state: Mapping[str, Any] | None,
+        holes: list[dict[str, Any]] | None,
+        *,
+        one_per_job: bool = False,
     ) -> SyncStats:
-        """:meth:`upsert_table`; ``holes`` (sync): the lost windows that remain after this commit."""
+        """:meth:`upsert_table`; ``holes`` (sync): the lost windows that remain after this commit;
+        ``one_per_job``: the caller knows every job id in ``table`` is distinct (``ordered_batch``)."""
         with self.locked():
             manifest = recover(self.path)
             tx = new_transaction()
-            stats, written = self._merge_into(manifest, reduce_by_job(table), tx)
+            incoming = table if one_per_job else reduce_by_job(table)
+            stats, written = self._merge_into(manifest, incoming, tx)
             if written or sync_state is not None or not self.exists:
                 commit(self.path, manifest, written, sync_state, tx, holes=holes)
         log.info("archive %s: %s", self.path, str(stats).replace("\n", "; "))
@@ -288,7 +295,7 @@ class JobArchive:
     ) -> tuple[SyncStats, dict[str, tuple[str, int, FileDigest] | None]]:
         stored, origin = self._stored_for(manifest, incoming)
         repaired: set[str] = set()
-        if pc.count_distinct(stored.column("job_id")).as_py() != stored.num_rows:
+        if not all_distinct(stored.column("job_id")):
             # Cannot arise from this code's commits; tolerate it (e.g. partitions copied in by hand).
             keep, first, last = winners(stored)
             repaired = set(origin)

@@ -21,7 +21,7 @@ import pytest
 
 import ddsjobs_analytics as dj
 from ddsjobs_analytics._cli import _main as cli
-from ddsjobs_analytics._render import _report
+from ddsjobs_analytics._render import _report, _report_charts
 from ddsjobs_analytics._render._csv import write_csv
 from ddsjobs_analytics._render._outdir import MANIFEST
 from ddsjobs_analytics.simulator._sample import sample_records, write_jsonl
@@ -248,7 +248,7 @@ def _interrupt_on_call(n: int, real: Callable) -> Callable:
 
 @pytest.mark.parametrize(
     ("target", "nth"),
-    [("write_csv", 3), ("_charts", 1), ("_page", 1), ("_excel", 1)],
+    [("write_csv", 3), ("report_charts", 1), ("_page", 1), ("_excel", 1)],
 )
 def test_ctrl_c_midway_leaves_the_previous_run_byte_for_byte(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str, nth: int
@@ -257,7 +257,8 @@ def test_ctrl_c_midway_leaves_the_previous_run_byte_for_byte(
     first = _jsonl(tmp_path / "a.jsonl", _records(80))
     assert cli.main(["report", str(first), "--out", str(out), "--html", "--excel"]) == cli.EXIT_OK
     before = _snapshot(out)
-    monkeypatch.setattr(_report, target, _interrupt_on_call(nth, getattr(_report, target)))
+    module = _report_charts if target == "report_charts" else _report
+    monkeypatch.setattr(module, target, _interrupt_on_call(nth, getattr(module, target)))
     second = _jsonl(tmp_path / "b.jsonl", _records(150))
     assert cli.main(["report", str(second), "--out", str(out), "--html", "--excel"]) == 130
     assert _snapshot(out) == before
