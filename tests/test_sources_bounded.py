@@ -330,3 +330,13 @@ def test_the_reports_own_jobs_csv_reads_as_a_whole_file_read(sample, tmp_path: P
     expected, expected_messages = _caught(_retyped, _whole_file_text(path), path, None)
     pd.testing.assert_frame_equal(read, expected)
     assert messages == expected_messages and len(read) == 2000
+
+
+def test_a_parquet_dataset_folder_reads_as_before(sample, tmp_path: Path):
+    folder = tmp_path / "jobs.parquet"  # a folder of part files, as Spark writes them
+    folder.mkdir()
+    sample.head(100).to_parquet(folder / "part-0.parquet", index=False)
+    sample.iloc[100:200].to_parquet(folder / "part-1.parquet", index=False)
+    frame, cut = read_parquet_capped(folder)
+    pd.testing.assert_frame_equal(frame, pd.read_parquet(folder))
+    assert not cut and len(read_jobs_file(folder)) == 200

@@ -33,6 +33,9 @@ def read_parquet_capped(path: Path, *, batch_bytes: int = BATCH_BYTES) -> tuple[
     A dictionary (categorical) column with a cut value becomes text."""
     import pyarrow.parquet as pq  # only when a Parquet file is read: ~7 MB and a few ms to import
 
+    if path.is_dir():  # a dataset folder named *.parquet (Spark writes them): read as before, whole
+        frame = pd.read_parquet(path)
+        return frame, False
     with pq.ParquetFile(path) as file:
         rows = _batch_rows(file.metadata, batch_bytes)
         batches, cut = [], set()
