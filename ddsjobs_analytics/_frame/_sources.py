@@ -128,10 +128,13 @@ def read_jobs_file(path: PathInput, *, assume_tz: TzLike = None) -> pd.DataFrame
         raise NoJobsError(f"{path}: no DDS job found (no rows)", path=path)
     if name.endswith(_JSON_SUFFIXES) or (_conforms(frame) and not capped):
         return frame
+    unread = Counter(frame.attrs.get("quality", {}))  # what the reader could not read (not jobs_frame's)
     frame = _retyped(frame, path, assume_tz)
     if skipped:
+        unread[TOO_LONG_KEY] += skipped
+    if unread:
         quality = Counter(frame.attrs.get("quality", {}))
-        quality[TOO_LONG_KEY] += skipped
+        quality.update(unread)
         frame.attrs["quality"] = dict(quality)
     return frame
 

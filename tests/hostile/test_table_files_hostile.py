@@ -116,3 +116,51 @@ def test_parquet_long_categories_that_collide_when_cut(tmp_path: Path):
     df, _ = _loaded(path)
     assert (df["instance_name"] == long[:65_536]).all()
     assert df.attrs["quality"]["instance_name truncated"] == 12
+
+
+def test_parquet_text_too_long_to_decode_is_na_warned_and_counted(tmp_path: Path, monkeypatch):
+    """A column chunk of over-long text (200 distinct 1 MB reasons make one 200 MB dictionary page, 10 MB
+    on disk) is not decoded: Arrow would hold it whole, several times. Its rows keep every other column."""
+    from ddsjobs_analytics._frame import _parquet_read
+
+    monkeypatch.setattr(_parquet_read, "MAX_DECODED_BYTES", 64 << 10)
+    frame = _frame()
+    frame["fail_reason"] = [f"r{i} " + "x" * 20_000 for i in range(len(frame))]  # 120 KB a row group
+    path = tmp_path / "reasons.parquet"
+    frame.to_parquet(path, index=False, row_group_size=6)
+    pq = pytest.importorskip("pyarrow.parquet")
+    assert pq.ParquetFile(path).metadata.num_row_groups == 2
+    df, messages = _loaded(path)
+    assert len(df) == 12 and df["fail_reason"].isna().all()
+    assert sorted(df["job_id"]) == sorted(frame["job_id"]) and df["status"].notna().all()
+    assert df.attrs["quality"]["fail_reason not read"] == 12
+    assert any(f"{path}: fail_reason of 12 rows not read" in m and "kept as NA" in m for m in messages)
+
+
+def test_parquet_only_the_row_group_too_long_to_decode_is_left_out(tmp_path: Path, monkeypatch):
+    from ddsjobs_analytics._frame import _parquet_read
+
+    monkeypatch.setattr(_parquet_read, "MAX_DECODED_BYTES", 64 << 10)
+    frame = _frame()
+    frame["fail_reason"] = [f"short {i}" if i < 6 else f"r{i} " + "x" * 20_000 for i in range(len(frame))]
+    path = tmp_path / "mixed.parquet"
+    frame.to_parquet(path, index=False, row_group_size=6)
+    df, _ = _loaded(path)
+    by_id = df.set_index("job_id")["fail_reason"]
+    first, second = frame["job_id"][:6], frame["job_id"][6:]
+    assert list(by_id[first]) == [f"short {i}" for i in range(6)]
+    assert by_id[second].isna().all() and df.attrs["quality"]["fail_reason not read"] == 6
+
+
+def test_parquet_large_text_within_the_cap_is_read(tmp_path: Path, monkeypatch):
+    """Size alone never leaves text out: many short reasons over the limit are read as they are."""
+    from ddsjobs_analytics._frame import _parquet_read
+
+    monkeypatch.setattr(_parquet_read, "MAX_DECODED_BYTES", 1 << 10)
+    frame = _frame()
+    frame["fail_reason"] = [f"reason {i} " + "y" * 500 for i in range(len(frame))]  # 6 KB, 500 per value
+    path = tmp_path / "wide.parquet"
+    frame.to_parquet(path, index=False)
+    df, _ = _loaded(path)
+    assert list(df.set_index("job_id")["fail_reason"][frame["job_id"]]) == list(frame["fail_reason"])
+    assert "fail_reason not read" not in df.attrs.get("quality", {})
