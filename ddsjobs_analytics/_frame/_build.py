@@ -14,8 +14,9 @@ import pyarrow as pa
 from .._core._calendar import TzLike, resolve_tz
 from .._core._names import TERMINAL_STATUSES, canonical_job_type
 from .._core._schema import JOB_COLUMNS
+from ._codes import categories, dictionary, null_blanks
 from ._dedup import one_row_per_job
-from ._extract import MAX_TEXT_CHARS, dictionary, extract, null_blanks
+from ._extract import MAX_TEXT_CHARS, extract
 from ._from_frame import frame_part
 from ._naive import AmbiguousDateError, NaiveTimeError, Zone, offset_minutes
 from ._quality import ErrorMode, Problems
@@ -181,17 +182,16 @@ def _percent(text: str) -> float | None:
 
 def _annotation(strings: pa.Array, default: str | None, field: str, problems: Problems) -> pd.Categorical:
     """``region``/``project_id``: the record's own key when present, else the call's argument."""
-    strings = null_blanks(strings, strip=True)
-    if default is not None:
-        strings = strings.fill_null(default)
-    return _categorical(strings, field, problems)
+    codes, uniques = categories(strings, strip=True, default=default)
+    return pd.Categorical.from_codes(codes, categories=_categories(uniques))
 
 
 def _categorical(
     strings: pa.Array, field: str, problems: Problems, *, required: bool = False
 ) -> pd.Categorical:
-    """Repeating strings as a categorical; ``""`` → NA, counted as missing when ``required``."""
-    codes, uniques = dictionary(null_blanks(strings))
+    """Repeating strings (or their codes) as a categorical; ``""`` → NA, counted as missing when
+    ``required``."""
+    codes, uniques = categories(strings)
     if required:
         problems.add("missing", field, np.flatnonzero(codes == -1))
     return pd.Categorical.from_codes(codes, categories=_categories(uniques))

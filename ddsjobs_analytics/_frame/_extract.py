@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._codes import CODED_FIELDS, encode, join
 from ._quality import ErrorMode, Problems, record_labels
 
 __all__ = [
@@ -176,6 +177,8 @@ def extract(
                 # Labels need only the ids: the records themselves (uncapped text) can go now.
                 part.ids, part.items = piece["id"], None
             _truncate(piece, max_chars, problems, caps)
+            for key in CODED_FIELDS & piece.keys():  # repeating text: codes from now on (``_codes``)
+                piece[key] = encode(piece[key])
             # The block's raw text is garbage now: hand it back so RSS tracks the capped fields, not the file.
             pa.default_memory_pool().release_unused()
         pieces.append(piece)
@@ -183,20 +186,17 @@ def extract(
     if blank:
         problems.note("blank lines", blank)
     if not pieces:
-        pieces.append(_items_fields(Part(items=[]), problems))
+        empty = _items_fields(Part(items=[]), problems)
+        pieces.append({key: encode(v) if key in CODED_FIELDS else v for key, v in empty.items()})
     if len(pieces) == 1:
         return pieces[0], problems
     # Field by field, each field's pieces let go as soon as it is joined: the peak is the pieces plus one
     # field, not twice everything.
     fields: Fields = {}
     for key in list(pieces[0]):
-        fields[key] = _concat([piece.pop(key) for piece in pieces])
+        fields[key] = join([piece.pop(key) for piece in pieces])
         pa.default_memory_pool().release_unused()
     return fields, problems
-
-
-def _concat(arrays: list[pa.Array]) -> pa.Array:
-    return pa.concat_arrays([array.cast(STRING_TYPE) for array in arrays])
 
 
 def _table_fields(table: pa.Table) -> Fields:
@@ -373,37 +373,3 @@ def _truncate(fields: Fields, max_chars: int, problems: Problems, caps: dict[str
         if rows.size:
             problems.add("truncated", FRAME_FIELD.get(key, key), rows)
             fields[key] = pc.if_else(long, pc.utf8_slice_codeunits(strings, 0, limit), strings)
-
-
-def null_blanks(strings: pa.Array, *, strip: bool = False) -> pa.Array:
-    """``""`` (and, with ``strip``, whitespace-only strings) → null."""
-    if len(strings) == 0:
-        return strings
-    blank = _whitespace_only(strings) if strip else pc.equal(strings, "")
-    if not pc.any(blank).as_py():
-        return strings
-    return pc.if_else(blank, pa.scalar(None, STRING_TYPE), strings)
-
-
-_HEAD = 64  # characters looked at first when testing for whitespace-only text
-
-
-def _whitespace_only(strings: pa.Array) -> pa.Array:
-    """Which strings hold whitespace only (``""`` too), without trimming a copy of every long text: only the
-    first characters are trimmed, and the rare long string whose head is all whitespace is checked whole."""
-    head = pc.utf8_slice_codeunits(strings, 0, _HEAD)
-    blank = pc.equal(pc.utf8_trim_whitespace(head), "")
-    unsure = pc.and_(blank, pc.greater(pc.utf8_length(strings), _HEAD)).fill_null(False)
-    if not pc.any(unsure).as_py():
-        return blank
-    rows = np.flatnonzero(unsure.to_numpy(zero_copy_only=False))
-    whole = pc.equal(pc.utf8_trim_whitespace(strings.take(pa.array(rows))), "")
-    mask = blank.fill_null(False).to_numpy(zero_copy_only=False).copy()
-    mask[rows] = whole.to_numpy(zero_copy_only=False)
-    return pa.array(np.where(blank.is_null().to_numpy(zero_copy_only=False), None, mask), type=pa.bool_())
-
-
-def dictionary(strings: pa.Array) -> tuple[np.ndarray, list[str]]:
-    """Codes (−1 for null) and the distinct strings."""
-    encoded = strings.dictionary_encode()
-    return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()

@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ._codes import dictionary
+
 __all__ = [
     "AmbiguousDateError",
     "NaiveTimeError",
@@ -71,19 +73,12 @@ def offset_minutes(strings: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarra
     bad = np.zeros(len(strings), dtype=bool)
     if strings.null_count == len(strings):  # API records carry no utc_offset: nothing to read
         return minutes, known, bad
-    values = strings.to_pylist()
-    cache: dict[str, int | None] = {}
-    for row, value in enumerate(values):
-        if value is None or not value.strip():
-            continue
-        if value not in cache:
-            cache[value] = _offset(value.strip())
-        parsed = cache[value]
-        if parsed is None:
-            bad[row] = True
-        else:
-            minutes[row], known[row] = parsed, True
-    return minutes, known, bad
+    codes, uniques = dictionary(strings)  # a few distinct offsets: each parsed once
+    parsed = [None if not text.strip() else _offset(text.strip()) for text in uniques]
+    table = np.array([0 if p is None else p for p in parsed] + [0], dtype=np.int64)  # last: code −1
+    is_known = np.array([p is not None for p in parsed] + [False])
+    is_bad = np.array([p is None and bool(t.strip()) for p, t in zip(parsed, uniques, strict=True)] + [False])
+    return table[codes], is_known[codes], is_bad[codes]
 
 
 def _offset(text: str) -> int | None:

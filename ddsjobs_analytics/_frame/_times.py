@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from .._core._time import FIRST_YEAR, LAST_YEAR, ParsedTimes, parse_api_times, parse_instant, plausible
-from ._extract import dictionary, null_blanks
+from ._codes import categories
 from ._naive import NaiveTimeError, Zone, localize, slash_order, wall_times
 from ._quality import Problems
 
@@ -116,7 +116,7 @@ def observed_at_column(strings: pa.Array, default_us: int, problems: Problems) -
     """Per-record ``observed_at`` (few distinct values, parsed once each), else the call's value."""
     if strings.null_count == len(strings):
         return np.full(len(strings), default_us, dtype=np.int64)
-    codes, uniques = dictionary(null_blanks(strings, strip=True))
+    codes, uniques = categories(strings, strip=True)
     table = np.full(len(uniques) + 1, default_us, dtype=np.int64)  # last slot: code −1 (no value)
     junk, outside = [], []
     for i, unique in enumerate(uniques):
