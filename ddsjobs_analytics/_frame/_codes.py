@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["CODED_FIELDS", "categories", "dictionary", "encode", "join", "null_blanks"]
+__all__ = ["CHUNKED_FIELDS", "CODED_FIELDS", "categories", "dictionary", "encode", "join", "null_blanks"]
 
 # Fields read as dictionary codes (record names, the ListTasks spelling; both API shapes are merged first).
 CODED_FIELDS = frozenset(
@@ -31,6 +31,8 @@ CODED_FIELDS = frozenset(
         "utc_offset",
     }
 )
+# Fields kept in their batches rather than joined: they are parsed batch by batch (``_times``).
+CHUNKED_FIELDS = frozenset({"created_at", "ended_at"})
 _STRING_TYPE = pa.large_string()
 
 
@@ -39,10 +41,13 @@ def encode(strings: pa.Array) -> pa.DictionaryArray:
     return strings.cast(_STRING_TYPE).dictionary_encode()
 
 
-def join(arrays: list[pa.Array]) -> pa.Array:
+def join(arrays: list[pa.Array], *, chunked: bool = False) -> pa.Array | pa.ChunkedArray:
     """Batches of one field as one array: dictionary batches through one unified dictionary (each batch's
     new values appended in order, so the order is still first appearance over the whole file), plain
-    strings concatenated."""
+    strings concatenated, or with ``chunked`` left as they are (no copy: the time fields are parsed batch
+    by batch)."""
+    if chunked:
+        return pa.chunked_array([array.cast(_STRING_TYPE) for array in arrays], type=_STRING_TYPE)
     if all(pa.types.is_dictionary(array.type) for array in arrays):
         unified = pa.chunked_array(arrays).unify_dictionaries()
         return pa.concat_arrays(unified.chunks) if unified.num_chunks else arrays[0]

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._codes import CODED_FIELDS, encode, join
+from ._codes import CHUNKED_FIELDS, CODED_FIELDS, encode, join
 from ._quality import ErrorMode, Problems, record_labels
 
 __all__ = [
@@ -68,7 +68,8 @@ _RECORD_TYPE = pa.struct(
     + [("instance", _INSTANCE_TYPE)]
 )
 RECORD_SCHEMA = pa.schema(list(_RECORD_TYPE))
-Fields = dict[str, pa.Array]  # the string fields of all records, ListTasks names, shapes merged
+# The string fields of all records (ListTasks names, shapes merged); the time fields may stay in batches.
+Fields = dict[str, pa.Array | pa.ChunkedArray]
 # Problems are reported under the frame's column names, whichever API spelling the value came in.
 FRAME_FIELD = {"created_at": "created", "ended_at": "ended"}
 
@@ -194,7 +195,7 @@ def extract(
     # field, not twice everything.
     fields: Fields = {}
     for key in list(pieces[0]):
-        fields[key] = join([piece.pop(key) for piece in pieces])
+        fields[key] = join([piece.pop(key) for piece in pieces], chunked=key in CHUNKED_FIELDS)
         pa.default_memory_pool().release_unused()
     return fields, problems
 
