@@ -131,8 +131,8 @@ def _blocks(fh: BinaryIO) -> Iterator[Block]:
                 too_long.append(line)
                 carry, skipping = bytearray(), True
             continue
-        whole = bytes(carry) + chunk[:end] if carry else chunk[:end]
-        carry = bytearray(chunk[end + 1 :])
+        whole = b"".join((carry, memoryview(chunk)[:end]))  # one copy
+        carry = bytearray(memoryview(chunk)[end + 1 :])
         block = _non_blank(whole, line)
         line += block.lines
         block.too_long, too_long = too_long, []
