@@ -32,11 +32,11 @@ __all__ = ["RecordsInput", "as_record_list", "read_parts"]
 RecordsInput = Iterable[Any] | Mapping[str, Any] | str | os.PathLike[str]
 
 _PARSE = pj.ParseOptions(explicit_schema=RECORD_SCHEMA, unexpected_field_behavior="ignore")
-# One thread: measured on 1M outside-shaped jobs (benchmarks/README.md, "threads"), threads cost 10 % more
-# CPU and 9.6x the frame's memory at peak (over the 8x target) for no wall-clock gain on 2 shared cores.
-# 16 MiB blocks instead of 1 MiB: 24 chunks instead of 380 per column to combine; CPU -18 % at 300k (demo
-# fleet), peak 6.2x instead of 6.8x the frame at 1M (outside-shaped), 8.4x instead of 8.0x at 300k (fleet).
-_READ = pj.ReadOptions(use_threads=False, block_size=16 << 20)
+# Threads (benchmarks/README.md, "Reading speed, round 2"): each 16 MiB batch is parsed as two Arrow blocks on
+# Arrow's threads, while the batch before is turned into fields on this thread (``READ_AHEAD``). Since the
+# repeating fields are dictionary codes per batch (``_codes``), that peaks at 6.9x the frame (300k
+# outside-shaped jobs; one thread: 5.9x), under the 8x target, for the same CPU time within noise.
+_READ = pj.ReadOptions(use_threads=False, block_size=16 << 20)  # ranges of lines while bisecting
 # The next batch is read and parsed on a second thread while this one is turned into fields (``_ahead``).
 READ_AHEAD = True
 _PER_LINE = 16  # ranges of at most this many lines are read line by line in Python once Arrow rejects them
@@ -127,7 +127,8 @@ class _Known:
         self.names: set[str] = set()
 
     def read(self, data: bytes) -> pa.Table | None:
-        options = pj.ReadOptions(use_threads=False, block_size=max(len(data) + 1, 1 << 20))
+        # Two Arrow blocks per batch, parsed on Arrow's threads (see ``_READ``).
+        options = pj.ReadOptions(use_threads=True, block_size=max(len(data) // 2 + 1, 1 << 20))
         table = None if self.parse is None else self._narrow(data, options)
         if table is None:
             table = _arrow_table(pa.BufferReader(data), options)
