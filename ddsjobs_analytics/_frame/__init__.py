@@ -7,8 +7,9 @@ and are counted in one :class:`DataQualityWarning` per call, or raise :class:`Re
 ``errors="raise"``. A job listed twice keeps one row (``_dedup``), counted.
 
 The package reads in steps, one module each: ``_stream``/``_read`` (files in bounded blocks through Arrow's
-JSON reader, records in memory; ``_from_frame`` for DataFrames) → ``_extract`` (records → one string column
-per field, capped) → ``_times``/``_naive`` (time columns: the plausible-years rule, times without an
+JSON reader, the next batch on a second thread by ``_ahead``, records in memory; ``_from_frame`` for
+DataFrames) → ``_extract`` (records → one string column per field, capped; repeating fields as dictionary
+codes by ``_codes``) → ``_times``/``_naive`` (time columns: the plausible-years rule, times without an
 offset) → ``_build`` (the typed frame) → ``_dedup`` (one row per job); ``_quality`` counts problems all
 along. ``_sources`` reads saved files of every format.
 """
