@@ -158,11 +158,7 @@ class _Known:
             if field.name in self.names:
                 columns.append(table.column(field.name))
             elif field.name in table.column_names and table.column(field.name).type != pa.null():
-                self.names.add(field.name)  # present after all: read with it from now on
-                seen = [known for known in RECORD_SCHEMA if known.name in self.names]
-                self.parse = pj.ParseOptions(
-                    explicit_schema=pa.schema(seen), unexpected_field_behavior="infer"
-                )
+                self._narrow_to(self.names | {field.name})  # present after all: read from now on
                 return None
             else:
                 columns.append(pa.nulls(table.num_rows, field.type))
