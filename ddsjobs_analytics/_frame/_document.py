@@ -12,19 +12,16 @@ the file and line.
 from __future__ import annotations
 
 import codecs
-import gzip
 import json
 import re
-import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from ._extract import Part, Unreadable, unwrap
-from ._stream import MAX_LINE_BYTES
+from ._stream import MAX_LINE_BYTES, open_binary, reading
 
-__all__ = ["MAX_ELEMENT_CHARS", "PART_CHARS", "document_parts", "reading"]
+__all__ = ["MAX_ELEMENT_CHARS", "PART_CHARS", "document_parts"]
 
 CHUNK_BYTES = 1 << 20
 BATCH_CHARS = 1 << 20  # elements decoded by one json.loads call when they are cut cleanly
@@ -37,21 +34,6 @@ _DECODER = json.JSONDecoder()
 # inside strings.
 _PLAIN = re.compile(r'[^"\[\]{},]*')
 _IN_STRING = re.compile(r'[^"\\]*')
-
-
-@contextmanager
-def reading(path: Path) -> Iterator[None]:
-    """Errors while reading ``path`` as errors naming it: a damaged gzip stream is a ``ValueError``."""
-    try:
-        yield
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise ValueError(f"{path}: not a valid gzip file ({exc})") from exc
-    except EOFError as exc:
-        raise ValueError(f"{path}: truncated gzip file ({exc})") from exc
-    except OSError as exc:
-        if exc.filename is None:  # a read error (EIO, …): name the file
-            raise OSError(exc.errno, f"{path}: {exc.strerror or exc}") from exc
-        raise
 
 
 class _Skipped:
@@ -205,18 +187,12 @@ class _Text:
             self.pos += 1
 
 
-def _open(path: Path) -> BinaryIO:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")
-
-
 def document_parts(path: Path, *, part_chars: int = PART_CHARS) -> Iterator[Part]:
     """The job records of a ``.json`` document, unwrapped, in parts of about ``part_chars`` characters."""
     source = str(path)
     items: list[object] = []
     held = 0
-    with reading(path), _open(path) as fh:
+    with reading(path), open_binary(path) as fh:
         text = _Text(fh, path)
         for values, size in _elements(text):
             if isinstance(values, _Skipped):

@@ -9,7 +9,6 @@ or not UTF-8) raises an error naming it, and the line where that is known.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -23,9 +22,9 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from ._ahead import read_ahead
-from ._document import document_parts, reading
+from ._document import document_parts
 from ._extract import RECORD_SCHEMA, Part, Unreadable, unwrap
-from ._stream import MAX_LINE_BYTES, blocks
+from ._stream import MAX_LINE_BYTES, blocks, open_binary, reading
 
 __all__ = ["RecordsInput", "as_record_list", "read_parts"]
 
@@ -83,11 +82,8 @@ def _kind(path: Path) -> str:
 
 def _read_bytes(path: Path) -> bytes:
     """The file's bytes, decompressed; a damaged gzip stream raises a ``ValueError`` naming the file."""
-    with reading(path):
-        if path.suffix != ".gz":
-            return path.read_bytes()
-        with gzip.open(path, "rb") as fh:
-            return fh.read()
+    with reading(path), open_binary(path) as fh:
+        return fh.read()
 
 
 def _python_line(raw: bytes, where: str) -> list[object]:

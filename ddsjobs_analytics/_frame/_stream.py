@@ -12,13 +12,14 @@ import gzip
 import re
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-__all__ = ["BATCH_BYTES", "BLOCK_BYTES", "MAX_LINE_BYTES", "Block", "blocks"]
+__all__ = ["BATCH_BYTES", "BLOCK_BYTES", "MAX_LINE_BYTES", "Block", "blocks", "open_binary", "reading"]
 
 # Clean blocks are joined up to this size for one Arrow read. 16 MiB rather than 2: 1M outside-shaped jobs
 # 3.6 s instead of 4.1-4.8 s, and no more memory at peak (benchmarks/README.md, "Reading speed").
@@ -53,32 +54,36 @@ def blocks(path: Path) -> Iterator[Block]:
     Consecutive clean blocks (no blank or skipped line) are joined up to :data:`BATCH_BYTES`: one Arrow
     read of 16 MiB costs less than sixteen of 1 MiB, and a batch of 1 MB lines stays small
     (:data:`LONG_LINES_BATCH_BYTES`)."""
-    try:
-        with _open(path) as fh:
-            pending: list[Block] = []
-            size, limit = 0, BATCH_BYTES
-            for block in _blocks(fh):
-                numbers = block.numbers
-                clean = (
-                    isinstance(numbers, range) and len(numbers) > 0 and not (block.blank or block.too_long)
-                )
-                if pending and not (clean and pending[-1].numbers[-1] + 1 == numbers[0]):
-                    yield _joined(pending)
-                    pending, size, limit = [], 0, BATCH_BYTES
-                if not clean:
-                    yield block
-                    continue
-                pending.append(block)
-                size += len(block.data)
-                # Long lines (uncapped 1 MB reasons, say) are joined to a small batch only: what is held at
-                # once grows with the batch, and for them one Arrow call per line costs nothing anyway.
-                long_lines = len(block.data) > LONG_LINE_BYTES * len(numbers)
-                limit = min(limit, LONG_LINES_BATCH_BYTES) if long_lines else limit
-                if size >= limit:
-                    yield _joined(pending)
-                    pending, size, limit = [], 0, BATCH_BYTES
-            if pending:
+    with reading(path), open_binary(path) as fh:
+        pending: list[Block] = []
+        size, limit = 0, BATCH_BYTES
+        for block in _blocks(fh):
+            numbers = block.numbers
+            clean = isinstance(numbers, range) and len(numbers) > 0 and not (block.blank or block.too_long)
+            if pending and not (clean and pending[-1].numbers[-1] + 1 == numbers[0]):
                 yield _joined(pending)
+                pending, size, limit = [], 0, BATCH_BYTES
+            if not clean:
+                yield block
+                continue
+            pending.append(block)
+            size += len(block.data)
+            # Long lines (uncapped 1 MB reasons, say) are joined to a small batch only: what is held at
+            # once grows with the batch, and for them one Arrow call per line costs nothing anyway.
+            long_lines = len(block.data) > LONG_LINE_BYTES * len(numbers)
+            limit = min(limit, LONG_LINES_BATCH_BYTES) if long_lines else limit
+            if size >= limit:
+                yield _joined(pending)
+                pending, size, limit = [], 0, BATCH_BYTES
+        if pending:
+            yield _joined(pending)
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Errors while reading ``path`` as errors naming it: a damaged gzip stream is a ``ValueError``."""
+    try:
+        yield
     except (gzip.BadGzipFile, zlib.error) as exc:
         raise ValueError(f"{path}: not a valid gzip file ({exc})") from exc
     except EOFError as exc:
@@ -96,7 +101,8 @@ def _joined(blocks: list[Block]) -> Block:
     return Block(b"\n".join(block.data for block in blocks), range(start, stop))
 
 
-def _open(path: Path) -> BinaryIO:
+def open_binary(path: Path) -> BinaryIO:
+    """The file's bytes, through gzip for a ``.gz``."""
     if path.suffix == ".gz":
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return open(path, "rb")
