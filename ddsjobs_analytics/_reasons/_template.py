@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._fingerprint import fingerprint
+from ._fingerprint import fingerprints
 from ._islands import IslandTokeniser
 from ._learn import LEARNED, VALUE, VARIABLE_POSITIONS, Learned, learn_templates
 from ._rules import EMPTY, PLACEHOLDER_RULES, PlaceholderRule, Token, clean, rule_set
@@ -70,7 +70,7 @@ def template_distinct(
     """
     rules = rule_set(all_rules(extra_rules))
     cleaned = [clean(m[:TEMPLATE_CHARS]) for m in messages]
-    keys = [fingerprint(c) for c in cleaned]
+    keys = fingerprints(cleaned)
     first: dict[str, str] = {}
     for c, key in zip(cleaned, keys, strict=True):
         if c and (key not in first or c < first[key]):
