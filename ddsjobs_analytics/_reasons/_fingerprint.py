@@ -16,7 +16,7 @@ _ONES = str.maketrans("23456789", "11111111")
 _HEX_ZEROS = str.maketrans("123456789abcdefABCDEF", "0" * 21)
 _HEX_RUN = re.compile(r"[0-9A-Fa-f][0-9A-Fa-f-]{4,}[0-9A-Fa-f]")
 _MIN_RUN = 6  # the shortest run _HEX_RUN matches
-_CHUNK_BYTES = 1 << 20
+_CHUNK_BYTES = 256 << 10
 
 
 def _zero_hex(match: re.Match[str]) -> str:
@@ -54,7 +54,7 @@ _TO_ONE = _byte_class("23456789")
 
 def fingerprints(messages: Sequence[str]) -> list[str]:
     """:func:`fingerprint` of each message, computed on their UTF-8 bytes at once (numpy, no regex per
-    message): what Python's ``re`` did per message, 75k distinct messages in a tenth of the time.
+    message): what Python's ``re`` did per message, 72k distinct messages in a third of the time.
 
     Why bytes give the same answer: every character the rule reads (ASCII hex digits, ``-``) is one byte,
     and the bytes of any other character are >= 0x80, so they only ever end a run. A maximal run of hex
@@ -69,8 +69,8 @@ def fingerprints(messages: Sequence[str]) -> list[str]:
         return [fingerprint(message) for message in messages]
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64, count=len(array) + 1)
     data = np.frombuffer(array.buffers()[2], dtype=np.uint8, count=int(offsets[-1])).copy()
-    # A megabyte of messages at a time: the temporaries (8 bytes per byte of text) stay in memory already
-    # mapped, where fresh pages for all at once cost more than the arithmetic (0.25 s against 0.08 s cold).
+    # A quarter megabyte of messages at a time: the temporaries stay small and in memory already mapped,
+    # where fresh pages for all at once cost more than the arithmetic (0.25 s against 0.08 s cold).
     cuts = np.searchsorted(offsets, np.arange(0, offsets[-1], _CHUNK_BYTES), side="right") - 1
     bounds = np.unique(np.r_[cuts, len(array)])
     for lo, hi in pairwise(bounds):
@@ -91,11 +91,10 @@ def _zero_hex_runs(data: np.ndarray, offsets: np.ndarray) -> None:
     boundaries = offsets[1:-1]
     boundaries = boundaries[boundaries < data.size]
     starts[boundaries] = in_run[boundaries]  # a run never goes on into the next message
-    run_of = np.cumsum(starts)  # run number of each byte (valid where in_run)
     hex_at = np.flatnonzero(_HEX[data])
     if not hex_at.size:
         return
-    runs = run_of[hex_at]
+    runs = np.searchsorted(np.flatnonzero(starts), hex_at, side="right")  # the run of each hex digit
     last_of_run = np.r_[runs[1:] != runs[:-1], True]
     first_of_run = np.r_[True, runs[1:] != runs[:-1]]
     first, last = hex_at[first_of_run], hex_at[last_of_run]
