@@ -37,6 +37,9 @@ class _ReadWhole(Exception):  # (by pandas, in chunks)
     or it has no header (pandas' own error then)."""
 
 
+_GROUP_BLOCKS = 64  # blocks of 1 MB rows (one row each) held as separate frames at most
+
+
 def text_caps(name: object) -> int:
     """Characters kept of a text column's values: one more than ``jobs_frame``'s cap, so it still counts
     (and cuts) the values that are too long."""
@@ -130,11 +133,18 @@ def _blocks_frame(
     if header is None or not header.data.strip():
         raise _ReadWhole  # no columns: pandas' own error, as before
     frames: list[pd.DataFrame] = []
+    groups: list[pd.DataFrame] = []  # every _GROUP_BLOCKS blocks joined: a frame per block costs ~45 KB
     too_long: list[int] = []
+    first = True
     for block in rows:
         too_long.extend(block.too_long)
         if block.data:
-            frames.append(_capped(_parsed(path, header, block, first=not frames), block.longest))
+            frames.append(_capped(_parsed(path, header, block, first=first), block.longest))
+            first = False
+            if len(frames) == _GROUP_BLOCKS:
+                groups.append(pd.concat(frames, ignore_index=True))
+                frames = []
+    frames = groups + frames
     if not frames:
         frames.append(_parsed(path, header, Rows(b"", header.offset, header.line, 0, 0)))
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
