@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ._core._calendar import TzLike
+from ._core._memory import release_memory
 from ._core._time import Moment, parse_moment
 from ._frame._sources import PathInput, read_files, within
 
@@ -101,6 +102,7 @@ def load_jobs(
     frame.attrs["source"] = label
     if quality is not None:
         frame.attrs["quality"] = quality
+    release_memory()  # what reading freed, before the analysis and the charts add their own peaks
     return frame
 
 
