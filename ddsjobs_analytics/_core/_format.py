@@ -10,7 +10,16 @@ import math
 from collections.abc import Mapping
 from typing import Literal
 
-__all__ = ["ColumnFormat", "Formats", "format_duration"]
+__all__ = ["DEFUSED_STARTS", "FORMULA_TRIGGERS", "ColumnFormat", "Formats", "format_duration"]
+
+# A cell starting with one of these is run as a formula by Excel/LibreOffice/Sheets (OWASP "CSV injection").
+# A line feed counts too: some spreadsheets drop it and read the rest.
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Text the CSV writer defuses with a leading ``'``: the triggers, and text that already starts with a quote.
+# Quoting the quote makes the guard reversible: a reader takes exactly one quote off (``''=SUM(A1)`` →
+# ``'=SUM(A1)``), so a value that arrived as ``'=SUM(A1)`` never comes back as the live ``=SUM(A1)``. The
+# writer (``_render/_csv``) and the reader (``_frame/_csv_read``) both take it from here.
+DEFUSED_STARTS: tuple[str, ...] = (*FORMULA_TRIGGERS, "'")
 
 # duration: seconds shown as "1h 05m"; percent: a share 0–1 shown as "12.5%"; ratio: "1.80×"; count: an
 # integer with thousands separators; number: a plain float; time: a UTC instant; text: as is.

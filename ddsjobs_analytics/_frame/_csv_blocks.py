@@ -17,16 +17,17 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ._stream import BOM, LONG_LINE_BYTES, MAX_LINE_BYTES
+
 __all__ = ["BLOCK_BYTES", "CHUNK_BYTES", "MAX_ROW_BYTES", "IrregularQuotes", "Rows", "csv_rows"]
 
 CHUNK_BYTES = 1 << 20  # bytes read and scanned at a time
 BLOCK_BYTES = 16 << 20  # whole rows handed to the parser at a time (fewer when rows are long)
 # The block when its rows are long: on 1 MB rows a 4 MiB block cost +77 MB at peak, 1 MiB +25 MB.
 LONG_ROWS_BLOCK_BYTES = 1 << 20
-LONG_ROW_BYTES = 8 << 10  # a job row is a few hundred bytes; 8 KiB on average is not one
-MAX_ROW_BYTES = 64 << 20  # a longer row is not a job: skipped while streaming, counted
+LONG_ROW_BYTES = LONG_LINE_BYTES  # a job row is a few hundred bytes; 8 KiB on average is not one
+MAX_ROW_BYTES = MAX_LINE_BYTES  # a longer row is not a job: skipped while streaming, counted (as a line)
 _QUOTE, _NEWLINE, _CR, _COMMA = 34, 10, 13, 44
-_BOM = b"\xef\xbb\xbf"
 # The bytes a quote that opens or closes a field may follow or precede: a separator, a line end, or the other
 # quote of a ``""`` pair.
 _AROUND_QUOTE = np.zeros(256, dtype=bool)
@@ -121,9 +122,9 @@ def csv_rows(
     If the header itself is too long, one empty block with ``too_long`` is the last."""
     state = _State()
     scanner = _Scanner()
-    head = fh.read(len(_BOM))
-    if head == _BOM:
-        head, state.start, scanner.offset = b"", len(_BOM), len(_BOM)
+    head = fh.read(len(BOM))
+    if head == BOM:
+        head, state.start, scanner.offset = b"", len(BOM), len(BOM)
     while True:
         chunk = head + fh.read(chunk_bytes) if head else fh.read(chunk_bytes)
         head = b""

@@ -14,9 +14,11 @@ import io
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from .._core._format import DEFUSED_STARTS
 from . import DataQualityWarning, _csv_blocks
 from ._csv_blocks import IrregularQuotes, Rows, csv_rows
 from ._extract import MAX_REASON_CHARS, MAX_TEXT_CHARS
@@ -24,9 +26,11 @@ from ._extract import MAX_REASON_CHARS, MAX_TEXT_CHARS
 __all__ = ["TOO_LONG_KEY", "read_csv_text", "text_caps"]
 
 TOO_LONG_KEY = "bad line"  # the counts key of the rows skipped as too long (as the .jsonl reader counts them)
-# The leading quote write_csv adds to formula-like text and to text starting with a quote (one comes off).
-_FORMULA_DEFUSED = r"^'[=+\-@\t\r\n']"
-_DEFUSED_COLUMNS = ("job_name", "job_type", "status", "fail_reason", "instance_id", "instance_name")
+# The leading quote write_csv adds to every text column's formula-like values and to text starting with a
+# quote (exactly one comes off).
+_FORMULA_DEFUSED = "^'[" + re.escape("".join(DEFUSED_STARTS)) + "]"
+# Text, as a whole-file read always did: ``dtype=str``, ``""`` → NA, a byte-order mark dropped.
+_TEXT: dict[str, Any] = {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"}
 _NUMBERED = re.compile(r"\b(line|row) (\d+)")
 _FIRST_ROWS = 16  # rows of the first chunk pandas' chunked reader is asked for (they may be 1 MB each)
 _BLANK_LINES = re.compile(rb"(?:[ \t\r]*\n)*")  # the lines pandas skips at the start of a block
@@ -80,8 +84,8 @@ def read_csv_text(
 
 
 def _read(source: Path | io.BytesIO) -> pd.DataFrame:
-    """Text, as a whole-file read always did: ``dtype=str``, ``""`` → NA, a byte-order mark dropped."""
-    return pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    """The CSV as text (:data:`_TEXT`)."""
+    return pd.read_csv(source, **_TEXT)
 
 
 def _pandas_chunks(path: Path) -> pd.DataFrame:
@@ -90,14 +94,7 @@ def _pandas_chunks(path: Path) -> pd.DataFrame:
     as many as make about ``BLOCK_BYTES`` at the rows' size so far (a single row is still held whole)."""
     frames = []
     try:
-        with pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            encoding="utf-8-sig",
-            chunksize=_FIRST_ROWS,
-        ) as reader:
+        with pd.read_csv(path, **_TEXT, chunksize=_FIRST_ROWS) as reader:
             rows, seen, size = _FIRST_ROWS, 0, 0
             while True:
                 try:
@@ -209,10 +206,12 @@ def _is_text(values: pd.Series) -> bool:
 
 
 def _undefused(text: pd.DataFrame) -> pd.DataFrame:
-    """The quote that defused formula-like cells taken off."""
-    for name in _DEFUSED_COLUMNS:
-        if name in text.columns:
-            values = text[name]
+    """The quote that defused formula-like cells taken off, in every text column (the writer defuses them
+    all: ``region``, ``project_id`` and ``job_id`` too, which must come back as they were)."""
+    for name in text.columns:
+        values = text[name]
+        if _is_text(values):
             defused = values.str.match(_FORMULA_DEFUSED).eq(True)
-            text[name] = values.mask(defused, values.str[1:])
+            if defused.any():
+                text[name] = values.mask(defused, values.str[1:])
     return text

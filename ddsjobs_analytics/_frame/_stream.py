@@ -19,7 +19,17 @@ from typing import BinaryIO
 
 import numpy as np
 
-__all__ = ["BATCH_BYTES", "BLOCK_BYTES", "MAX_LINE_BYTES", "Block", "blocks", "open_binary", "reading"]
+__all__ = [
+    "BATCH_BYTES",
+    "BLOCK_BYTES",
+    "BOM",
+    "LONG_LINE_BYTES",
+    "MAX_LINE_BYTES",
+    "Block",
+    "blocks",
+    "open_binary",
+    "reading",
+]
 
 # Clean blocks are joined up to this size for one Arrow read. 16 MiB rather than 2: 1M outside-shaped jobs
 # 3.6 s instead of 4.1-4.8 s, and no more memory at peak (benchmarks/README.md, "Reading speed").
@@ -33,7 +43,7 @@ _BLANK_START = np.zeros(256, dtype=bool)  # bytes a blank line can start with (a
 _BLANK_START[list(_WHITESPACE + b"\n")] = True
 _SHORT_LINE = 32  # bytes: a block whose lines are shorter on average takes the careful path
 _LINE = re.compile(rb"^[ \t\r\f\v]*[^\s][^\n]*", re.MULTILINE)  # a line holding a non-space byte
-_BOM = b"\xef\xbb\xbf"
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -118,7 +128,7 @@ def _blocks(fh: BinaryIO) -> Iterator[Block]:
         chunk = fh.read(BLOCK_BYTES)
         eof = not chunk
         if first:
-            chunk, first = chunk.removeprefix(_BOM), False
+            chunk, first = chunk.removeprefix(BOM), False
         if skipping and not eof:
             newline = chunk.find(b"\n")
             if newline < 0:

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from .._core._calendar import tz_label
-from .._core._format import ColumnFormat, Formats
+from .._core._format import DEFUSED_STARTS, FORMULA_TRIGGERS, ColumnFormat, Formats
 from ._html import with_index_columns
 
 __all__ = [
@@ -33,13 +33,6 @@ __all__ = [
     "write_csv",
 ]
 
-# A cell starting with one of these is run as a formula by Excel/LibreOffice/Sheets (OWASP "CSV injection").
-# A line feed counts too: some spreadsheets drop it and read the rest.
-FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r", "\n")
-# Text that gets the quote: the triggers, and text that already starts with a quote. Quoting the quote
-# makes the guard reversible: a reader takes exactly one quote off (``''=SUM(A1)`` → ``'=SUM(A1)``), so a
-# value that arrived as ``'=SUM(A1)`` never comes back as the live ``=SUM(A1)`` after a round trip.
-_QUOTED: tuple[str, ...] = (*FORMULA_TRIGGERS, "'")
 # Decimals a float keeps in a CSV cell, by its declared format; undeclared floats keep DEFAULT_DECIMALS.
 DECIMALS: dict[ColumnFormat, int] = {"duration": 1, "percent": 6, "ratio": 6, "count": 0}
 DEFAULT_DECIMALS = 6
@@ -140,7 +133,7 @@ def local_header(name: str, tz: dt.tzinfo) -> str:
 def _defused(strings: pa.Array) -> pa.Array:
     """``strings`` with a ``'`` before each value that starts with a formula trigger or a ``'``."""
     first = pc.utf8_slice_codeunits(strings, 0, 1)
-    risky = pc.fill_null(pc.is_in(first, value_set=pa.array(_QUOTED)), False)
+    risky = pc.fill_null(pc.is_in(first, value_set=pa.array(DEFUSED_STARTS)), False)
     if not pc.any(risky).as_py():
         return strings
     quote, nothing = pa.scalar("'", type=strings.type), pa.scalar("", type=strings.type)

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import ddsjobs_analytics as dj
@@ -370,6 +371,25 @@ def test_a_formula_survives_fetch_csv_report_defused_and_unchanged(tmp_path: Pat
     live = [cell for cell in _csv_cells(out) if cell.startswith(TRIGGERS)]
     assert live == []
     assert "'" + reason in _csv_cells(out)  # the jobs table: defused, the original after one quote
+
+
+@pytest.mark.parametrize("column", ["job_id", "region", "project_id", "instance_id", "instance_name"])
+def test_every_text_column_comes_back_from_csv_unchanged(tmp_path: Path, column: str):
+    """The writer defuses every text column, so the reader undoes every one: a region ``=cn-north`` read back
+    as ``'=cn-north`` would be a shifted value, and a shifted ``job_id`` would count the job twice beside
+    the same jobs from another file."""
+    frame = dj.jobs_frame(_records())
+    value = f"=x-{column}"
+    if isinstance(frame[column].dtype, pd.CategoricalDtype):
+        frame[column] = frame[column].astype(str)
+    frame[column] = value if column != "job_id" else value + frame[column].astype(str)
+    fetched = write_csv(frame, tmp_path / "jobs.csv")
+    assert value not in _csv_cells(tmp_path) and f"'{value}" in "".join(_csv_cells(tmp_path))
+    back = dj.load_jobs(fetched)
+    assert sorted(back[column].astype(str)) == sorted(frame[column].astype(str))
+    if column == "job_id":  # the same jobs from the frame's own Parquet and from its CSV: counted once
+        frame.to_parquet(tmp_path / "jobs.parquet")
+        assert len(dj.load_jobs([tmp_path / "jobs.parquet", fetched])) == len(frame)
 
 
 def test_no_text_cell_in_the_workbook_is_a_formula(tmp_path: Path):
