@@ -72,7 +72,13 @@ def partition_order(
 ) -> np.ndarray | None:
     """The permutation that puts rows in the order :func:`split_by_month` writes them (month of ``created``,
     then ``created``, then ``job_id``); None when they already are."""
-    codes = month_index(created)[1]
+    return _order(month_index(created)[1], created, job_id)
+
+
+def _order(
+    codes: np.ndarray, created: pa.ChunkedArray | pa.Array, job_id: pa.ChunkedArray | pa.Array
+) -> np.ndarray | None:
+    """The stable sort by ``(codes, created, job_id)``, nulls last; None when the rows are in that order."""
     if in_order(codes, created, job_id):
         return None
     keys = pa.table({"month": pa.array(codes, type=pa.int32()), "created": created, "job_id": job_id})
@@ -82,17 +88,8 @@ def partition_order(
 def split_by_month(rows: pa.Table, codes: np.ndarray, months: Sequence[str]) -> dict[str, pa.Table]:
     """``rows`` (``codes``: each row's month, a position in ``months``), one table per month of ``months``,
     each sorted by ``(created, job_id)`` (nulls last); a month without rows gets an empty table."""
-    if in_order(codes, rows.column("created"), rows.column("job_id")):
-        ordered = rows
-    else:
-        keys = pa.table(
-            {
-                "month": pa.array(codes, type=pa.int32()),
-                "created": rows.column("created"),
-                "job_id": rows.column("job_id"),
-            }
-        )
-        ordered = rows.take(pc.sort_indices(keys, sort_keys=_ORDER))
+    order = _order(codes, rows.column("created"), rows.column("job_id"))
+    ordered = rows if order is None else rows.take(order)
     starts = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(months)))])
     return {
         month: ordered.slice(int(starts[n]), int(starts[n + 1] - starts[n])) for n, month in enumerate(months)
