@@ -15,7 +15,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["CHUNKED_FIELDS", "CODED_FIELDS", "categories", "dictionary", "encode", "join", "null_blanks"]
+__all__ = [
+    "CHUNKED_FIELDS",
+    "CODED_FIELDS",
+    "STRING_TYPE",
+    "categories",
+    "dictionary",
+    "encode",
+    "join",
+    "null_blanks",
+]
 
 # Fields read as dictionary codes (record names, the ListTasks spelling; both API shapes are merged first).
 CODED_FIELDS = frozenset(
@@ -33,12 +42,12 @@ CODED_FIELDS = frozenset(
 )
 # Fields kept in their batches rather than joined: they are parsed batch by batch (``_times``).
 CHUNKED_FIELDS = frozenset({"created_at", "ended_at"})
-_STRING_TYPE = pa.large_string()
+STRING_TYPE = pa.large_string()  # int64 offsets: never chunks, whatever the volume
 
 
 def encode(strings: pa.Array) -> pa.DictionaryArray:
     """``strings`` as codes into its distinct values (first appearance order; nulls stay null)."""
-    return strings.cast(_STRING_TYPE).dictionary_encode()
+    return strings.cast(STRING_TYPE).dictionary_encode()
 
 
 def join(arrays: list[pa.Array], *, chunked: bool = False) -> pa.Array | pa.ChunkedArray:
@@ -47,11 +56,11 @@ def join(arrays: list[pa.Array], *, chunked: bool = False) -> pa.Array | pa.Chun
     strings concatenated, or with ``chunked`` left as they are (no copy: the time fields are parsed batch
     by batch)."""
     if chunked:
-        return pa.chunked_array([array.cast(_STRING_TYPE) for array in arrays], type=_STRING_TYPE)
+        return pa.chunked_array([array.cast(STRING_TYPE) for array in arrays], type=STRING_TYPE)
     if all(pa.types.is_dictionary(array.type) for array in arrays):
         unified = pa.chunked_array(arrays).unify_dictionaries()
         return pa.concat_arrays(unified.chunks) if unified.num_chunks else arrays[0]
-    return pa.concat_arrays([array.cast(_STRING_TYPE) for array in arrays])
+    return pa.concat_arrays([array.cast(STRING_TYPE) for array in arrays])
 
 
 def dictionary(strings: pa.Array) -> tuple[np.ndarray, list[str]]:
@@ -106,7 +115,7 @@ def null_blanks(strings: pa.Array, *, strip: bool = False) -> pa.Array:
     blank = _whitespace_only(strings) if strip else pc.equal(strings, "")
     if not pc.any(blank).as_py():
         return strings
-    return pc.if_else(blank, pa.scalar(None, _STRING_TYPE), strings)
+    return pc.if_else(blank, pa.scalar(None, STRING_TYPE), strings)
 
 
 _HEAD = 64  # characters looked at first when testing for whitespace-only text

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._codes import CHUNKED_FIELDS, CODED_FIELDS, encode, join
+from ._codes import CHUNKED_FIELDS, CODED_FIELDS, STRING_TYPE, encode, join
 from ._quality import ErrorMode, Problems, record_labels
 
 __all__ = [
@@ -41,7 +41,6 @@ MAX_TEXT_CHARS = 65_536
 # otherwise cost the analysis ~0.3 MB per failed job (benchmarks/bench_memory.py).
 MAX_REASON_CHARS = 2_048
 
-STRING_TYPE = pa.large_string()  # int64 offsets: never chunks, whatever the volume
 _INSTANCE_TYPE = pa.struct([("id", STRING_TYPE), ("name", STRING_TYPE)])
 # Every key jobs_frame reads, of either API shape or our own annotations, as one Arrow struct.
 _RECORD_TYPE = pa.struct(

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ._extract import _INSTANCE_TYPE, RECORD_SCHEMA, STRING_TYPE, Part
+from ._codes import STRING_TYPE
+from ._extract import _INSTANCE_TYPE, RECORD_SCHEMA, Part
 
 __all__ = ["frame_part"]
 
